@@ -1,0 +1,38 @@
+"""The shared catalogue: dataset entries, the region registry, identifier formats, validation
+and search."""
+
+from __future__ import annotations
+
+from catalog.formats import FORMAT_CHECKER
+from catalog.issues import CatalogError, CatalogIssue
+from catalog.loader import (
+    Catalog,
+    ContactPoint,
+    Dataset,
+    FieldInfo,
+    I18n,
+    Provider,
+    load_catalog,
+)
+from catalog.regions import Region, RegionRegistry, load_regions
+from catalog.search import SearchResult, search
+from catalog.validation import ValidationIssue
+
+__all__ = [
+    "FORMAT_CHECKER",
+    "Catalog",
+    "CatalogError",
+    "CatalogIssue",
+    "ContactPoint",
+    "Dataset",
+    "FieldInfo",
+    "I18n",
+    "Provider",
+    "Region",
+    "RegionRegistry",
+    "SearchResult",
+    "ValidationIssue",
+    "load_catalog",
+    "load_regions",
+    "search",
+]

@@ -1,0 +1,425 @@
+"""Loading the catalogue: dataset entries checked against the meta-schema and against each other."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jsonschema
+import yaml
+from jsonschema.exceptions import ValidationError
+
+from catalog.formats import KNOWN_FORMATS, ORDERED_FORMATS
+from catalog.issues import CatalogError, CatalogIssue, json_path, parse_yaml, yaml_problem
+from catalog.regions import RegionRegistry, load_regions
+from catalog.validation import (
+    FilterValidator,
+    RecordValidator,
+    ValidationIssue,
+    coerce_text,
+    compile_validator,
+    json_types,
+    schema_error_issues,
+    unknown_property_message,
+)
+
+_SCALAR_TYPES = frozenset({"string", "number", "integer", "boolean"})
+# Keywords whose values are data, not schemas: the schema walk does not look inside them.
+_DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "x-label", "description"})
+
+
+@dataclass(frozen=True, slots=True)
+class I18n:
+    """A text in Chinese and English."""
+
+    zh: str
+    en: str
+
+    def text(self, language: str) -> str:
+        """The English text for ``en…`` languages, the Chinese one otherwise."""
+        return self.en if language.lower().startswith("en") else self.zh
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """The department responsible for a dataset, and the regions whose departments provide it."""
+
+    id: str
+    name: I18n
+    regions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactPoint:
+    """Whom to ask about a dataset."""
+
+    name: I18n
+    email: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldInfo:
+    """One record field as the catalogue describes it."""
+
+    name: str
+    #: The JSON type name, or a tuple of them (``("string", "null")``).
+    type: str | tuple[str, ...]
+    format: str | None
+    label: I18n
+    level: int
+    sensitivity: str | None
+    description: str | None
+    required: bool
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Dataset:
+    """One catalogue entry, with its record and filter validators compiled at load."""
+
+    id: str
+    title: I18n
+    description: I18n
+    provider: Provider
+    themes: tuple[str, ...]
+    keywords_zh: tuple[str, ...]
+    keywords_en: tuple[str, ...]
+    share_type: str
+    level: int
+    update_frequency: str
+    modified: str
+    key_field: str
+    region_field: str
+    region_from_key: tuple[int, int] | None
+    #: The entry's recordSchema as written; validators work from their own copy.
+    record_schema: dict[str, Any]
+    query_schema: dict[str, Any]
+    #: Field name → description, in schema order.
+    fields: Mapping[str, FieldInfo]
+    issued: str | None = None
+    license: str | None = None
+    landing_page: str | None = None
+    contact_point: ContactPoint | None = None
+    _records: RecordValidator = field(init=False, repr=False)
+    _filters: FilterValidator = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_records", RecordValidator(self.record_schema))
+        filters = self.query_schema.get("filters", {})
+        object.__setattr__(self, "_filters", FilterValidator(self.record_schema, filters))
+
+    @property
+    def filters(self) -> Mapping[str, tuple[str, ...]]:
+        """Filterable field → the operators allowed on it."""
+        return {name: tuple(ops) for name, ops in self.query_schema.get("filters", {}).items()}
+
+    def region_of_key(self, key: str) -> str | None:
+        """The region code held in the key; None when the key holds none or is too short."""
+        if self.region_from_key is None:
+            return None
+        start, length = self.region_from_key
+        code = key[start - 1 : start - 1 + length]
+        if len(code) != length or not code.isdigit() or not code.isascii():
+            return None
+        return code
+
+    def record_errors(
+        self, record: object, fields: Collection[str] | None = None
+    ) -> list[ValidationIssue]:
+        """Why a record does not conform to recordSchema (empty: it does).
+
+        With ``fields`` (the projection fetched from the node) only those fields may appear and
+        only those of them the schema requires must.
+        """
+        return self._records.errors(record, fields)
+
+    def filter_errors(self, filter: object) -> list[ValidationIssue]:
+        """Why a normalised filter ``{field: {op: value}}`` is not acceptable (empty: it is)."""
+        return self._filters.errors(filter)
+
+    def coerce(self, field: str, text: str) -> Any:
+        """A query-string value as the field's JSON type; ValueError says why it cannot be."""
+        info = self.fields.get(field)
+        if info is None:
+            raise ValueError(f"{field!r} is not a field of this dataset")
+        return coerce_text(info.type, text)
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """Every dataset entry (by id, sorted) and the region registry."""
+
+    datasets: Mapping[str, Dataset]
+    regions: RegionRegistry
+
+    def get(self, dataset_id: str) -> Dataset | None:
+        return self.datasets.get(dataset_id)
+
+    def __iter__(self) -> Iterator[Dataset]:
+        return iter(self.datasets.values())
+
+    def __len__(self) -> int:
+        return len(self.datasets)
+
+
+def default_datasets_directory() -> Path:
+    """The catalogue entries shipped with the package (the demo catalogue)."""
+    return Path(str(resources.files("catalog") / "datasets"))
+
+
+def meta_schema() -> dict[str, Any]:
+    """The meta-schema every catalogue entry must satisfy (catalog/schema/dataset.schema.json)."""
+    text = (resources.files("catalog") / "schema" / "dataset.schema.json").read_text("utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def _meta_schema_issues(error: ValidationError, file: str) -> list[CatalogIssue]:
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    allowed = list(schema.get("properties", {}))
+
+    def unexpected(parts: Sequence[object]) -> str:
+        return unknown_property_message(str(parts[-1]), allowed)
+
+    return [
+        CatalogIssue(file, issue.path, issue.message)
+        for issue in schema_error_issues(error, abbreviate=False, unexpected=unexpected)
+    ]
+
+
+def _walk_schema(node: Any, parts: list[object]) -> Iterator[tuple[list[object], str, Any]]:
+    """Every (path, keyword, value) inside a schema, not descending into data keywords."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield [*parts, key], str(key), value
+            if key not in _DATA_KEYWORDS:
+                yield from _walk_schema(value, [*parts, key])
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _walk_schema(item, [*parts, index])
+
+
+def _schema_usage_problems(record_schema: Any) -> Iterator[tuple[list[object], str]]:
+    """Formats, patterns and references that the validators could not honour."""
+    for parts, keyword, value in _walk_schema(record_schema, ["recordSchema"]):
+        if keyword == "format" and isinstance(value, str) and value not in KNOWN_FORMATS:
+            known = ", ".join(sorted(KNOWN_FORMATS))
+            yield parts, f"unknown format {value!r} (known: {known})"
+        elif keyword == "pattern" and isinstance(value, str):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                yield parts, f"not a valid regular expression: {exc}"
+        elif keyword == "patternProperties" and isinstance(value, Mapping):
+            for pattern in value:
+                try:
+                    re.compile(str(pattern))
+                except re.error as exc:
+                    yield [*parts, pattern], f"not a valid regular expression: {exc}"
+        elif (
+            keyword in ("$ref", "$dynamicRef")
+            and isinstance(value, str)
+            and not value.startswith("#")
+        ):
+            yield parts, "only references within the record schema (#...) are allowed"
+
+
+def _type_text(schema: Mapping[str, Any]) -> str:
+    text = "/".join(json_types(schema.get("type")))
+    return f"{text} ({schema['format']})" if "format" in schema else text
+
+
+def _operator_problem(op: str, name: str, schema: Mapping[str, Any]) -> str | None:
+    types = set(json_types(schema.get("type"))) - {"null"}
+    if op == "prefix" and types != {"string"}:
+        return f"operator 'prefix' applies to string fields only; {name!r} is {_type_text(schema)}"
+    if op in ("gte", "lte"):
+        ordered = (types and types <= {"number", "integer"}) or (
+            types == {"string"} and schema.get("format") in ORDERED_FORMATS
+        )
+        if not ordered:
+            return (
+                f"operator {op!r} applies to numbers and to strings with format "
+                f"{', '.join(sorted(ORDERED_FORMATS))} only; {name!r} is {_type_text(schema)}"
+            )
+    return None
+
+
+def _not_a_property(name: str, properties: Mapping[str, Any]) -> str:
+    message = f"{name!r} is not a property of recordSchema"
+    close = difflib.get_close_matches(name, list(properties), n=1)
+    return f"{message} (did you mean {close[0]!r}?)" if close else message
+
+
+def _cross_check(
+    document: Mapping[str, Any], file: str, stem: str, regions: RegionRegistry | None
+) -> list[CatalogIssue]:
+    """What the meta-schema cannot say: names that must agree across the entry and its file."""
+    issues: list[CatalogIssue] = []
+
+    def add(parts: list[object], message: str) -> None:
+        issues.append(CatalogIssue(file, json_path(parts), message))
+
+    if document["id"] != stem:
+        add(["id"], f"id {document['id']!r} differs from the file name {stem!r}")
+    record_schema = document["recordSchema"]
+    properties: Mapping[str, Any] = record_schema["properties"]
+    required = record_schema.get("required", [])
+    for index, name in enumerate(required):
+        if name not in properties:
+            add(["recordSchema", "required", index], _not_a_property(name, properties))
+
+    key = document["keyField"]
+    if key not in properties:
+        add(["keyField"], _not_a_property(key, properties))
+    elif json_types(properties[key].get("type")) != ("string",) or key not in required:
+        add(["keyField"], f"the key field {key!r} must be a required property of type string")
+
+    region = document["regionField"]
+    if region not in properties:
+        add(["regionField"], _not_a_property(region, properties))
+    elif properties[region].get("format") != "region-code":
+        add(["regionField"], f"the region field {region!r} must have format region-code")
+
+    for name, ops in document["querySchema"]["filters"].items():
+        if name not in properties:
+            add(["querySchema", "filters", name], _not_a_property(name, properties))
+            continue
+        types = set(json_types(properties[name].get("type"))) - {"null"}
+        if not types or not types <= _SCALAR_TYPES:
+            kind = _type_text(properties[name])
+            message = f"{name!r} is {kind}: only scalar fields can be filtered"
+            add(["querySchema", "filters", name], message)
+            continue
+        for index, op in enumerate(ops):
+            problem = _operator_problem(op, name, properties[name])
+            if problem is not None:
+                add(["querySchema", "filters", name, index], problem)
+
+    for parts, message in _schema_usage_problems(record_schema):
+        add(parts, message)
+
+    if regions is not None:
+        for index, code in enumerate(document["provider"]["regions"]):
+            if not regions.is_known(code):
+                add(["provider", "regions", index], f"{code!r} is not in the region registry")
+    return issues
+
+
+def _build_dataset(document: Mapping[str, Any]) -> Dataset:
+    record_schema: dict[str, Any] = document["recordSchema"]
+    required = set(record_schema.get("required", []))
+    fields = {
+        name: FieldInfo(
+            name=name,
+            type=spec["type"] if isinstance(spec["type"], str) else tuple(spec["type"]),
+            format=spec.get("format"),
+            label=I18n(zh=spec["x-label"]["zh"], en=spec["x-label"]["en"]),
+            level=spec["x-level"],
+            sensitivity=spec.get("x-sensitivity"),
+            description=spec.get("description"),
+            required=name in required,
+        )
+        for name, spec in record_schema["properties"].items()
+    }
+    provider = document["provider"]
+    region_from_key = document.get("regionFromKey")
+    contact = document.get("contactPoint")
+    return Dataset(
+        id=document["id"],
+        title=I18n(**document["title"]),
+        description=I18n(**document["description"]),
+        provider=Provider(
+            id=provider["id"], name=I18n(**provider["name"]), regions=tuple(provider["regions"])
+        ),
+        themes=tuple(document["themes"]),
+        keywords_zh=tuple(document["keywords"]["zh"]),
+        keywords_en=tuple(document["keywords"]["en"]),
+        share_type=document["shareType"],
+        level=document["level"],
+        update_frequency=document["updateFrequency"],
+        modified=document["modified"],
+        key_field=document["keyField"],
+        region_field=document["regionField"],
+        region_from_key=(
+            (region_from_key["start"], region_from_key["length"]) if region_from_key else None
+        ),
+        record_schema=record_schema,
+        query_schema=document["querySchema"],
+        fields=MappingProxyType(fields),
+        issued=document.get("issued"),
+        license=document.get("license"),
+        landing_page=document.get("landingPage"),
+        contact_point=(
+            ContactPoint(
+                name=I18n(**contact["name"]), email=contact.get("email"), url=contact.get("url")
+            )
+            if contact
+            else None
+        ),
+    )
+
+
+def parse_dataset(
+    document: Any,
+    file: str,
+    *,
+    regions: RegionRegistry | None = None,
+    validator: jsonschema.protocols.Validator | None = None,
+) -> Dataset:
+    """Check one entry (meta-schema, then cross-checks) and build it; CatalogError lists why not.
+
+    ``file`` names the entry in messages; its stem must equal the id. Without ``regions`` the
+    provider regions are not looked up.
+    """
+    validator = validator or compile_validator(meta_schema())
+    issues = [
+        issue
+        for error in validator.iter_errors(document)
+        for issue in _meta_schema_issues(error, file)
+    ]
+    issues = list(dict.fromkeys(issues))
+    if not issues:
+        issues = _cross_check(document, file, Path(file).stem, regions)
+    if issues:
+        raise CatalogError(issues)
+    return _build_dataset(document)
+
+
+def load_catalog(datasets_dir: Path | None = None, regions_file: Path | None = None) -> Catalog:
+    """Read and check the region registry and every ``*.yaml`` entry; all problems together."""
+    issues: list[CatalogIssue] = []
+    regions: RegionRegistry | None = None
+    try:
+        regions = load_regions(regions_file)
+    except CatalogError as exc:
+        issues.extend(exc.issues)
+
+    directory = datasets_dir or default_datasets_directory()
+    paths = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
+    if not paths:
+        issues.append(CatalogIssue(directory.name, "$", "no catalogue entries (*.yaml) found"))
+    validator = compile_validator(meta_schema())
+    datasets: dict[str, Dataset] = {}
+    for path in paths:
+        try:
+            document = parse_yaml(path.read_text("utf-8"))
+        except yaml.YAMLError as exc:
+            issues.append(CatalogIssue(path.name, "$", yaml_problem(exc)))
+            continue
+        try:
+            dataset = parse_dataset(document, path.name, regions=regions, validator=validator)
+        except CatalogError as exc:
+            issues.extend(exc.issues)
+            continue
+        datasets[dataset.id] = dataset
+    if issues or regions is None:
+        raise CatalogError(issues)
+    return Catalog(datasets=MappingProxyType(dict(sorted(datasets.items()))), regions=regions)

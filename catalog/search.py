@@ -1,0 +1,169 @@
+"""Catalogue search: free text (Chinese or English), filters, facets and pagination."""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from catalog.loader import Catalog, Dataset
+from catalog.regions import RegionRegistry
+
+SORTS = ("relevance", "id", "title", "modified")
+MAX_PER_PAGE = 100
+#: Facet names, as the API reports them.
+FACETS = ("theme", "shareType", "level", "provider", "region")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One page of matching datasets, the number of all matches and the facet counts."""
+
+    items: list[Dataset]
+    total: int
+    page: int
+    per_page: int
+    #: facet → value → number of matching datasets (see :func:`search`).
+    facets: dict[str, dict[str, int]]
+
+
+def normalise_text(text: str) -> str:
+    """Fold width and case so that ＰＭ２.５ finds PM2.5 and Enterprise finds enterprise."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+@functools.lru_cache(maxsize=4096)
+def _searchable(dataset: Dataset) -> tuple[tuple[int, str], ...]:
+    """(weight, folded text) pairs: a match in the title counts more than one in the description."""
+    field_texts = [
+        text
+        for info in dataset.fields.values()
+        for text in (info.name, info.label.zh, info.label.en)
+    ]
+    parts = [
+        (8, (dataset.title.zh, dataset.title.en)),
+        (5, (*dataset.keywords_zh, *dataset.keywords_en)),
+        (4, (dataset.id,)),
+        (2, tuple(field_texts)),
+        (2, (dataset.provider.name.zh, dataset.provider.name.en, *dataset.themes)),
+        (1, (dataset.description.zh, dataset.description.en)),
+    ]
+    return tuple((weight, normalise_text("\n".join(texts))) for weight, texts in parts)
+
+
+def relevance(dataset: Dataset, terms: Iterable[str]) -> int:
+    """Sum of the weights of the places each term occurs in; 0 if some term occurs nowhere."""
+    score = 0
+    for term in terms:
+        term_score = sum(weight for weight, text in _searchable(dataset) if term in text)
+        if term_score == 0:
+            return 0
+        score += term_score
+    return score
+
+
+def _region_codes(
+    dataset: Dataset, registry: RegionRegistry, served: Mapping[str, frozenset[str]]
+) -> frozenset[str]:
+    """The leaf regions a dataset is provided or served for."""
+    codes: set[str] = set()
+    for code in (*dataset.provider.regions, *served.get(dataset.id, ())):
+        codes |= registry.leaves(code) or {code}
+    return frozenset(codes)
+
+
+def search(
+    catalog: Catalog,
+    q: str | None = None,
+    region: str | None = None,
+    theme: str | None = None,
+    share_type: str | None = None,
+    level: int | None = None,
+    provider: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    sort: str = "relevance",
+    served_regions: Mapping[str, frozenset[str]] | None = None,
+) -> SearchResult:
+    """Datasets matching every given criterion, one page of them, and facet counts.
+
+    ``q`` is split on white space; every term must occur (case-insensitively, as a substring, so
+    Chinese needs no word segmentation) in a title, description, keyword, field name or label.
+    A dataset is in ``region`` if its provider regions or its ``served_regions`` (dataset id →
+    leaf regions its nodes serve, which only the caller knows) meet the region's leaves.
+    Facets count the text matches with every *other* filter applied, as faceted search does,
+    so a facet shows what choosing another of its values would give.
+    Raises ValueError for an unknown sort or region and for a page out of range.
+    """
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r} (one of: {', '.join(SORTS)})")
+    if page < 1:
+        raise ValueError("page must be 1 or more")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValueError(f"perPage must be between 1 and {MAX_PER_PAGE}")
+    registry = catalog.regions
+    if region is not None and not registry.is_known(region):
+        raise ValueError(f"unknown region {region!r}")
+    served = served_regions or {}
+
+    terms = normalise_text(q or "").split()
+    scores = {ds.id: relevance(ds, terms) if terms else 0 for ds in catalog.datasets.values()}
+    text_matches = [ds for ds in catalog.datasets.values() if not terms or scores[ds.id] > 0]
+    regions_of = {ds.id: _region_codes(ds, registry, served) for ds in text_matches}
+    wanted_leaves = registry.leaves(region) if region is not None else frozenset()
+
+    predicates: dict[str, Callable[[Dataset], bool]] = {}
+    if theme is not None:
+        predicates["theme"] = lambda ds: theme in ds.themes
+    if share_type is not None:
+        predicates["shareType"] = lambda ds: ds.share_type == share_type
+    if level is not None:
+        predicates["level"] = lambda ds: ds.level == level
+    if provider is not None:
+        predicates["provider"] = lambda ds: ds.provider.id == provider
+    if region is not None:
+        predicates["region"] = lambda ds: not regions_of[ds.id].isdisjoint(wanted_leaves)
+
+    def matching(except_facet: str | None = None) -> list[Dataset]:
+        return [
+            ds
+            for ds in text_matches
+            if all(test(ds) for name, test in predicates.items() if name != except_facet)
+        ]
+
+    def facet_values(facet: str, ds: Dataset) -> Iterable[str]:
+        if facet == "theme":
+            return ds.themes
+        if facet == "shareType":
+            return (ds.share_type,)
+        if facet == "level":
+            return (str(ds.level),)
+        if facet == "provider":
+            return (ds.provider.id,)
+        provinces = {registry.province_of(code) for code in regions_of[ds.id]}
+        return sorted(p for p in provinces if p is not None)
+
+    facets: dict[str, dict[str, int]] = {}
+    for facet in FACETS:
+        counts: dict[str, int] = {}
+        for ds in matching(except_facet=facet):
+            for value in facet_values(facet, ds):
+                counts[value] = counts.get(value, 0) + 1
+        facets[facet] = dict(sorted(counts.items()))
+
+    found = sorted(matching(), key=lambda ds: ds.id)
+    if sort == "relevance" and terms:
+        found.sort(key=lambda ds: -scores[ds.id])
+    elif sort == "title":
+        found.sort(key=lambda ds: normalise_text(ds.title.en))
+    elif sort == "modified":
+        found.sort(key=lambda ds: ds.modified, reverse=True)
+    start = (page - 1) * per_page
+    return SearchResult(
+        items=found[start : start + per_page],
+        total=len(found),
+        page=page,
+        per_page=per_page,
+        facets=facets,
+    )
