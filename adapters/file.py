@@ -1,0 +1,233 @@
+"""The file adapter: a node whose datasets are JSONL snapshots in a local directory.
+
+Each dataset is one file, one JSON object per line in the node's local field names. The file is
+read once, at construction, and translated to catalogue names; queries then run in memory.
+Equality lookups (``eq``/``in``) use a per-field index built on first use, so a key lookup does
+not scan the snapshot.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adapters.field_names import FieldNames
+from adapters.nodes import NodeConfig
+from adapters.protocol import AdapterRequestError, Filter, Health, Page, QueryRequest, Record
+from adapters.request_checks import check_request
+
+_CURSOR = re.compile(r"[0-9]{1,12}")
+
+#: An index key: the JSON type travels with the value, so ``true`` never equals ``1``.
+ValueKey = tuple[str, Any]
+
+
+class SnapshotError(Exception):
+    """A dataset snapshot cannot be loaded; names the file and line so an operator can fix it."""
+
+    def __init__(self, file: Path, line: int | None, message: str) -> None:
+        self.file = file
+        self.line = line
+        self.message = message
+        where = f"{file}, line {line}" if line is not None else str(file)
+        super().__init__(f"{where}: {message}")
+
+
+def value_key(value: Any) -> ValueKey | None:
+    """The typed key under which a JSON scalar is indexed; None for arrays and objects."""
+    if isinstance(value, bool):
+        return ("boolean", value)
+    if isinstance(value, int | float):
+        return ("number", value)
+    if isinstance(value, str):
+        return ("string", value)
+    if value is None:
+        return ("null", None)
+    return None
+
+
+def _comparable(a: Any, b: Any) -> bool:
+    """Numbers compare with numbers, strings with strings (ISO dates then order correctly)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return False
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return True
+    return isinstance(a, str) and isinstance(b, str)
+
+
+def _holds(value: Any, op: str, operand: Any) -> bool:
+    """Whether one record value satisfies one condition."""
+    if op == "eq":
+        key = value_key(value)
+        return key is not None and key == value_key(operand)
+    if op == "in":
+        key = value_key(value)
+        return key is not None and any(key == value_key(item) for item in operand)
+    if op == "gte":
+        return _comparable(value, operand) and value >= operand
+    if op == "lte":
+        return _comparable(value, operand) and value <= operand
+    if op == "prefix":
+        return isinstance(value, str) and value.startswith(operand)
+    raise ValueError(f"unknown operator {op!r}")
+
+
+_MISSING = object()
+
+
+def matches(record: Mapping[str, Any], filter: Filter) -> bool:
+    """All conditions on all fields hold (several operators on one field are ANDed)."""
+    for name, ops in filter.items():
+        value = record.get(name, _MISSING)
+        if value is _MISSING:
+            return False
+        for op, operand in ops.items():
+            if not _holds(value, op, operand):
+                return False
+    return True
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """The records of one dataset in catalogue names, with lazily built equality indexes."""
+
+    records: list[Record]
+    fields: frozenset[str]
+    _indexes: dict[str, dict[ValueKey, list[int]]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def load(cls, path: Path, names: FieldNames) -> Snapshot:
+        """Read a JSONL file, translating local field names to catalogue names once."""
+        records: list[Record] = []
+        seen: set[str] = set()
+        try:
+            handle = path.open("r", encoding="utf-8")
+        except OSError as exc:
+            raise SnapshotError(path, None, f"cannot be read: {exc.strerror}") from exc
+        with handle:
+            try:
+                for number, line in enumerate(handle, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        document = json.loads(line, parse_constant=_reject_constant)
+                    except ValueError as exc:
+                        raise SnapshotError(path, number, f"not valid JSON: {exc}") from exc
+                    if not isinstance(document, dict):
+                        raise SnapshotError(path, number, "not a JSON object")
+                    record: Record = {}
+                    for local, value in document.items():
+                        name = names.catalogue_name(local)
+                        if name is not None:
+                            record[name] = value
+                    seen.update(record)
+                    records.append(record)
+            except UnicodeDecodeError as exc:
+                raise SnapshotError(path, None, f"not UTF-8 text: {exc.reason}") from exc
+        return cls(records, frozenset(seen) | frozenset(names.to_catalogue.values()))
+
+    def positions(self, name: str, operands: Iterable[Any]) -> list[int]:
+        """Ascending positions of the records whose ``name`` equals one of ``operands``."""
+        index = self._index(name)
+        found: set[int] = set()
+        for operand in operands:
+            key = value_key(operand)
+            if key is not None:
+                found.update(index.get(key, ()))
+        return sorted(found)
+
+    def _index(self, name: str) -> dict[ValueKey, list[int]]:
+        index = self._indexes.get(name)
+        if index is not None:
+            return index
+        with self._lock:
+            index = self._indexes.get(name)
+            if index is None:
+                index = {}
+                for position, record in enumerate(self.records):
+                    key = value_key(record.get(name, _MISSING))
+                    if key is not None:
+                        index.setdefault(key, []).append(position)
+                self._indexes[name] = index
+        return index
+
+
+class FileAdapter:
+    """In-process adapter over a node's JSONL snapshots (adapter kind ``file``)."""
+
+    def __init__(self, node: NodeConfig, *, data_dir: Path) -> None:
+        self.node_id = node.id
+        directory = data_dir / str(node.adapter["path"])
+        self._snapshots: dict[str, Snapshot] = {
+            dataset: Snapshot.load(
+                directory / (spec.source or f"{dataset}.jsonl"), FieldNames.of(spec)
+            )
+            for dataset, spec in node.datasets.items()
+        }
+
+    def query(self, request: QueryRequest) -> Page:
+        check_request(self.node_id, request, self._snapshots)
+        snapshot = self._snapshots[request.dataset]
+        unknown = sorted(set(request.filter) - snapshot.fields)
+        if unknown:
+            raise AdapterRequestError(
+                self.node_id, f"dataset {request.dataset}: no field {', '.join(unknown)} to filter"
+            )
+        start = self._start(request.cursor, len(snapshot.records))
+        records = snapshot.records
+        matched: list[Record] = []
+        next_cursor: str | None = None
+        for position in self._candidates(snapshot, request.filter, start):
+            record = records[position]
+            if not matches(record, request.filter):
+                continue
+            if len(matched) == request.limit:
+                next_cursor = str(position)
+                break
+            matched.append(_project(record, request.fields))
+        return Page(matched, next_cursor)
+
+    def health(self) -> Health:
+        return Health("ok", tuple(self._snapshots))
+
+    def close(self) -> None:
+        """Nothing to release: the snapshots are plain memory."""
+
+    def _start(self, cursor: str | None, size: int) -> int:
+        if cursor is None:
+            return 0
+        if not _CURSOR.fullmatch(cursor) or int(cursor) > size:
+            raise AdapterRequestError(self.node_id, "the cursor is not one this node returned")
+        return int(cursor)
+
+    @staticmethod
+    def _candidates(snapshot: Snapshot, filter: Filter, start: int) -> Sequence[int]:
+        """Positions worth testing, in file order: the narrowest equality index, else all."""
+        best: list[int] | None = None
+        for name, ops in filter.items():
+            for op, operand in ops.items():
+                if op in ("eq", "in"):
+                    found = snapshot.positions(name, [operand] if op == "eq" else operand)
+                    if best is None or len(found) < len(best):
+                        best = found
+        if best is None:
+            return range(start, len(snapshot.records))
+        return best[bisect.bisect_left(best, start) :]
+
+
+def _project(record: Record, fields: Sequence[str] | None) -> Record:
+    """A copy of the record limited to the requested fields (absent ones stay absent)."""
+    if fields is None:
+        return dict(record)
+    return {name: record[name] for name in fields if name in record}

@@ -1,0 +1,222 @@
+"""Verification of the gateway-signed bearer tokens an adapter server accepts (DESIGN §5).
+
+The gateway signs one short-lived JWT per call to a node: ``iss`` the gateway, ``aud`` the node,
+lifetime at most 60 seconds, ES256 (or EdDSA). The node checks it against the gateway's
+published JWKS, which is fetched once, cached, and fetched again when a token names a key the
+cache does not hold (key rotation) — at most once per 30 seconds, so a stream of forged key ids
+cannot turn the node into a JWKS-fetching amplifier.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from joserfc import jws, jwt
+from joserfc.errors import (
+    ClaimError,
+    ExpiredTokenError,
+    InvalidKeyIdError,
+    JoseError,
+    MissingClaimError,
+)
+from joserfc.jwk import KeySet
+from joserfc.jws import JWSAlgModel, JWSRegistry
+
+logger = logging.getLogger(__name__)
+
+#: Signature algorithms of gateway tokens; anything else (``none``, HS*, RS*) is refused.
+ALLOWED_ALGORITHMS = ("ES256", "EdDSA")
+#: Clock skew tolerated on ``exp``, ``nbf`` and ``iat``, in seconds.
+CLOCK_SKEW = 30
+#: Longest lifetime (``exp`` − ``iat``) of a token the node accepts, in seconds.
+MAX_LIFETIME = 60
+#: Least time between two JWKS fetches triggered by an unknown key id, in seconds.
+REFETCH_INTERVAL = 30.0
+#: Least time between two attempts to fetch a JWKS while none is held, in seconds.
+RETRY_INTERVAL = 1.0
+#: A cached JWKS older than this is fetched again before use, so a withdrawn key stops working.
+MAX_JWKS_AGE = 300.0
+#: A JWKS document larger than this is not a JWKS.
+MAX_JWKS_BYTES = 256 * 1024
+
+
+class InvalidToken(Exception):
+    """The bearer token is not acceptable; ``description`` says why, without secrets."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class JwksUnavailable(Exception):
+    """The gateway's keys cannot be obtained, so no token can be verified right now."""
+
+
+class _Registry(JWSRegistry):
+    """The JWS registry limited to the allowed algorithms.
+
+    joserfc warns on every use of the polymorphic ``EdDSA`` name (RFC 9864); the gateway's
+    contract names it, and the key's own type and curve pin it to Ed25519 or Ed448.
+    """
+
+    def get_alg(self, name: str) -> JWSAlgModel:
+        if name not in ALLOWED_ALGORITHMS or name not in self.algorithms:
+            return super().get_alg(name)
+        return self.algorithms[name]
+
+
+def _key_set(document: Any) -> KeySet:
+    """The signing keys of a JWKS document; keys of other types or uses are left out."""
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise ValueError("not a JWKS document")
+    keys: list[dict[str, Any]] = []
+    for entry in document["keys"]:
+        if not isinstance(entry, dict) or entry.get("kty") not in ("EC", "OKP"):
+            continue
+        if entry.get("use", "sig") != "sig":
+            continue
+        if any(k in entry for k in ("d", "p", "q")):
+            continue  # a private key has no business in a published JWKS
+        keys.append(entry)
+    if not keys:
+        return KeySet([])  # a valid JWKS without keys: every token fails to verify
+    return KeySet.import_key_set({"keys": keys})
+
+
+class TokenVerifier:
+    """Checks gateway tokens against the gateway's JWKS, read from a URL or a file.
+
+    ``clock`` (wall time, for ``exp``/``iat``) and ``monotonic`` (for JWKS refetch pacing) are
+    the time sources; they default to the system's.
+    """
+
+    def __init__(
+        self,
+        issuer: str,
+        jwks_url: str | None = None,
+        jwks_file: Path | None = None,
+        *,
+        fetch_timeout: float = 5.0,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if (jwks_url is None) == (jwks_file is None):
+            raise ValueError("give exactly one of jwks_url and jwks_file")
+        self.issuer = issuer
+        self.jwks_url = jwks_url
+        self.jwks_file = Path(jwks_file) if jwks_file is not None else None
+        self._fetch_timeout = fetch_timeout
+        self._clock = clock
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._keys: KeySet | None = None
+        self._fetched_at = float("-inf")
+        self._registry = _Registry(algorithms=list(ALLOWED_ALGORITHMS))
+
+    def verify(self, token: str, *, audience: str) -> dict[str, Any]:
+        """The claims of a valid token for ``audience``; raises InvalidToken otherwise."""
+        try:
+            header = jws.extract_compact(token.encode("ascii")).headers()
+        except (JoseError, ValueError, UnicodeEncodeError):
+            raise InvalidToken("the token is not a compact JWS") from None
+        alg = header.get("alg")
+        # RFC 8725 §3.1: the algorithm is checked against an allow-list before any key is used.
+        if alg not in ALLOWED_ALGORITHMS:
+            raise InvalidToken("the token's signature algorithm is not accepted")
+        # RFC 8725 §3.11: explicit typing — the gateway's adapter tokens are typed "JWT".
+        if header.get("typ") != "JWT":
+            raise InvalidToken("the token is not typed JWT")
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise InvalidToken("the token's key id is not a string")
+        keys = self._keys_for(kid)
+        try:
+            claims = jwt.decode(token, keys, algorithms=ALLOWED_ALGORITHMS, registry=self._registry)
+        except InvalidKeyIdError:
+            raise InvalidToken("the token's key is not one of the gateway's") from None
+        except JoseError:
+            raise InvalidToken("the token's signature does not verify") from None
+        self._check_claims(claims.claims, audience)
+        return claims.claims
+
+    def _check_claims(self, claims: dict[str, Any], audience: str) -> None:
+        now = int(self._clock())
+        rules = jwt.JWTClaimsRegistry(
+            now=now,
+            leeway=CLOCK_SKEW,
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "value": audience},
+            exp={"essential": True},
+            iat={"essential": True},
+        )
+        try:
+            rules.validate(claims)
+        except ExpiredTokenError:
+            raise InvalidToken("the token has expired") from None
+        except MissingClaimError as exc:
+            raise InvalidToken(f"the token lacks the claim {exc.claim}") from None
+        except ClaimError as exc:
+            raise InvalidToken(f"the token's claim {exc.claim} is not accepted") from None
+        # The gateway signs one token per call; a long-lived token is not one of them.
+        lifetime = claims["exp"] - claims["iat"]
+        if not 0 < lifetime <= MAX_LIFETIME:
+            raise InvalidToken(f"the token's lifetime is not within {MAX_LIFETIME} seconds")
+
+    def _keys_for(self, kid: str | None) -> KeySet:
+        """The cached key set, refreshed when stale or when it lacks ``kid``."""
+        with self._lock:
+            now = self._monotonic()
+            age = now - self._fetched_at
+            if self._keys is None:
+                due = age >= RETRY_INTERVAL
+            elif kid is not None and not _has_kid(self._keys, kid):
+                due = age >= REFETCH_INTERVAL
+            else:
+                due = age > MAX_JWKS_AGE
+            if due:
+                self._refresh(now)
+            if self._keys is None:
+                raise JwksUnavailable("the gateway's keys cannot be obtained")
+            return self._keys
+
+    def _refresh(self, now: float) -> None:
+        try:
+            keys = _key_set(json.loads(self._read_jwks()))
+        except (OSError, httpx.HTTPError, ValueError, JoseError) as exc:
+            # Keep serving with the keys already held; the next refresh may succeed.
+            logger.warning("cannot load the gateway JWKS: %s", exc)
+            self._fetched_at = now
+            return
+        self._keys = keys
+        self._fetched_at = now
+
+    def _read_jwks(self) -> bytes:
+        if self.jwks_file is not None:
+            body = self.jwks_file.read_bytes()
+            if len(body) > MAX_JWKS_BYTES:
+                raise ValueError("JWKS document too large")
+            return body
+        assert self.jwks_url is not None
+        with (
+            httpx.Client(timeout=self._fetch_timeout, follow_redirects=False) as client,
+            client.stream("GET", self.jwks_url, headers={"Accept": "application/json"}) as answer,
+        ):
+            answer.raise_for_status()
+            body = b""
+            for chunk in answer.iter_bytes():
+                body += chunk
+                if len(body) > MAX_JWKS_BYTES:
+                    raise ValueError("JWKS document too large")
+            return body
+
+
+def _has_kid(keys: KeySet, kid: str) -> bool:
+    return any(key.kid == kid for key in keys)
+

@@ -1,0 +1,38 @@
+"""Fixtures shared by every test package."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# --- services the test machine provides (DESIGN §11) -------------------------------------------
+# A test that needs a service skips with a reason when it is absent, and fails instead when
+# GATEWAY_TEST_REQUIRE_SERVICES=1 (as the CI sets it).
+
+POSTGRES_URL = os.environ.get(
+    "GATEWAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def service_missing(reason: str) -> None:
+    """Skip the test for a missing service, or fail it when services are required."""
+    if os.environ.get("GATEWAY_TEST_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (GATEWAY_TEST_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The SQLAlchemy URL of the test PostgreSQL, once it answers."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        service_missing(f"PostgreSQL is not reachable at {engine.url!r}: {type(exc).__name__}")
+    finally:
+        engine.dispose()
+    return POSTGRES_URL
