@@ -1,0 +1,7 @@
+"""The demo: deterministic synthetic data for every demo node."""
+
+from __future__ import annotations
+
+from .generate import GenerationReport, generate
+
+__all__ = ["GenerationReport", "generate"]
