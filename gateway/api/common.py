@@ -1,0 +1,68 @@
+"""What every blueprint shares: the services, the caller's token, JSON and problem responses."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from flask import Response, current_app, g, request
+
+from ..jsonio import dumps
+from ..oauth.tokens import Principal
+from ..problems import CONTENT_TYPE, Problem
+from ..services import Services
+from ..telemetry import current_ids
+
+
+def services() -> Services:
+    return cast(Services, current_app.extensions["jjj-gateway"])
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        dumps(body), status=status, headers=headers, content_type="application/json; charset=utf-8"
+    )
+
+
+def problem_response(problem: Problem) -> Response:
+    trace_id, _ = current_ids()
+    body = problem.body(instance=request.path, exchange_id=g.get("exchange_id"), trace_id=trace_id)
+    return Response(
+        dumps(body), status=problem.status, headers=problem.headers, content_type=CONTENT_TYPE
+    )
+
+
+def bearer_token() -> str:
+    """The bearer token of the request (RFC 6750 §2.1), or a 401 problem."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        # RFC 6750 §3.1: a request without credentials gets a challenge with no error code.
+        raise Problem(
+            "unauthorized",
+            detail="an access token is required (Authorization: Bearer)",
+            headers={"WWW-Authenticate": 'Bearer realm="jjj-gateway"'},
+        )
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise Problem(
+            "unauthorized",
+            detail="the Authorization header must be 'Bearer <token>'",
+            headers={"WWW-Authenticate": 'Bearer realm="jjj-gateway", error="invalid_request"'},
+        )
+    return token
+
+
+def authenticate(scope: str | None = None) -> Principal:
+    """The verified caller; with a scope, 403 insufficient_scope when the token lacks it."""
+    principal = services().verifier.verify(bearer_token())
+    g.principal = principal
+    if scope and not principal.has_scope(scope):
+        raise Problem(
+            "insufficient-scope",
+            detail=f"this endpoint needs the scope {scope!r}",
+            headers={
+                "WWW-Authenticate": f'Bearer realm="jjj-gateway", error="insufficient_scope", '
+                f'scope="{scope}"'
+            },
+        )
+    return principal

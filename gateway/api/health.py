@@ -1,0 +1,45 @@
+"""Liveness and readiness (DESIGN §4)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+from sqlalchemy import text
+
+from .common import json_response, services
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process answers; nothing else is checked (a liveness probe must not flap with a node)."""
+    return json_response({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Ready when the database answers and the configuration is loaded; nodes are reported, and a
+    down node does not make the gateway unready (other datasets and regions still work)."""
+    svc = services()
+    checks: dict[str, object] = {}
+    ready = True
+    try:
+        with svc.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = {"status": "ok"}
+    except Exception as exc:
+        checks["database"] = {"status": "unavailable", "detail": type(exc).__name__}
+        ready = False
+    checks["configuration"] = {
+        "status": "ok",
+        "datasets": len(svc.config.catalog.datasets),
+        "nodes": len(svc.config.nodes),
+    }
+    checks["nodes"] = {
+        node: {"status": h.status, **({"detail": h.detail} if h.detail else {})}
+        for node, h in svc.fleet.health().items()
+    }
+    return json_response(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status=200 if ready else 503,
+    )

@@ -1,0 +1,132 @@
+"""The app factory: defaults → config file → GATEWAY_* environment → the mapping passed in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.propagate import extract
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from werkzeug.exceptions import HTTPException
+
+from .api import catalog_api, data, health, oauth
+from .api.common import problem_response, services
+from .ids import uuid7
+from .problems import Problem
+from .services import Configuration, build_services
+from .settings import Settings, load_settings
+from .telemetry import init_tracing, tracer
+
+log = logging.getLogger(__name__)
+
+_HTTP_PROBLEMS = {
+    400: "invalid-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    429: "quota-exceeded",
+}
+
+
+def create_app(
+    config: Mapping[str, Any] | Settings | None = None,
+    *,
+    configuration: Configuration | None = None,
+) -> Flask:
+    settings = config if isinstance(config, Settings) else load_settings(config)
+    app = Flask("gateway", instance_path=str(settings.instance_path.resolve()), static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    init_tracing()
+    built = build_services(settings, configuration)
+    app.extensions["jjj-gateway"] = built
+
+    for blueprint in (health.bp, oauth.bp, catalog_api.bp, data.bp):
+        app.register_blueprint(blueprint)
+    oauth.init_app(app, built)
+
+    app.before_request(_begin)
+    app.after_request(_headers)
+    app.teardown_request(_end)
+    app.register_error_handler(Problem, _problem)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+    return app
+
+
+def _begin() -> None:
+    g.exchange_id = uuid7()
+    g.started_at = dt.datetime.now(dt.UTC)
+    route = request.url_rule.rule if request.url_rule else request.path
+    span = tracer().start_span(
+        f"{request.method} {route}",
+        context=extract(request.headers),
+        kind=SpanKind.SERVER,
+        attributes={
+            "http.request.method": request.method,
+            "http.route": route,
+            "url.path": request.path,
+            "url.scheme": request.scheme,
+            "server.address": request.host.split(":")[0],
+            "user_agent.original": request.user_agent.string[:200],
+        },
+    )
+    g.otel_span = span
+    g.otel_token = otel_context.attach(trace.set_span_in_context(span))
+
+
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("X-Exchange-Id", g.get("exchange_id", ""))
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.path.startswith(("/v1/", "/oauth/")):
+        response.headers.setdefault("Cache-Control", "no-store")
+    span = g.get("otel_span")
+    if span is not None:
+        span.set_attribute("http.response.status_code", response.status_code)
+        if response.status_code >= 500:
+            span.set_status(Status(StatusCode.ERROR))
+    return response
+
+
+def _end(_exc: BaseException | None) -> None:
+    span = g.pop("otel_span", None)
+    token = g.pop("otel_token", None)
+    if span is not None:
+        span.end()
+    if token is not None:
+        otel_context.detach(token)
+
+
+def _problem(problem: Problem) -> Response:
+    return problem_response(problem)
+
+
+def _http_error(exc: HTTPException) -> Response:
+    if request.path.startswith("/oauth/"):
+        from .api.oauth import oauth_error
+
+        return oauth_error(exc)
+    slug = _HTTP_PROBLEMS.get(
+        exc.code or 500, "invalid-request" if (exc.code or 500) < 500 else "internal-error"
+    )
+    allow = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
+    return problem_response(Problem(slug, status=exc.code, headers=allow))
+
+
+def _unexpected(exc: Exception) -> Response:
+    # The stack trace goes to the log, never to the caller.
+    log.exception("unhandled error in exchange %s", g.get("exchange_id"))
+    return problem_response(Problem("internal-error"))
+
+
+__all__ = ["create_app", "services"]

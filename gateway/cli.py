@@ -1,0 +1,305 @@
+"""The `jjj-gateway` command: serve, demo, administer, check."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .settings import Settings, load_settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj["settings"]
+    return settings
+
+
+def _parse_bind(bind: str) -> tuple[str, int]:
+    host, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise click.BadParameter("expected host:port, e.g. 127.0.0.1:8080", param_hint="--bind")
+    return host.strip("[]"), int(port)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--instance",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Instance folder (default: ./instance or GATEWAY_INSTANCE_PATH).",
+)
+@click.pass_context
+def main(ctx: click.Context, instance: Path | None) -> None:
+    """JJJ Data Gateway — cross-regional public-data sharing for Beijing, Tianjin and Hebei."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    overrides: dict[str, Any] = {"instance_path": instance} if instance else {}
+    try:
+        ctx.obj = {"settings": load_settings(overrides)}
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+# -- demo and serving --------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8080", show_default=True, help="host:port to listen on.")
+@click.option("--no-serve", is_flag=True, help="Prepare the instance folder and exit.")
+@click.pass_context
+def demo(ctx: click.Context, bind: str, no_serve: bool) -> None:
+    """Prepare the embedded demo (database, keys, data, clients) and serve it."""
+    from .demo.run import run_demo
+
+    host, port = _parse_bind(bind)
+    run_demo(_settings(ctx), host=host, port=port, serve=not no_serve)
+
+
+# -- database ----------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Run the Alembic migrations up to the newest revision (safe to run from several replicas)."""
+    from .storage import upgrade
+
+    settings = _settings(ctx)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url)
+    click.echo("database is at the newest revision")
+
+
+# -- configuration -----------------------------------------------------------------------------
+
+
+@main.group()
+def catalog() -> None:
+    """The shared catalogue and the configuration around it."""
+
+
+@catalog.command("check")
+@click.pass_context
+def catalog_check(ctx: click.Context) -> None:
+    """Validate the catalogue, node configs and policy documents together."""
+    from .config_check import check_configuration
+
+    problems, summary = check_configuration(_settings(ctx))
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        raise SystemExit(f"{len(problems)} problem(s) found")
+    click.echo(summary)
+
+
+# -- clients -----------------------------------------------------------------------------------
+
+
+@main.group()
+def clients() -> None:
+    """Registered partner systems."""
+
+
+def _client_store(settings: Settings) -> Any:
+    from .clients import ClientStore
+    from .storage import create_db_engine, upgrade
+
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url)
+    return ClientStore(create_db_engine(settings.sqlalchemy_url))
+
+
+@clients.command("add")
+@click.option("--name", required=True, help="Organisation and system name.")
+@click.option("--region", required=True, help="Home region code (GB/T 2260), e.g. 110000.")
+@click.option("--tier", required=True, help="Tier: open, partner, government, regulator.")
+@click.option(
+    "--scopes",
+    required=True,
+    help="Space- or comma-separated scopes: data:read catalog:read audit:read admin.",
+)
+@click.option(
+    "--auth-method",
+    default="client_secret_basic",
+    show_default=True,
+    type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt"]),
+)
+@click.option("--client-id", default=None, help="Choose the client id (default: generated).")
+@click.option(
+    "--jwks-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Public JWKS of a private_key_jwt client.",
+)
+@click.option("--jwks-uri", default=None, help="JWKS URL of a private_key_jwt client.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def clients_add(
+    ctx: click.Context,
+    name: str,
+    region: str,
+    tier: str,
+    scopes: str,
+    auth_method: str,
+    client_id: str | None,
+    jwks_file: Path | None,
+    jwks_uri: str | None,
+    as_json: bool,
+) -> None:
+    """Register a client; its secret is printed once and stored only as a hash."""
+    from .clients import ClientError
+    from .services import load_configuration
+
+    settings = _settings(ctx)
+    config = load_configuration(settings)
+    if not config.catalog.regions.is_known(region):
+        raise click.BadParameter(f"unknown region {region!r}", param_hint="--region")
+    if tier not in config.policies.tiers:
+        raise click.BadParameter(
+            f"unknown tier {tier!r}; known: {', '.join(config.policies.tiers)}", param_hint="--tier"
+        )
+    jwks = json.loads(jwks_file.read_text("utf-8")) if jwks_file else None
+    try:
+        client, secret = _client_store(settings).create(
+            name=name,
+            region=region,
+            tier=tier,
+            scopes=scopes.replace(",", " ").split(),
+            auth_method=auth_method,
+            client_id=client_id,
+            jwks=jwks,
+            jwks_uri=jwks_uri,
+        )
+    except ClientError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "client_id": client.client_id,
+                    "client_secret": secret,
+                    "tier": client.tier,
+                    "scopes": sorted(client.scopes),
+                }
+            )
+        )
+        return
+    click.echo(f"client_id:     {client.client_id}")
+    if secret:
+        click.echo(f"client_secret: {secret}")
+        click.echo("The secret is shown this once; the gateway keeps only its hash.")
+
+
+@clients.command("list")
+@click.pass_context
+def clients_list(ctx: click.Context) -> None:
+    """List registered clients (never their secrets)."""
+    for client in _client_store(_settings(ctx)).list():
+        click.echo(
+            f"{client.client_id:24} {client.status:9} {client.tier:11} {client.region:8} "
+            f"{' '.join(sorted(client.scopes)):40} {client.name}"
+        )
+
+
+@clients.command("disable")
+@click.argument("client_id")
+@click.pass_context
+def clients_disable(ctx: click.Context, client_id: str) -> None:
+    """Disable a client: its tokens stop working at once."""
+    from .clients import ClientError
+
+    try:
+        _client_store(_settings(ctx)).set_status(client_id, "disabled")
+    except ClientError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{client_id} disabled")
+
+
+# -- keys --------------------------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """Token signing keys."""
+
+
+@keys.command("rotate")
+@click.pass_context
+def keys_rotate(ctx: click.Context) -> None:
+    """Make a new signing key; the old one stays published until its tokens have expired."""
+    from .keys import SigningKeys
+
+    settings = _settings(ctx)
+    ring = SigningKeys(
+        settings.resolved_keys_dir,
+        token_lifetime=settings.access_token_lifetime,
+        clock_skew=settings.clock_skew,
+    )
+    ring.ensure()
+    kid, previous = ring.rotate()
+    click.echo(
+        f"new signing key {kid}; previous {previous} stays in the JWKS for "
+        f"{settings.access_token_lifetime + settings.clock_skew} s"
+    )
+
+
+# -- adapter server ----------------------------------------------------------------------------
+
+
+@main.group()
+def adapter() -> None:
+    """Standalone adapter servers (the node side of the adapter protocol)."""
+
+
+@adapter.command("serve")
+@click.option("--node", "node_id", required=True, help="Node id (a file in the nodes directory).")
+@click.option("--bind", default="127.0.0.1:9100", show_default=True, help="host:port to listen on.")
+@click.option(
+    "--jwks-url",
+    default=None,
+    help="Where the gateway publishes its keys (default: <issuer>/oauth/jwks).",
+)
+@click.option(
+    "--jwks-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Read the gateway's public keys from a file instead.",
+)
+@click.pass_context
+def adapter_serve(
+    ctx: click.Context, node_id: str, bind: str, jwks_url: str | None, jwks_file: Path | None
+) -> None:
+    """Serve one node's data over the adapter protocol, to gateway-signed requests only."""
+    from adapters import create_server_for_node, serve
+    from adapters.nodes import NodeConfigError, default_directory
+
+    settings = _settings(ctx)
+    host, port = _parse_bind(bind)
+    if jwks_file is None and jwks_url is None:
+        jwks_url = f"{settings.issuer.rstrip('/')}/oauth/jwks"
+    try:
+        app = create_server_for_node(
+            node_id,
+            nodes_dir=settings.nodes_dir or default_directory(),
+            data_dir=settings.resolved_data_dir,
+            issuer=settings.issuer,
+            jwks_url=jwks_url,
+            jwks_file=jwks_file,
+        )
+    except (NodeConfigError, KeyError, ValueError, OSError) as exc:
+        raise click.ClickException(f"cannot serve node {node_id!r}: {exc}") from None
+    click.echo(f"adapter server for node {node_id} on http://{host}:{port}", err=True)
+    serve(app, host, port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Registered partner systems (DESIGN §3 Client): stored in the database, secrets hashed."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, insert, select, update
+
+from .storage.tables import clients
+
+SCOPES = ("data:read", "catalog:read", "audit:read", "admin")
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
+
+# argon2id with the library's defaults (RFC 9106 second recommendation): slow to brute-force.
+_hasher = PasswordHasher()
+# Verifying against a dummy hash keeps an unknown client as slow as a wrong secret.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class ClientError(ValueError):
+    """A client registration or change that cannot be accepted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    client_id: str
+    name: str
+    region: str
+    tier: str
+    scopes: frozenset[str]
+    auth_method: str
+    status: str
+    secret_hash: str | None = None
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
+    created_at: dt.datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    def check_secret(self, secret: str) -> bool:
+        try:
+            return _hasher.verify(self.secret_hash or _DUMMY_HASH, secret) and bool(
+                self.secret_hash
+            )
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def public(self) -> dict[str, Any]:
+        """What the admin API shows: never the secret hash."""
+        return {
+            "clientId": self.client_id,
+            "name": self.name,
+            "region": self.region,
+            "tier": self.tier,
+            "scopes": sorted(self.scopes),
+            "authMethod": self.auth_method,
+            "status": self.status,
+            "jwksUri": self.jwks_uri,
+            "hasJwks": self.jwks is not None,
+            "createdAt": self.created_at.isoformat() if self.created_at else None,
+        }
+
+
+def verify_unknown_secret(secret: str) -> None:
+    """Spend the same time as a real verification (for unknown client ids)."""
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _hasher.verify(_DUMMY_HASH, secret)
+
+
+def _row_to_client(row: Any) -> Client:
+    return Client(
+        client_id=row.client_id,
+        name=row.name,
+        region=row.region,
+        tier=row.tier,
+        scopes=frozenset(row.scopes.split()),
+        auth_method=row.auth_method,
+        status=row.status,
+        secret_hash=row.secret_hash,
+        jwks=row.jwks,
+        jwks_uri=row.jwks_uri,
+        created_at=row.created_at,
+    )
+
+
+class ClientStatusCache:
+    """Whether a client is active, re-read at most once a second: disabling a client rejects its
+    live tokens on every replica within a second, without a database read per request."""
+
+    def __init__(self, store: ClientStore, ttl: float = 1.0) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._seen: dict[str, tuple[float, bool]] = {}
+
+    def is_active(self, client_id: str) -> bool:
+        now = time.monotonic()
+        cached = self._seen.get(client_id)
+        if cached and cached[0] > now:
+            return cached[1]
+        client = self._store.get(client_id)
+        active = client is not None and client.active
+        self._seen[client_id] = (now + self._ttl, active)
+        return active
+
+    def forget(self, client_id: str) -> None:
+        self._seen.pop(client_id, None)
+
+
+class ClientStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self, client_id: str) -> Client | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(clients).where(clients.c.client_id == client_id)).first()
+        return _row_to_client(row) if row else None
+
+    def list(self) -> list[Client]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(clients).order_by(clients.c.client_id)).all()
+        return [_row_to_client(r) for r in rows]
+
+    def create(
+        self,
+        *,
+        name: str,
+        region: str,
+        tier: str,
+        scopes: Iterable[str],
+        auth_method: str = "client_secret_basic",
+        client_id: str | None = None,
+        jwks: dict[str, Any] | None = None,
+        jwks_uri: str | None = None,
+    ) -> tuple[Client, str | None]:
+        """Register a client; returns it and its secret, shown this once and never stored."""
+        scope_set = frozenset(scopes)
+        unknown = sorted(scope_set - set(SCOPES))
+        if unknown:
+            raise ClientError(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(SCOPES)}")
+        if auth_method not in AUTH_METHODS:
+            raise ClientError(
+                f"unknown auth method {auth_method!r}; known: {', '.join(AUTH_METHODS)}"
+            )
+        if not name.strip():
+            raise ClientError("a client needs a name")
+        secret = None
+        secret_hash = None
+        if auth_method == "private_key_jwt":
+            if (jwks is None) == (jwks_uri is None):
+                raise ClientError("private_key_jwt needs exactly one of a JWKS or a JWKS URI")
+        else:
+            secret = secrets.token_urlsafe(32)
+            secret_hash = _hasher.hash(secret)
+        client_id = client_id or f"jjj-{secrets.token_hex(8)}"
+        now = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as conn:
+            if conn.execute(
+                select(clients.c.client_id).where(clients.c.client_id == client_id)
+            ).first():
+                raise ClientError(f"client {client_id!r} exists")
+            conn.execute(
+                insert(clients).values(
+                    client_id=client_id,
+                    name=name.strip(),
+                    region=region,
+                    tier=tier,
+                    scopes=" ".join(sorted(scope_set)),
+                    auth_method=auth_method,
+                    secret_hash=secret_hash,
+                    jwks=jwks,
+                    jwks_uri=jwks_uri,
+                    status="active",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        client = self.get(client_id)
+        assert client is not None
+        return client, secret
+
+    def set_status(self, client_id: str, status: str) -> Client:
+        return self._update(client_id, status=status)
+
+    def rotate_secret(self, client_id: str) -> tuple[Client, str]:
+        secret = secrets.token_urlsafe(32)
+        client = self._update(client_id, secret_hash=_hasher.hash(secret))
+        return client, secret
+
+    def _update(self, client_id: str, **values: Any) -> Client:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(clients)
+                .where(clients.c.client_id == client_id)
+                .values(**values, updated_at=dt.datetime.now(dt.UTC))
+            )
+            if result.rowcount == 0:
+                raise ClientError(f"no client {client_id!r}")
+        client = self.get(client_id)
+        assert client is not None
+        return client

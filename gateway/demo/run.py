@@ -1,0 +1,206 @@
+"""`jjj-gateway demo`: the embedded default a newcomer sees after `make run` (DESIGN §10)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shlex
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import click
+
+from ..settings import Settings
+
+# The demo's partner systems: one per tier, plus an auditor and an administrator.
+DEMO_CLIENTS: tuple[dict[str, Any], ...] = (
+    {
+        "client_id": "demo-open",
+        "name": "公众服务门户（演示） / Public service portal (demo)",
+        "region": "110000",
+        "tier": "open",
+        "scopes": ["data:read", "catalog:read"],
+    },
+    {
+        "client_id": "demo-partner",
+        "name": "天津某征信机构（演示） / Tianjin credit bureau (demo)",
+        "region": "120000",
+        "tier": "partner",
+        "scopes": ["data:read", "catalog:read"],
+    },
+    {
+        "client_id": "demo-government",
+        "name": "河北省人社厅（演示） / Hebei Human Resources and Social Security (demo)",
+        "region": "130000",
+        "tier": "government",
+        "scopes": ["data:read", "catalog:read"],
+    },
+    {
+        "client_id": "demo-regulator",
+        "name": "京津冀数据监管办公室（演示） / JJJ data supervision office (demo)",
+        "region": "110000",
+        "tier": "regulator",
+        "scopes": ["data:read", "catalog:read", "audit:read"],
+    },
+    {
+        "client_id": "demo-admin",
+        "name": "网关运维（演示） / Gateway operations (demo)",
+        "region": "110000",
+        "tier": "open",
+        "scopes": ["admin", "catalog:read"],
+    },
+)
+DATA_MARKER = ".demo-data.json"
+DEMO_SEED = 2026
+
+
+def prepare_instance(settings: Settings) -> dict[str, Any]:
+    """Database, keys, demo data and demo clients; returns what the banner needs."""
+    from adapters.nodes import load_nodes
+
+    from ..clients import ClientStore
+    from ..keys import SigningKeys
+    from ..services import load_configuration
+    from ..storage import create_db_engine, upgrade
+    from .generate import GENERATOR_VERSION, generate
+
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.sqlalchemy_url)
+    SigningKeys(
+        settings.resolved_keys_dir,
+        token_lifetime=settings.access_token_lifetime,
+        clock_skew=settings.clock_skew,
+    ).ensure()
+    config = load_configuration(settings)
+
+    data_dir = settings.resolved_data_dir
+    marker = data_dir / DATA_MARKER
+    wanted = {"version": GENERATOR_VERSION, "seed": DEMO_SEED, "nodes": sorted(config.nodes)}
+    current = json.loads(marker.read_text("utf-8")) if marker.exists() else None
+    if current is None or {k: current.get(k) for k in wanted} != wanted:
+        report = generate(data_dir, load_nodes(settings.nodes_dir), config.catalog, seed=DEMO_SEED)
+        current = wanted | {
+            "samples": report.samples,
+            "total": report.total,
+            "seconds": round(report.seconds, 2),
+        }
+        marker.write_text(json.dumps(current, ensure_ascii=False, indent=2), "utf-8")
+
+    engine = create_db_engine(settings.sqlalchemy_url)
+    store = ClientStore(engine)
+    credentials = []
+    for spec in DEMO_CLIENTS:
+        existing = store.get(spec["client_id"])
+        if existing is None:
+            client, secret = store.create(
+                client_id=spec["client_id"],
+                name=spec["name"],
+                region=spec["region"],
+                tier=spec["tier"],
+                scopes=spec["scopes"],
+            )
+        else:
+            # Fresh secrets on every start: an old demo secret never keeps working.
+            store.set_status(spec["client_id"], "active")
+            client, secret = store.rotate_secret(spec["client_id"])
+        credentials.append(
+            {
+                "client_id": client.client_id,
+                "client_secret": secret,
+                "tier": client.tier,
+                "scopes": sorted(client.scopes),
+            }
+        )
+    engine.dispose()
+    path = settings.instance_path / "demo-clients.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(credentials, fh, ensure_ascii=False, indent=2)
+    return {"clients": credentials, "samples": current["samples"], "clients_file": path}
+
+
+def banner(base: str, prepared: dict[str, Any]) -> str:
+    creds = {c["client_id"]: c for c in prepared["clients"]}
+    samples = prepared["samples"]
+    partner = creds["demo-partner"]
+
+    def token_cmd(client: dict[str, Any], var: str) -> str:
+        auth = shlex.quote(f"{client['client_id']}:{client['client_secret']}")
+        return (
+            f"{var}=$(curl -s -u {auth} -d grant_type=client_credentials {base}/oauth/token"
+            " | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+        )
+
+    def get(path: str, purpose: str, var: str = "TOKEN") -> str:
+        return (
+            f'curl -s -H "Authorization: Bearer ${var}" -H "X-Purpose: {purpose}" '
+            f"{shlex.quote(base + path)} | python3 -m json.tool --no-ensure-ascii"
+        )
+
+    lines = [
+        "",
+        "JJJ Data Gateway — embedded demo",
+        f"  catalogue:  {base}/",
+        f"  API:        {base}/v1/catalog/datasets",
+        f"  clients:    {prepared['clients_file']} (secrets of this run)",
+        "",
+        "1. Get an access token as the partner-tier client demo-partner:",
+        "   " + token_cmd(partner, "TOKEN"),
+        "",
+        "2. Look up a Haidian market entity by its unified social credit code (routed to the",
+        "   beijing-haidian node):",
+        "   "
+        + get(
+            f"/v1/datasets/market-entity-registration/records/{samples['haidian_entity']}",
+            "credit-check",
+        ),
+        "",
+        "3. Look up a Tianjin one (routed to the tianjin node, an SQL adapter):",
+        "   "
+        + get(
+            f"/v1/datasets/market-entity-registration/records/{samples['tianjin_entity']}",
+            "credit-check",
+        ),
+        "",
+        "4. One query across all three provinces (see meta.sources for every node that answered):",
+        "   "
+        + get(
+            "/v1/datasets/market-entity-registration/records?"
+            + urlencode({"status": "存续", "limit": 12}),
+            "statistics",
+        ),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run_demo(settings: Settings, *, host: str, port: int, serve: bool = True) -> None:
+    from werkzeug.serving import make_server
+
+    from ..app import create_app
+
+    started = time.perf_counter()
+    base = f"http://{host}:{port}"
+    if "GATEWAY_ISSUER" not in os.environ:
+        settings = dataclasses.replace(settings, issuer=base)
+    prepared = prepare_instance(settings)
+    app = create_app(settings)
+    click.echo(banner(base, prepared))
+    if not serve:
+        return
+    server = make_server(host, port, app, threaded=True)
+    click.echo(
+        f"Serving on {base} (ready in {time.perf_counter() - started:.1f} s; Ctrl-C to stop)"
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        app.extensions["jjj-gateway"].close()
+
+
+__all__ = ["DEMO_CLIENTS", "banner", "prepare_instance", "run_demo"]

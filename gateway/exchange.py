@@ -1,0 +1,722 @@
+"""The exchange pipeline (DESIGN §2): authenticate → resolve → validate → decide → route →
+validate records → mask → audit → respond. One data request is one exchange."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextvars
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from adapters.protocol import AdapterError, Page, QueryRequest, normalise_filter
+from catalog import Catalog, Dataset
+from policies import Caller, Decision, FieldPlan, Policies, compile_masker, decide
+
+from .audit import AuditTrail, AuditUnavailable
+from .canonical import canonical_json, sha256_hex
+from .cursor import CursorCodec
+from .fleet import Fleet
+from .jsonio import dumps
+from .oauth.tokens import Principal
+from .problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
+from .problems import Problem
+from .routing import Route, RoutingTable
+from .telemetry import current_ids, tracer
+
+log = logging.getLogger(__name__)
+
+RESERVED_PARAMS = frozenset({"region", "regions", "fields", "limit", "cursor", "strict"})
+MAX_FILTER_TERMS = 20
+MAX_IN_VALUES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class DataRequest:
+    """A data request as the HTTP layer received it, before any validation."""
+
+    dataset_id: str
+    purpose: str | None
+    method: str
+    path: str
+    #: GET: the query-string filter terms (name → list of texts); POST: the JSON ``filter`` object.
+    filter: Mapping[str, Any] = field(default_factory=dict)
+    filter_from_query: bool = False
+    fields: tuple[str, ...] | None = None
+    regions: tuple[str, ...] | None = None
+    limit: int | None = None
+    cursor: str | None = None
+    strict: bool | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeResponse:
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+    content_type: str = "application/json"
+
+
+@dataclass(slots=True)
+class SourceResult:
+    node: str
+    regions: tuple[str, ...]
+    status: str = "ok"
+    records: Sequence[dict[str, Any]] = ()
+    next_cursor: str | None = None
+    latency_ms: int = 0
+    asked: bool = True
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "node": self.node,
+            "regions": list(self.regions),
+            "status": self.status,
+            "count": len(self.records),
+            "latencyMs": self.latency_ms,
+        }
+
+
+@dataclass(slots=True)
+class _Trace:
+    """What the audit record needs to know about an exchange, filled in as the pipeline runs."""
+
+    dataset: str | None = None
+    purpose: str | None = None
+    decision: Decision | None = None
+    plan: FieldPlan | None = None
+    leaves: frozenset[str] | None = None
+    sources: list[SourceResult] = field(default_factory=list)
+    record_count: int = 0
+
+
+class ExchangeService:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        policies: Policies,
+        routing: RoutingTable,
+        fleet: Fleet,
+        audit: AuditTrail,
+        cursors: CursorCodec,
+        grants_for: Callable[[str, str], Sequence[Any]],
+        pseudonym_key_for: Callable[[str], bytes],
+        executor: Callable[[], cf.Executor],
+        exchange_timeout: float,
+        default_page_size: int,
+        max_page_size: int,
+    ) -> None:
+        self.catalog = catalog
+        self.policies = policies
+        self.routing = routing
+        self.fleet = fleet
+        self.audit = audit
+        self.cursors = cursors
+        self._grants_for = grants_for
+        self._pseudonym_key_for = pseudonym_key_for
+        self._executor = executor
+        self.exchange_timeout = exchange_timeout
+        self.default_page_size = default_page_size
+        self.max_page_size = max_page_size
+
+    # -- entry points -----------------------------------------------------------------------
+
+    def reject(
+        self,
+        principal: Principal,
+        problem: Problem,
+        *,
+        dataset_id: str,
+        purpose: str | None,
+        method: str,
+        path: str,
+        exchange_id: str,
+        started_at: dt.datetime,
+    ) -> ExchangeResponse:
+        """An exchange refused before the pipeline could start (the request did not parse)."""
+        request = DataRequest(dataset_id=dataset_id, purpose=purpose, method=method, path=path)
+        return self.run(
+            principal, request, exchange_id=exchange_id, started_at=started_at, problem=problem
+        )
+
+    def run(
+        self,
+        principal: Principal,
+        request: DataRequest,
+        *,
+        exchange_id: str,
+        started_at: dt.datetime,
+        problem: Problem | None = None,
+    ) -> ExchangeResponse:
+        state = _Trace(dataset=request.dataset_id, purpose=request.purpose)
+        headers: dict[str, str] = {"X-Exchange-Id": exchange_id}
+        trace_id, span_id = current_ids()
+        request_hash = sha256_hex(canonical_json(_request_summary(principal, request)))
+        try:
+            if problem is not None:
+                raise problem
+            status, body = self._execute(principal, request, state, exchange_id, trace_id)
+            content_type = "application/json"
+            if not body["meta"]["complete"]:
+                headers["X-Exchange-Complete"] = "false"
+            problem = None
+        except Problem as exc:
+            problem = exc
+            status = exc.status
+            headers.update(exc.headers)
+            body = exc.body(instance=request.path, exchange_id=exchange_id, trace_id=trace_id)
+            content_type = PROBLEM_CONTENT_TYPE
+        payload = dumps(body)
+        record = self._audit_record(
+            principal,
+            state,
+            exchange_id=exchange_id,
+            started_at=started_at,
+            status=status,
+            problem=problem,
+            request_hash=request_hash,
+            response_hash=sha256_hex(payload),
+            trace_id=trace_id,
+            span_id=span_id,
+        )
+        with tracer().start_as_current_span("audit.append"):
+            try:
+                self.audit.append(record)
+            except AuditUnavailable:
+                log.error("audit append failed; exchange %s fails closed", exchange_id)
+                failure = Problem("service-unavailable", headers={"Retry-After": "5"})
+                payload = dumps(
+                    failure.body(instance=request.path, exchange_id=exchange_id, trace_id=trace_id)
+                )
+                return ExchangeResponse(
+                    503,
+                    payload,
+                    {"X-Exchange-Id": exchange_id, "Retry-After": "5"},
+                    PROBLEM_CONTENT_TYPE,
+                )
+        return ExchangeResponse(status, payload, headers, content_type)
+
+    # -- the pipeline -----------------------------------------------------------------------
+
+    def _execute(
+        self,
+        principal: Principal,
+        request: DataRequest,
+        state: _Trace,
+        exchange_id: str,
+        trace_id: str | None,
+    ) -> tuple[int, dict[str, Any]]:
+        dataset = self.catalog.get(request.dataset_id)
+        if dataset is None:
+            raise Problem(
+                "dataset-not-found", detail=f"no dataset {request.dataset_id!r} in the catalogue"
+            )
+        purpose = self._purpose(request.purpose)
+        filter_ = self._filter(dataset, request)
+        requested = self._requested_leaves(dataset, request)
+
+        with tracer().start_as_current_span("policy.decide") as span:
+            decision = decide(
+                dataset,
+                Caller(
+                    client_id=principal.client_id,
+                    tier=principal.tier,
+                    scopes=principal.scopes,
+                    region=principal.region,
+                ),
+                purpose,
+                self._grants_for(principal.client_id, dataset.id),
+                policies=self.policies,
+                now=dt.datetime.now(dt.UTC),
+                requested_leaves=requested,
+                region_leaves=self.catalog.regions.leaves,
+            )
+            span.set_attribute("gateway.decision", "allow" if decision.allowed else "deny")
+            span.set_attribute("gateway.rule_id", decision.rule_id)
+        state.decision = decision
+        if not decision.allowed or decision.plan is None:
+            challenge = {}
+            if decision.rule_id == "scope-required":
+                # RFC 6750 §3.1: insufficient_scope names the scope the request needs.
+                challenge["WWW-Authenticate"] = (
+                    'Bearer realm="jjj-gateway", error="insufficient_scope", scope="data:read"'
+                )
+            raise Problem(
+                decision.problem or "forbidden",
+                detail=decision.reason_en,
+                headers=challenge,
+                extra={"ruleId": decision.rule_id, "reasonZh": decision.reason_zh},
+            )
+        try:
+            plan = decision.plan.project(request.fields)
+        except ValueError as exc:
+            raise Problem(
+                "validation-failed",
+                detail=str(exc),
+                errors=[{"path": "$.fields", "message": str(exc)}],
+            ) from None
+        state.plan = plan
+        hidden = sorted(set(filter_) - set(plan.clear))
+        if hidden:
+            raise Problem(
+                "filter-not-permitted",
+                detail=f"filtering on {', '.join(hidden)} is not permitted: the caller "
+                "does not see these fields in clear",
+            )
+        leaves = _intersect(requested, decision.leaves)
+        state.leaves = leaves
+        routes = self.routing.routes(dataset.id, leaves)
+        if not routes:
+            if request.key is not None:
+                raise Problem(
+                    "record-not-found", detail="no node serves the region this key belongs to"
+                )
+            raise Problem(
+                "no-source", detail="no node serves this dataset for the requested regions"
+            )
+
+        tier = self.policies.tiers[principal.tier]
+        limit = 1 if request.key is not None else self._limit(request.limit, tier.max_page_size)
+        query_hash = sha256_hex(
+            canonical_json(
+                {
+                    "d": dataset.id,
+                    "f": filter_,
+                    "c": list(plan.fetch),
+                    "l": sorted(leaves or ()),
+                    "k": request.key,
+                }
+            )
+        )
+        positions = self._positions(request.cursor, query_hash, routes)
+        fetch = tuple(dict.fromkeys((*plan.fetch, dataset.region_field)))
+        results = self._fan_out(dataset, routes, positions, filter_, fetch, limit, exchange_id)
+        state.sources = results
+
+        with tracer().start_as_current_span("records.validate"):
+            for result in results:
+                if result.status == "ok":
+                    self._check_records(dataset, result, frozenset(fetch), filter_, limit)
+        failed = [r for r in results if r.asked and r.status != "ok"]
+        strict = request.strict if request.strict is not None else request.key is not None
+        if failed and strict:
+            slug = (
+                "upstream-timeout"
+                if all(r.status == "timeout" for r in failed)
+                else "upstream-failed"
+            )
+            raise Problem(
+                slug,
+                detail="; ".join(f"node {r.node}: {r.status}" for r in failed),
+                extra={"sources": [r.meta() for r in results if r.asked]},
+            )
+
+        masker = compile_masker(
+            plan, dataset, pseudonym_key=self._pseudonym_key_for(principal.client_id)
+        )
+        records = [masker(record) for r in results for record in r.records]
+        state.record_count = len(records)
+        meta: dict[str, Any] = {
+            "exchangeId": exchange_id,
+            "traceId": trace_id,
+            "dataset": dataset.id,
+            "purpose": purpose,
+            "sources": [r.meta() for r in results if r.asked],
+            "fields": plan.as_meta(),
+            "complete": not failed,
+        }
+        if request.key is not None:
+            if not records:
+                if failed:
+                    raise Problem("upstream-failed", detail="the node holding this key failed")
+                raise Problem(
+                    "record-not-found", detail=f"no record with {dataset.key_field} {request.key!r}"
+                )
+            return 200, {"data": records[0], "meta": meta}
+        meta["count"] = len(records)
+        meta["limit"] = limit
+        meta["nextCursor"] = self._next_cursor(query_hash, positions, results)
+        return 200, {"data": records, "meta": meta}
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _purpose(self, purpose: str | None) -> str:
+        accepted = sorted(self.policies.purposes)
+        if not purpose or purpose not in self.policies.purposes:
+            what = "missing" if not purpose else f"unknown purpose {purpose!r}"
+            raise Problem(
+                "purpose-required",
+                detail=f"X-Purpose header {what}; accepted values: {', '.join(accepted)}",
+                errors=[{"path": "$.headers.X-Purpose", "message": f"must be one of {accepted}"}],
+                extra={"acceptedPurposes": accepted},
+            )
+        return purpose
+
+    def _filter(self, dataset: Dataset, request: DataRequest) -> dict[str, dict[str, Any]]:
+        if request.key is not None:
+            raw: Mapping[str, Any] = {dataset.key_field: {"eq": request.key}}
+        elif request.filter_from_query:
+            raw = _filter_from_query(dataset, request.filter)
+        else:
+            raw = request.filter
+        if not isinstance(raw, Mapping):
+            raise Problem(
+                "validation-failed",
+                detail="filter must be a JSON object",
+                errors=[{"path": "$.filter", "message": "must be an object"}],
+            )
+        if len(raw) > MAX_FILTER_TERMS:
+            raise Problem("validation-failed", detail=f"at most {MAX_FILTER_TERMS} filter terms")
+        try:
+            normalised = normalise_filter(raw)
+        except ValueError as exc:
+            raise Problem(
+                "validation-failed",
+                detail=str(exc),
+                errors=[{"path": "$.filter", "message": str(exc)}],
+            ) from None
+        issues = dataset.filter_errors(normalised)
+        if issues:
+            if request.key is not None:
+                raise Problem(
+                    "validation-failed",
+                    detail=f"{request.key!r} is not a valid {dataset.key_field}",
+                    errors=[{"path": "$.key", "message": i.message} for i in issues],
+                )
+            raise Problem(
+                "validation-failed",
+                detail="the filter does not fit the dataset's query schema",
+                errors=[{"path": i.path, "message": i.message} for i in issues],
+            )
+        return normalised
+
+    def _requested_leaves(self, dataset: Dataset, request: DataRequest) -> frozenset[str] | None:
+        if request.key is not None:
+            region = dataset.region_of_key(request.key)
+            if region is None:
+                return None  # the key says nothing about its region: ask every node
+            if not self.catalog.regions.is_known(region):
+                raise Problem(
+                    "record-not-found",
+                    detail=f"the key belongs to region {region}, which no node serves",
+                )
+            return self.catalog.regions.leaves(region)
+        if not request.regions:
+            return None
+        return self.routing.expand(request.regions)
+
+    def _limit(self, requested: int | None, tier_max: int) -> int:
+        cap = min(tier_max, self.max_page_size)
+        if requested is None:
+            return min(self.default_page_size, cap)
+        if requested < 1:
+            raise Problem(
+                "validation-failed",
+                detail="limit must be at least 1",
+                errors=[{"path": "$.limit", "message": "must be ≥ 1"}],
+            )
+        # The page size is capped by the caller's tier (the cap is reported in meta.limit).
+        return min(requested, cap)
+
+    def _positions(
+        self, cursor: str | None, query_hash: str, routes: Sequence[Route]
+    ) -> dict[str, str | None]:
+        if cursor is None:
+            return {route.node: None for route in routes}
+        positions = self.cursors.decode(cursor, query_hash)
+        known = {route.node for route in routes}
+        if not set(positions) <= known:
+            raise Problem("invalid-cursor", detail="the cursor names nodes this query does not use")
+        return positions
+
+    def _next_cursor(
+        self, query_hash: str, positions: Mapping[str, str | None], results: Sequence[SourceResult]
+    ) -> str | None:
+        remaining: dict[str, str | None] = {}
+        for result in results:
+            if result.node not in positions:
+                continue
+            if not result.asked or result.status != "ok":
+                # Not asked this page, or failed: its position is unchanged, so the next page
+                # asks again rather than silently skipping that node's records.
+                remaining[result.node] = positions[result.node]
+            elif result.next_cursor is not None:
+                remaining[result.node] = result.next_cursor
+        return self.cursors.encode(query_hash, remaining) if remaining else None
+
+    def _fan_out(
+        self,
+        dataset: Dataset,
+        routes: Sequence[Route],
+        positions: Mapping[str, str | None],
+        filter_: Mapping[str, Mapping[str, Any]],
+        fetch: tuple[str, ...],
+        limit: int,
+        exchange_id: str,
+    ) -> list[SourceResult]:
+        active = [route for route in routes if route.node in positions]
+        shares = _shares(limit, len(active))
+        calls: list[tuple[Route, QueryRequest]] = []
+        results: list[SourceResult] = []
+        for route, share in zip(active, shares, strict=True):
+            result = SourceResult(route.node, route.regions, asked=share > 0)
+            results.append(result)
+            if share:
+                node_filter = _with_regions(filter_, dataset.region_field, route)
+                calls.append(
+                    (
+                        route,
+                        QueryRequest(
+                            dataset=dataset.id,
+                            filter=node_filter,
+                            fields=fetch,
+                            limit=share,
+                            cursor=positions[route.node],
+                            exchange_id=exchange_id,
+                        ),
+                    )
+                )
+        by_node = {r.node: r for r in results}
+        if len(calls) == 1:
+            route, query = calls[0]
+            self._call(route, query, by_node[route.node])
+            return results
+        executor = self._executor()
+        deadline = time.monotonic() + self.exchange_timeout
+        futures = {
+            executor.submit(
+                contextvars.copy_context().run, self._call, route, query, by_node[route.node]
+            ): route.node
+            for route, query in calls
+        }
+        _, pending = cf.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+        for future in pending:
+            future.cancel()
+            result = by_node[futures[future]]
+            result.status, result.records = "timeout", ()
+            result.latency_ms = int(self.exchange_timeout * 1000)
+        return results
+
+    def _call(self, route: Route, query: QueryRequest, result: SourceResult) -> None:
+        started = time.perf_counter()
+        with tracer().start_as_current_span(
+            "adapter.query",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "gateway.node": route.node,
+                "gateway.regions": list(route.regions),
+                "gateway.dataset": query.dataset,
+            },
+        ) as span:
+            try:
+                page: Page = self.fleet.adapter(route.node).query(query)
+                result.records, result.next_cursor = list(page.records), page.next_cursor
+                span.set_attribute("gateway.record_count", len(result.records))
+            except AdapterError as exc:
+                result.status = exc.status
+                span.set_status(Status(StatusCode.ERROR, exc.status))
+                log.warning("node %s failed: %s (%s)", route.node, exc.status, type(exc).__name__)
+            except Exception as exc:  # a broken adapter is that node's failure, not the gateway's
+                result.status = "error"
+                span.set_status(Status(StatusCode.ERROR, "error"))
+                log.exception("node %s raised %s", route.node, type(exc).__name__)
+            span.set_attribute("gateway.source_status", result.status)
+        result.latency_ms = int((time.perf_counter() - started) * 1000)
+
+    def _check_records(
+        self,
+        dataset: Dataset,
+        result: SourceResult,
+        fetch: frozenset[str],
+        filter_: Mapping[str, Mapping[str, Any]],
+        limit: int,
+    ) -> None:
+        """A node's page passes only if every record conforms, is in the node's regions and
+        matches the filter; otherwise none of it is passed on (the node lied or is broken)."""
+        regions = frozenset(result.regions)
+        reason = None
+        if len(result.records) > limit:
+            reason = "more records than asked for"
+        else:
+            for record in result.records:
+                if not isinstance(record, dict) or dataset.record_errors(record, fetch):
+                    reason = "a record does not conform to the record schema"
+                elif record.get(dataset.region_field) not in regions:
+                    reason = "a record lies outside the regions the node was asked about"
+                elif not _matches(record, filter_):
+                    reason = "a record does not match the filter"
+                if reason:
+                    break
+        if reason:
+            log.warning("node %s returned invalid data for %s: %s", result.node, dataset.id, reason)
+            result.status, result.records, result.next_cursor = "invalid-data", (), None
+
+    # -- audit ------------------------------------------------------------------------------
+
+    def _audit_record(
+        self,
+        principal: Principal,
+        state: _Trace,
+        *,
+        exchange_id: str,
+        started_at: dt.datetime,
+        status: int,
+        problem: Problem | None,
+        request_hash: str,
+        response_hash: str,
+        trace_id: str | None,
+        span_id: str | None,
+    ) -> dict[str, Any]:
+        decision = state.decision
+        if problem is None:
+            verdict = "allow"
+        elif decision is not None and not decision.allowed:
+            verdict = "deny"
+        elif problem.slug == "record-not-found" and decision is not None:
+            verdict = "allow"
+        else:
+            verdict = "error"
+        plan = state.plan
+        now = dt.datetime.now(dt.UTC)
+        return {
+            "kind": "exchange",
+            "exchangeId": exchange_id,
+            "recordedAt": now.isoformat(),
+            "startedAt": started_at.isoformat(),
+            "finishedAt": now.isoformat(),
+            "clientId": principal.client_id,
+            "clientRegion": principal.region,
+            "clientTier": principal.tier,
+            "tokenJti": principal.jti,
+            "tokenIssuer": principal.issuer,
+            "dataset": state.dataset,
+            "purpose": state.purpose,
+            "grantId": decision.grant.id if decision is not None and decision.grant else None,
+            "decision": verdict,
+            "ruleId": decision.rule_id
+            if decision is not None
+            else (problem.slug if problem else None),
+            "regions": sorted(state.leaves) if state.leaves is not None else None,
+            "sources": [r.meta() for r in state.sources if r.asked],
+            "recordCount": state.record_count,
+            "fields": plan.as_meta() if plan is not None else None,
+            "requestHash": request_hash,
+            "responseHash": response_hash,
+            "httpStatus": status,
+            "problemType": problem.type.uri if problem else None,
+            "traceId": trace_id,
+            "spanId": span_id,
+        }
+
+
+# -- small pure helpers -----------------------------------------------------------------------
+
+
+def _request_summary(principal: Principal, request: DataRequest) -> dict[str, Any]:
+    return {
+        "clientId": principal.client_id,
+        "method": request.method,
+        "path": request.path,
+        "dataset": request.dataset_id,
+        "purpose": request.purpose,
+        "filter": request.filter,
+        "fields": request.fields,
+        "regions": request.regions,
+        "limit": request.limit,
+        "cursor": request.cursor,
+        "strict": request.strict,
+        "key": request.key,
+    }
+
+
+def _filter_from_query(dataset: Dataset, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``name=value`` is eq, ``name.op=value`` another operator; ``in`` takes a comma list."""
+    out: dict[str, dict[str, Any]] = {}
+    errors = []
+    for param, values in args.items():
+        name, _, op = param.partition(".")
+        op = op or "eq"
+        path = f"$.query.{param}"
+        if name not in dataset.fields:
+            errors.append({"path": path, "message": f"unknown parameter {param!r}"})
+            continue
+        if len(values) != 1:
+            errors.append({"path": path, "message": "give each filter parameter once"})
+            continue
+        text = values[0]
+        try:
+            if op == "in":
+                parts = [p for p in text.split(",") if p != ""]
+                value: Any = [dataset.coerce(name, p) for p in parts]
+            elif op == "prefix":
+                value = text
+            else:
+                value = dataset.coerce(name, text)
+        except ValueError as exc:
+            errors.append({"path": path, "message": str(exc)})
+            continue
+        out.setdefault(name, {})[op] = value
+    if errors:
+        raise Problem(
+            "validation-failed",
+            detail="the query parameters do not fit the dataset's query schema",
+            errors=errors,
+        )
+    return out
+
+
+def _intersect(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a & b
+
+
+def _shares(limit: int, count: int) -> list[int]:
+    """Split a page over nodes: each gets limit // count, the first ones one more for the rest;
+    with fewer records than nodes, the first `limit` nodes get one each."""
+    if count == 0:
+        return []
+    base, extra = divmod(limit, count)
+    return [base + (1 if i < extra else 0) for i in range(count)]
+
+
+def _with_regions(
+    filter_: Mapping[str, Mapping[str, Any]], region_field: str, route: Route
+) -> dict[str, dict[str, Any]]:
+    out = {name: dict(ops) for name, ops in filter_.items()}
+    if not route.whole:
+        ops = out.setdefault(region_field, {})
+        wanted = list(route.regions)
+        if "in" in ops:
+            wanted = [r for r in wanted if r in set(ops["in"])]
+        ops["in"] = wanted
+    return out
+
+
+def _matches(record: Mapping[str, Any], filter_: Mapping[str, Mapping[str, Any]]) -> bool:
+    for name, ops in filter_.items():
+        value = record.get(name)
+        for op, operand in ops.items():
+            try:
+                if op == "eq" and value != operand:
+                    return False
+                if op == "in" and value not in operand:
+                    return False
+                if op == "gte" and not (value is not None and value >= operand):
+                    return False
+                if op == "lte" and not (value is not None and value <= operand):
+                    return False
+                if op == "prefix" and not (isinstance(value, str) and value.startswith(operand)):
+                    return False
+            except TypeError:
+                return False
+    return True

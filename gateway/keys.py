@@ -1,0 +1,154 @@
+"""Signing keys for access tokens and adapter tokens: ES256, rotated with overlap (DESIGN §6).
+
+The newest key signs; a retired key stays in the JWKS until every token it signed has expired,
+so that rotation never locks a client out. Private keys are files readable by the owner only,
+or a mounted secret (then the directory is read-only and rotation happens outside the gateway).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from joserfc.jwk import ECKey, KeySet
+
+ALGORITHM = "ES256"
+INDEX = "keys.json"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEntry:
+    kid: str
+    created_at: dt.datetime
+    retired_at: dt.datetime | None
+
+
+class SigningKeys:
+    """The key ring in a directory: ``keys.json`` (the index) and ``<kid>.jwk.json`` per key."""
+
+    def __init__(self, directory: Path, *, token_lifetime: int, clock_skew: int) -> None:
+        self.directory = directory
+        self._grace = dt.timedelta(seconds=token_lifetime + clock_skew)
+        self._lock = threading.Lock()
+        self._mtime: float | None = None
+        self._entries: list[KeyEntry] = []
+        self._private: dict[str, ECKey] = {}
+        self._public_set = KeySet([])
+        self._jwks: dict[str, Any] = {"keys": []}
+
+    # -- files ------------------------------------------------------------------------------
+
+    def ensure(self) -> None:
+        """Create the directory and a first key when there is none."""
+        if not (self.directory / INDEX).exists():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.directory, 0o700)
+            self._write_new_key([])
+        self.reload(force=True)
+
+    def _write_new_key(self, entries: list[KeyEntry]) -> str:
+        key = ECKey.generate_key("P-256", parameters={"alg": ALGORITHM, "use": "sig"}, private=True)
+        kid = key.thumbprint()
+        key = ECKey.import_key(key.as_dict(private=True) | {"kid": kid})
+        path = self.directory / f"{kid}.jwk.json"
+        # The private key file is created with owner-only permissions before anything is written.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(key.as_dict(private=True), fh)
+        now = _now()
+        entries = [KeyEntry(e.kid, e.created_at, e.retired_at or now) for e in entries] + [
+            KeyEntry(kid, now, None)
+        ]
+        self._write_index(entries)
+        return kid
+
+    def _write_index(self, entries: list[KeyEntry]) -> None:
+        document = {
+            "keys": [
+                {
+                    "kid": e.kid,
+                    "createdAt": e.created_at.isoformat(),
+                    "retiredAt": e.retired_at.isoformat() if e.retired_at else None,
+                }
+                for e in entries
+            ]
+        }
+        tmp = self.directory / f".{INDEX}.tmp"
+        tmp.write_text(json.dumps(document, indent=2), "utf-8")
+        os.replace(tmp, self.directory / INDEX)
+
+    def reload(self, *, force: bool = False) -> None:
+        """Re-read the ring if the index changed (a CLI rotation reaches running processes)."""
+        path = self.directory / INDEX
+        mtime = path.stat().st_mtime
+        if not force and mtime == self._mtime:
+            return
+        document = json.loads(path.read_text("utf-8"))
+        entries = [
+            KeyEntry(
+                e["kid"],
+                dt.datetime.fromisoformat(e["createdAt"]),
+                dt.datetime.fromisoformat(e["retiredAt"]) if e.get("retiredAt") else None,
+            )
+            for e in document["keys"]
+        ]
+        private = {
+            e.kid: ECKey.import_key(json.loads((self.directory / f"{e.kid}.jwk.json").read_text()))
+            for e in entries
+        }
+        with self._lock:
+            self._entries, self._private, self._mtime = entries, private, mtime
+            self._rebuild_public()
+
+    def _rebuild_public(self) -> None:
+        now = _now()
+        live = [
+            e for e in self._entries if e.retired_at is None or e.retired_at + self._grace > now
+        ]
+        public = [
+            self._private[e.kid].as_dict(private=False) | {"alg": ALGORITHM, "use": "sig"}
+            for e in live
+        ]
+        self._jwks = {"keys": public}
+        self._public_set = KeySet.import_key_set({"keys": public})
+
+    def rotate(self) -> tuple[str, str | None]:
+        """Make a new signing key; the previous one is retired (still published until expiry)."""
+        self.reload(force=True)
+        previous = self.current_kid()
+        kid = self._write_new_key(list(self._entries))
+        self.reload(force=True)
+        return kid, previous
+
+    # -- use --------------------------------------------------------------------------------
+
+    def current_kid(self) -> str | None:
+        active = [e for e in self._entries if e.retired_at is None]
+        return active[-1].kid if active else None
+
+    def signing_key(self) -> ECKey:
+        kid = self.current_kid()
+        if kid is None:
+            raise RuntimeError("no active signing key")
+        return self._private[kid]
+
+    def jwks(self) -> dict[str, Any]:
+        """The public JWKS: the current key and retired keys whose tokens may still be live."""
+        with self._lock:
+            self._rebuild_public()
+            return self._jwks
+
+    def public_key_set(self) -> KeySet:
+        return self._public_set
+
+    def entries(self) -> list[KeyEntry]:
+        return list(self._entries)

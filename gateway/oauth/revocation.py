@@ -1,0 +1,91 @@
+"""The access-token deny-list (RFC 7009 for JWTs): revoked ``jti`` values, kept until expiry.
+
+Every request checks it. The database holds the truth; each process keeps a snapshot refreshed
+at most once a second, so a revocation made by one replica holds on all within a second.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
+
+from ..storage.tables import revoked_tokens
+
+REFRESH_SECONDS = 1.0
+
+
+class RevocationList:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._revoked: dict[str, float] = {}  # jti → expiry (epoch seconds)
+        self._checked_at = 0.0
+        self._high_water: dt.datetime | None = None
+
+    def revoke(self, jti: str, *, client_id: str | None, expires_at: int) -> None:
+        now = dt.datetime.now(dt.UTC)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    revoked_tokens.insert().values(
+                        jti=jti,
+                        client_id=client_id,
+                        revoked_at=now,
+                        expires_at=dt.datetime.fromtimestamp(expires_at, dt.UTC),
+                    )
+                )
+        except IntegrityError:
+            pass  # already revoked: revocation is idempotent (RFC 7009 §2.2)
+        with self._lock:
+            self._revoked[jti] = float(expires_at)
+
+    def is_revoked(self, jti: str) -> bool:
+        self._refresh()
+        return jti in self._revoked
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at < REFRESH_SECONDS:
+            return
+        with self._lock:
+            if now - self._checked_at < REFRESH_SECONDS:
+                return
+            query = select(
+                revoked_tokens.c.jti, revoked_tokens.c.expires_at, revoked_tokens.c.revoked_at
+            )
+            if self._high_water is not None:
+                # Re-read a little before the high-water mark: clocks of replicas differ.
+                query = query.where(
+                    revoked_tokens.c.revoked_at >= self._high_water - dt.timedelta(seconds=5)
+                )
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+            wall = time.time()
+            for jti, expires_at, revoked_at in rows:
+                expiry = _aware(expires_at).timestamp()
+                if expiry > wall:
+                    self._revoked[jti] = expiry
+                revoked_at = _aware(revoked_at)
+                if self._high_water is None or revoked_at > self._high_water:
+                    self._high_water = revoked_at
+            if self._high_water is None:
+                self._high_water = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)
+            self._revoked = {j: e for j, e in self._revoked.items() if e > wall}
+            self._checked_at = now
+
+    def purge_expired(self) -> int:
+        """Drop entries whose tokens have expired anyway."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                delete(revoked_tokens).where(revoked_tokens.c.expires_at < dt.datetime.now(dt.UTC))
+            )
+        return result.rowcount
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite returns naive datetimes for timezone-aware columns; they were written in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,187 @@
+"""JWT access tokens (RFC 9068) and the short-lived tokens the gateway gives adapter servers."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from ..keys import ALGORITHM, SigningKeys
+from ..problems import Problem
+
+# RFC 9068 §2.1: JWT access tokens MUST carry typ "at+jwt" ("application/at+jwt" is equivalent).
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, as established by a verified access token."""
+
+    client_id: str
+    scopes: frozenset[str]
+    region: str | None
+    tier: str
+    jti: str
+    issuer: str
+    expires_at: int
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+def invalid_token(description: str) -> Problem:
+    """401 with the RFC 6750 §3 challenge."""
+    return Problem(
+        "unauthorized",
+        detail=description,
+        headers={
+            "WWW-Authenticate": f'Bearer realm="jjj-gateway", error="invalid_token", '
+            f'error_description="{description}"'
+        },
+    )
+
+
+class TokenIssuer:
+    """Signs access tokens for clients and bearer tokens for adapter servers (current key)."""
+
+    def __init__(
+        self, keys: SigningKeys, *, issuer: str, audience: str, lifetime: int, adapter_lifetime: int
+    ) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.lifetime = lifetime
+        self.adapter_lifetime = adapter_lifetime
+        self._adapter_cache: dict[str, tuple[float, str]] = {}
+
+    def access_token(
+        self, *, client_id: str, scope: str, region: str, tier: str, lifetime: int | None = None
+    ) -> tuple[str, int]:
+        lifetime = lifetime or self.lifetime
+        now = int(time.time())
+        key = self.keys.signing_key()
+        claims = {
+            "iss": self.issuer,
+            "sub": client_id,
+            # RFC 9068 §3: aud is the resource (this gateway's API), not the client.
+            "aud": self.audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+            "jti": secrets.token_urlsafe(16),
+            "client_id": client_id,
+            "scope": scope,
+            "region": region,
+            "tier": tier,
+        }
+        header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": key.kid}
+        return jwt.encode(header, claims, key), lifetime
+
+    def adapter_token(self, node_id: str) -> str:
+        """A bearer token for one node (aud = node id, lifetime ≤ 60 s), reused while fresh."""
+        cached = self._adapter_cache.get(node_id)
+        now = time.time()
+        # Reuse for half the lifetime so a token never reaches a node close to its expiry.
+        if cached and cached[0] > now:
+            return cached[1]
+        key = self.keys.signing_key()
+        iat = int(now)
+        claims = {
+            "iss": self.issuer,
+            "sub": "jjj-gateway",
+            "aud": node_id,
+            "iat": iat,
+            "exp": iat + self.adapter_lifetime,
+            "jti": secrets.token_urlsafe(12),
+        }
+        token = jwt.encode({"alg": ALGORITHM, "typ": "JWT", "kid": key.kid}, claims, key)
+        self._adapter_cache[node_id] = (now + self.adapter_lifetime / 2, token)
+        return token
+
+
+class AccessTokenVerifier:
+    """Checks an access token: signature, typ, iss, aud, exp, nbf, revocation, client status."""
+
+    def __init__(
+        self,
+        key_set: Callable[[], KeySet],
+        *,
+        issuer: str,
+        audience: str,
+        clock_skew: int,
+        is_revoked: Callable[[str], bool],
+        client_active: Callable[[str], bool],
+    ) -> None:
+        self._key_set = key_set
+        self.issuer = issuer
+        self.audience = audience
+        self._is_revoked = is_revoked
+        self._client_active = client_active
+        self._claims = jwt.JWTClaimsRegistry(
+            leeway=clock_skew,
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+            exp={"essential": True},
+            iat={"essential": True},
+            jti={"essential": True},
+            client_id={"essential": True},
+        )
+
+    def verify(self, token: str) -> Principal:
+        claims = self.decode(token)
+        principal = Principal(
+            client_id=claims["client_id"],
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+            region=claims.get("region"),
+            tier=str(claims.get("tier", "")),
+            jti=claims["jti"],
+            issuer=claims["iss"],
+            expires_at=int(claims["exp"]),
+        )
+        if self._is_revoked(principal.jti):
+            raise invalid_token("the access token has been revoked")
+        if not self._client_active(principal.client_id):
+            raise invalid_token("the client is disabled")
+        return principal
+
+    def decode(self, token: str) -> dict[str, Any]:
+        """The verified claims, or a 401 problem saying what is wrong (never echoing the token)."""
+        if len(token) > 8192 or token.count(".") != 2:
+            raise invalid_token("the access token is malformed")
+        try:
+            # Only our signing algorithm is accepted: no "none", no HMAC with a public key.
+            decoded = jwt.decode(token, self._key_set(), algorithms=[ALGORITHM])
+        except JoseError as exc:
+            raise invalid_token(_describe(exc)) from None
+        except (ValueError, TypeError, KeyError):
+            raise invalid_token("the access token is malformed") from None
+        typ = str(decoded.header.get("typ", "")).lower()
+        if typ not in ACCESS_TOKEN_TYPES:
+            raise invalid_token("the token is not an access token (typ must be at+jwt)")
+        try:
+            self._claims.validate(decoded.claims)
+        except JoseError as exc:
+            raise invalid_token(_describe(exc)) from None
+        if not isinstance(decoded.claims.get("client_id"), str):
+            raise invalid_token("the access token has no client_id")
+        return decoded.claims
+
+
+def _describe(exc: JoseError) -> str:
+    name = type(exc).__name__
+    messages = {
+        "BadSignatureError": "the access token signature is invalid",
+        "ExpiredTokenError": "the access token has expired",
+        "InvalidTokenError": "the access token is not yet valid",
+        "UnsupportedAlgorithmError": "the access token uses an algorithm the gateway refuses",
+        "InvalidKeyIdError": "the access token was signed by an unknown key",
+        "MissingClaimError": f"the access token lacks a required claim ({exc.description})",
+        "InvalidClaimError": f"the access token has an invalid claim ({exc.description})",
+    }
+    return messages.get(name, "the access token is invalid")

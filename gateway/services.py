@@ -1,0 +1,138 @@
+"""Everything a request needs, built once per app from the settings (no module-level state)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import Engine
+
+from adapters.nodes import NodeConfig, load_nodes
+from catalog import Catalog, load_catalog
+from policies import Policies, derive_pseudonym_key, load_policies
+
+from .audit import AuditTrail
+from .clients import ClientStatusCache, ClientStore
+from .cursor import CursorCodec
+from .exchange import ExchangeService
+from .fleet import Fleet
+from .keys import SigningKeys
+from .oauth.revocation import RevocationList
+from .oauth.tokens import AccessTokenVerifier, TokenIssuer
+from .pool import ForkSafeExecutor
+from .routing import RoutingTable
+from .secrets_file import load_or_create_secret
+from .settings import Settings
+from .storage import create_db_engine
+
+
+@dataclass(frozen=True, slots=True)
+class Configuration:
+    """The configuration documents, checked together (what `catalog check` validates)."""
+
+    catalog: Catalog
+    policies: Policies
+    nodes: dict[str, NodeConfig]
+    routing: RoutingTable
+
+
+def load_configuration(settings: Settings) -> Configuration:
+    catalog = load_catalog(
+        settings.catalog_dir / "datasets" if settings.catalog_dir else None,
+        settings.catalog_dir / "regions.yaml" if settings.catalog_dir else None,
+    )
+    policies = load_policies(settings.policies_dir)
+    nodes = load_nodes(settings.nodes_dir)
+    routing = RoutingTable.build(catalog, nodes)
+    return Configuration(catalog, policies, nodes, routing)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    config: Configuration
+    engine: Engine
+    keys: SigningKeys
+    issuer: TokenIssuer
+    verifier: AccessTokenVerifier
+    clients: ClientStore
+    client_status: ClientStatusCache
+    revocations: RevocationList
+    audit: AuditTrail
+    fleet: Fleet
+    exchanges: ExchangeService
+    secret: bytes
+    executor: ForkSafeExecutor
+
+    def close(self) -> None:
+        self.fleet.close()
+        self.executor.shutdown()
+        self.engine.dispose()
+
+
+def build_services(settings: Settings, config: Configuration | None = None) -> Services:
+    config = config or load_configuration(settings)
+    engine = create_db_engine(settings.sqlalchemy_url)
+    keys = SigningKeys(
+        settings.resolved_keys_dir,
+        token_lifetime=settings.access_token_lifetime,
+        clock_skew=settings.clock_skew,
+    )
+    keys.ensure()
+    issuer = TokenIssuer(
+        keys,
+        issuer=settings.issuer,
+        audience=settings.resource_id,
+        lifetime=settings.access_token_lifetime,
+        adapter_lifetime=settings.adapter_token_lifetime,
+    )
+    clients = ClientStore(engine)
+    client_status = ClientStatusCache(clients)
+    revocations = RevocationList(engine)
+    verifier = AccessTokenVerifier(
+        keys.public_key_set,
+        issuer=settings.issuer,
+        audience=settings.resource_id,
+        clock_skew=settings.clock_skew,
+        is_revoked=revocations.is_revoked,
+        client_active=client_status.is_active,
+    )
+    secret = load_or_create_secret(settings.secret_key, settings.instance_path)
+    audit = AuditTrail(engine)
+    fleet = Fleet(
+        config.nodes, data_dir=settings.resolved_data_dir, token_provider=issuer.adapter_token
+    )
+    executor = ForkSafeExecutor()
+    exchanges = ExchangeService(
+        catalog=config.catalog,
+        policies=config.policies,
+        routing=config.routing,
+        fleet=fleet,
+        audit=audit,
+        cursors=CursorCodec(hmac.new(secret, b"cursor", hashlib.sha256).digest()),
+        grants_for=lambda client_id, dataset: (),
+        pseudonym_key_for=partial(derive_pseudonym_key, secret),
+        executor=executor.get,
+        exchange_timeout=settings.exchange_timeout,
+        default_page_size=settings.default_page_size,
+        max_page_size=settings.max_page_size,
+    )
+    built = Services(
+        settings=settings,
+        config=config,
+        engine=engine,
+        keys=keys,
+        issuer=issuer,
+        verifier=verifier,
+        clients=clients,
+        client_status=client_status,
+        revocations=revocations,
+        audit=audit,
+        fleet=fleet,
+        exchanges=exchanges,
+        secret=secret,
+        executor=executor,
+    )
+    return built

@@ -1,0 +1,110 @@
+"""Configuration, read in one place: defaults → optional config file → GATEWAY_* environment →
+the mapping a caller (a test, the CLI) passes in."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "GATEWAY_"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    #: Where the embedded default keeps its SQLite database, signing keys and demo data.
+    instance_path: Path = Path("instance")
+    #: SQLAlchemy URL; default: SQLite in the instance folder.
+    database_url: str = ""
+    #: Redis URL for quotas and the replay/revocation caches; empty: in-process stores.
+    redis_url: str = ""
+    #: The issuer identifier of this authorisation server (RFC 8414) and base URL of the API.
+    issuer: str = "http://127.0.0.1:8080"
+    #: The resource identifier in access tokens' ``aud`` (RFC 9068 §3); default: issuer + /v1.
+    audience: str = ""
+    catalog_dir: Path | None = None
+    policies_dir: Path | None = None
+    nodes_dir: Path | None = None
+    #: Where file and SQL adapters find their data; default: the instance folder's data/.
+    data_dir: Path | None = None
+    #: Signing keys directory (a mounted secret in production); default: instance keys/.
+    keys_dir: Path | None = None
+    #: Server secret for cursor signatures and pseudonym keys; default: the instance folder's
+    #: secret.key (replicas must share one: set it from a Kubernetes secret).
+    secret_key: str = ""
+    access_token_lifetime: int = 600
+    clock_skew: int = 60
+    #: Lifetime of the tokens the gateway mints for adapter servers (DESIGN §5: ≤ 60 s).
+    adapter_token_lifetime: int = 60
+    #: Overall time an exchange waits for its nodes, in seconds.
+    exchange_timeout: float = 10.0
+    #: Largest request body accepted, in bytes.
+    max_body_bytes: int = 1 << 20
+    #: Largest page a caller may ask for when its tier says nothing smaller.
+    max_page_size: int = 1000
+    default_page_size: int = 50
+    log_level: str = "INFO"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return (
+            self.database_url or f"sqlite:///{(self.instance_path / 'gateway.sqlite3').resolve()}"
+        )
+
+    @property
+    def resource_id(self) -> str:
+        return self.audience or f"{self.issuer.rstrip('/')}/v1"
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir or self.instance_path / "data"
+
+    @property
+    def resolved_keys_dir(self) -> Path:
+        return self.keys_dir or self.instance_path / "keys"
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+_PATHS = {"instance_path", "catalog_dir", "policies_dir", "nodes_dir", "data_dir", "keys_dir"}
+
+
+def _convert(name: str, value: Any) -> Any:
+    if value is None or value == "":
+        return None if name in _PATHS - {"instance_path"} else value
+    if name in _PATHS:
+        return Path(value)
+    kind = _FIELDS[name].type
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    return value
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build the settings; unknown keys are an error so that a typo never passes silently."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_file = (overrides or {}).get("config_file") or environ.get(ENV_PREFIX + "CONFIG_FILE")
+    if config_file:
+        with open(config_file, "rb") as fh:
+            values.update(tomllib.load(fh))
+    for key, raw in environ.items():
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG_FILE":
+            name = key[len(ENV_PREFIX) :].lower()
+            if name in _FIELDS:
+                values[name] = raw
+    values.update({k: v for k, v in (overrides or {}).items() if k != "config_file"})
+    unknown = sorted(set(values) - set(_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+    try:
+        return Settings(**{k: _convert(k, v) for k, v in values.items()})
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"invalid setting: {exc}") from exc

@@ -1,0 +1,8 @@
+"""Relational storage: one SQLAlchemy Core schema for SQLite (embedded) and PostgreSQL."""
+
+from __future__ import annotations
+
+from .db import create_db_engine, upgrade
+from .tables import metadata
+
+__all__ = ["create_db_engine", "metadata", "upgrade"]

@@ -1,0 +1,73 @@
+"""The tables. Alembic migrations (gateway/migrations) create them; this module describes them
+for queries. Times are UTC, stored as timezone-aware timestamps."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("region", String(16), nullable=False),
+    Column("tier", String(32), nullable=False),
+    Column("scopes", String(400), nullable=False),
+    Column("auth_method", String(32), nullable=False),
+    # argon2id hash of the secret; NULL for private_key_jwt clients.
+    Column("secret_hash", String(200)),
+    Column("jwks", JSON),
+    Column("jwks_uri", String(500)),
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("jti", String(64), primary_key=True),
+    Column("client_id", String(64)),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_records = Table(
+    "audit_records",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("exchange_id", String(40), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("client_id", String(64)),
+    Column("dataset", String(64)),
+    Column("purpose", String(64)),
+    Column("decision", String(8), nullable=False),
+    Column("rule_id", String(64)),
+    Column("http_status", Integer, nullable=False),
+    Column("trace_id", String(32)),
+    # The canonical JSON of the whole record; the columns above are copies kept for search and
+    # are checked against it on verification.
+    Column("body", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+Index("ix_audit_client_time", audit_records.c.client_id, audit_records.c.recorded_at)
+Index("ix_audit_dataset_time", audit_records.c.dataset, audit_records.c.recorded_at)
+Index("ix_audit_trace", audit_records.c.trace_id)
+Index("ix_audit_time", audit_records.c.recorded_at)

@@ -1,0 +1,118 @@
+"""Fixtures for the gateway: an app on a fresh instance folder over the shared demo data."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from adapters.nodes import load_nodes
+from gateway import create_app
+from gateway.demo import GenerationReport, generate
+from gateway.services import Configuration, load_configuration
+from gateway.settings import load_settings
+from gateway.storage import upgrade
+
+SCOPES_BY_TIER = {
+    "open": ["data:read", "catalog:read"],
+    "partner": ["data:read", "catalog:read"],
+    "government": ["data:read", "catalog:read"],
+    "regulator": ["data:read", "catalog:read", "audit:read"],
+}
+
+
+@pytest.fixture(scope="session")
+def configuration() -> Configuration:
+    return load_configuration(load_settings({}, environ={}))
+
+
+@pytest.fixture(scope="session")
+def demo_data(
+    tmp_path_factory: pytest.TempPathFactory, configuration: Configuration
+) -> GenerationReport:
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    return generate(data_dir, load_nodes(), configuration.catalog, seed=2026)
+
+
+@pytest.fixture
+def settings_overrides(tmp_path: Path, demo_data: GenerationReport) -> dict[str, Any]:
+    return {
+        "instance_path": tmp_path / "instance",
+        "data_dir": demo_data.data_dir,
+        "issuer": "http://gateway.test",
+    }
+
+
+@pytest.fixture
+def app(settings_overrides: dict[str, Any], configuration: Configuration) -> Iterator[Flask]:
+    settings = load_settings(settings_overrides, environ={})
+    settings.instance_path.mkdir(parents=True)
+    upgrade(settings.sqlalchemy_url)
+    app = create_app(settings, configuration=configuration)
+    app.testing = True
+    yield app
+    app.extensions["jjj-gateway"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def register(app: Flask) -> Callable[..., tuple[str, str]]:
+    """Register a client of a tier; returns (client id, secret)."""
+
+    def _register(
+        tier: str,
+        *,
+        scopes: list[str] | None = None,
+        region: str = "110000",
+        client_id: str | None = None,
+    ) -> tuple[str, str]:
+        store = app.extensions["jjj-gateway"].clients
+        client, secret = store.create(
+            name=f"test {tier}",
+            region=region,
+            tier=tier,
+            scopes=scopes or SCOPES_BY_TIER[tier],
+            client_id=client_id,
+        )
+        assert secret is not None
+        return client.client_id, secret
+
+    return _register
+
+
+def basic(client_id: str, secret: str) -> dict[str, str]:
+    raw = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {raw}"}
+
+
+@pytest.fixture
+def token_for(client: FlaskClient, register: Callable[..., tuple[str, str]]) -> Callable[..., str]:
+    """An access token for a new client of the tier, fetched from /oauth/token."""
+
+    def _token(tier: str, **kwargs: Any) -> str:
+        client_id, secret = register(tier, **kwargs)
+        response = client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers=basic(client_id, secret),
+        )
+        assert response.status_code == 200, response.get_json()
+        return str(response.get_json()["access_token"])
+
+    return _token
+
+
+def bearer(token: str, purpose: str | None = "credit-check") -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    if purpose:
+        headers["X-Purpose"] = purpose
+    return headers
