@@ -60,6 +60,50 @@ def demo(ctx: click.Context, bind: str, no_serve: bool) -> None:
     run_demo(_settings(ctx), host=host, port=port, serve=not no_serve)
 
 
+@main.command("serve")
+@click.option("--bind", default="127.0.0.1:8080", show_default=True, help="host:port to listen on.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    envvar="GATEWAY_WORKERS",
+    default=2,
+    show_default=True,
+    help="Worker processes (GATEWAY_WORKERS).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    envvar="GATEWAY_THREADS",
+    default=8,
+    show_default=True,
+    help="Threads per worker (GATEWAY_THREADS).",
+)
+@click.option(
+    "--migrate/--no-migrate",
+    default=True,
+    show_default=True,
+    help="Run the database migrations before serving.",
+)
+@click.pass_context
+def serve_command(ctx: click.Context, bind: str, workers: int, threads: int, migrate: bool) -> None:
+    """Serve the gateway with gunicorn (the production web server)."""
+    from .keys import SigningKeys
+    from .server import serve
+    from .storage import upgrade
+
+    settings = _settings(ctx)
+    host, port = _parse_bind(bind)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    if migrate:
+        upgrade(settings.sqlalchemy_url)
+    SigningKeys(
+        settings.resolved_keys_dir,
+        token_lifetime=settings.access_token_lifetime,
+        clock_skew=settings.clock_skew,
+    ).ensure()
+    serve(settings, host=host, port=port, workers=workers, threads=threads)
+
+
 # -- database ----------------------------------------------------------------------------------
 
 

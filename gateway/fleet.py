@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -10,6 +11,8 @@ from pathlib import Path
 from adapters import build_adapter
 from adapters.nodes import NodeConfig
 from adapters.protocol import Adapter, Health
+
+log = logging.getLogger(__name__)
 
 
 class Fleet:
@@ -44,6 +47,15 @@ class Fleet:
                     )
                     self._adapters[node_id] = adapter
         return adapter
+
+    def warm(self) -> None:
+        """Build every in-process adapter now (file snapshots load, SQL engines connect)."""
+        for node_id, node in sorted(self.nodes.items()):
+            if node.kind != "http":
+                try:
+                    self.adapter(node_id)
+                except Exception as exc:  # reported by /readyz and as the node's source status
+                    log.warning("node %s could not be prepared: %s", node_id, type(exc).__name__)
 
     def health(self) -> dict[str, Health]:
         out = {}

@@ -48,6 +48,8 @@ class Settings:
     max_page_size: int = 1000
     default_page_size: int = 50
     log_level: str = "INFO"
+    #: Load every in-process adapter's data at start-up, so the first exchange is not the slow one.
+    warm_start: bool = True
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -78,6 +80,8 @@ def _convert(name: str, value: Any) -> Any:
     if name in _PATHS:
         return Path(value)
     kind = _FIELDS[name].type
+    if kind == "bool":
+        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
     if kind == "int":
         return int(value)
     if kind == "float":
@@ -98,7 +102,7 @@ def load_settings(
     for key, raw in environ.items():
         if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG_FILE":
             name = key[len(ENV_PREFIX) :].lower()
-            if name in _FIELDS:
+            if name in _FIELDS and raw != "":  # an empty variable means "use the default"
                 values[name] = raw
     values.update({k: v for k, v in (overrides or {}).items() if k != "config_file"})
     unknown = sorted(set(values) - set(_FIELDS))

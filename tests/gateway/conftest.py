@@ -45,6 +45,7 @@ def settings_overrides(tmp_path: Path, demo_data: GenerationReport) -> dict[str,
         "instance_path": tmp_path / "instance",
         "data_dir": demo_data.data_dir,
         "issuer": "http://gateway.test",
+        "warm_start": False,
     }
 
 
