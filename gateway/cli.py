@@ -87,20 +87,12 @@ def demo(ctx: click.Context, bind: str, no_serve: bool) -> None:
 @click.pass_context
 def serve_command(ctx: click.Context, bind: str, workers: int, threads: int, migrate: bool) -> None:
     """Serve the gateway with gunicorn (the production web server)."""
-    from .keys import SigningKeys
+    from .keys import prepare_instance
     from .server import serve
-    from .storage import upgrade
 
     settings = _settings(ctx)
     host, port = _parse_bind(bind)
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
-    if migrate:
-        upgrade(settings.sqlalchemy_url)
-    SigningKeys(
-        settings.resolved_keys_dir,
-        token_lifetime=settings.access_token_lifetime,
-        clock_skew=settings.clock_skew,
-    ).ensure()
+    prepare_instance(settings, migrate=migrate)
     serve(settings, host=host, port=port, workers=workers, threads=threads)
 
 
@@ -280,14 +272,10 @@ def keys() -> None:
 @click.pass_context
 def keys_rotate(ctx: click.Context) -> None:
     """Make a new signing key; the old one stays published until its tokens have expired."""
-    from .keys import SigningKeys
+    from .keys import key_ring
 
     settings = _settings(ctx)
-    ring = SigningKeys(
-        settings.resolved_keys_dir,
-        token_lifetime=settings.access_token_lifetime,
-        clock_skew=settings.clock_skew,
-    )
+    ring = key_ring(settings)
     ring.ensure()
     kid, previous = ring.rotate()
     click.echo(

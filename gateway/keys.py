@@ -17,6 +17,8 @@ from typing import Any
 
 from joserfc.jwk import ECKey, KeySet
 
+from .settings import Settings
+
 ALGORITHM = "ES256"
 INDEX = "keys.json"
 
@@ -30,6 +32,25 @@ class KeyEntry:
     kid: str
     created_at: dt.datetime
     retired_at: dt.datetime | None
+
+
+def key_ring(settings: Settings) -> SigningKeys:
+    """The key ring the settings name."""
+    return SigningKeys(
+        settings.resolved_keys_dir,
+        token_lifetime=settings.access_token_lifetime,
+        clock_skew=settings.clock_skew,
+    )
+
+
+def prepare_instance(settings: Settings, *, migrate: bool = True) -> None:
+    """The instance folder, the newest database schema and a signing key (all idempotent)."""
+    from .storage import upgrade
+
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    if migrate:
+        upgrade(settings.sqlalchemy_url)
+    key_ring(settings).ensure()
 
 
 class SigningKeys:

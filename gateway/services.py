@@ -18,7 +18,7 @@ from .clients import ClientStatusCache, ClientStore
 from .cursor import CursorCodec
 from .exchange import ExchangeService
 from .fleet import Fleet
-from .keys import SigningKeys
+from .keys import SigningKeys, key_ring
 from .oauth.revocation import RevocationList
 from .oauth.tokens import AccessTokenVerifier, TokenIssuer
 from .pool import ForkSafeExecutor
@@ -75,11 +75,7 @@ class Services:
 def build_services(settings: Settings, config: Configuration | None = None) -> Services:
     config = config or load_configuration(settings)
     engine = create_db_engine(settings.sqlalchemy_url)
-    keys = SigningKeys(
-        settings.resolved_keys_dir,
-        token_lifetime=settings.access_token_lifetime,
-        clock_skew=settings.clock_skew,
-    )
+    keys = key_ring(settings)
     keys.ensure()
     issuer = TokenIssuer(
         keys,

@@ -61,18 +61,12 @@ def prepare_instance(settings: Settings) -> dict[str, Any]:
     from adapters.nodes import load_nodes
 
     from ..clients import ClientStore
-    from ..keys import SigningKeys
+    from ..keys import prepare_instance
     from ..services import load_configuration
-    from ..storage import create_db_engine, upgrade
+    from ..storage import create_db_engine
     from .generate import GENERATOR_VERSION, generate
 
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.sqlalchemy_url)
-    SigningKeys(
-        settings.resolved_keys_dir,
-        token_lifetime=settings.access_token_lifetime,
-        clock_skew=settings.clock_skew,
-    ).ensure()
+    prepare_instance(settings)
     config = load_configuration(settings)
 
     data_dir = settings.resolved_data_dir
