@@ -1,0 +1,122 @@
+"""The jjj-gateway command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from adapters.nodes import default_directory
+from catalog.loader import default_datasets_directory
+from gateway.cli import main
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_catalog_check_passes_on_the_shipped_configuration(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = runner.invoke(main, ["--instance", str(tmp_path), "catalog", "check"], env={})
+    assert result.exit_code == 0, result.output
+    assert "ok: 9 datasets, 10 nodes" in result.output
+
+
+def test_catalog_check_names_file_and_path_and_fails(runner: CliRunner, tmp_path: Path) -> None:
+    catalog_dir = tmp_path / "catalog"
+    shutil.copytree(default_datasets_directory(), catalog_dir / "datasets")
+    shutil.copy(default_datasets_directory().parent / "regions.yaml", catalog_dir)
+    entry = catalog_dir / "datasets" / "patent-grants.yaml"
+    entry.write_text(
+        entry.read_text("utf-8").replace("shareType: unconditional", "shareType: sometimes"),
+        "utf-8",
+    )
+    nodes_dir = tmp_path / "nodes"
+    shutil.copytree(default_directory(), nodes_dir)
+    node = nodes_dir / "beijing-chaoyang.yaml"
+    node.write_text(
+        node.read_text("utf-8").replace('regions: ["110105"]', 'regions: ["110108"]', 1), "utf-8"
+    )
+    result = runner.invoke(
+        main,
+        ["--instance", str(tmp_path), "catalog", "check"],
+        env={"GATEWAY_CATALOG_DIR": str(catalog_dir), "GATEWAY_NODES_DIR": str(nodes_dir)},
+    )
+    assert result.exit_code != 0
+    assert "patent-grants.yaml: $.shareType" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_catalog_check_reports_overlapping_nodes(runner: CliRunner, tmp_path: Path) -> None:
+    nodes_dir = tmp_path / "nodes"
+    shutil.copytree(default_directory(), nodes_dir)
+    node = nodes_dir / "beijing-chaoyang.yaml"
+    node.write_text(
+        node.read_text("utf-8").replace('regions: ["110105"]', 'regions: ["110108"]', 1), "utf-8"
+    )
+    result = runner.invoke(
+        main,
+        ["--instance", str(tmp_path), "catalog", "check"],
+        env={"GATEWAY_NODES_DIR": str(nodes_dir)},
+    )
+    assert result.exit_code != 0
+    assert "beijing-chaoyang" in result.output and "110108" in result.output
+
+
+def test_clients_add_prints_the_secret_once_and_stores_a_hash(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        main,
+        [
+            "--instance",
+            str(tmp_path),
+            "clients",
+            "add",
+            "--name",
+            "Tianjin credit bureau",
+            "--region",
+            "120000",
+            "--tier",
+            "partner",
+            "--scopes",
+            "data:read,catalog:read",
+            "--json",
+        ],
+        env={},
+    )
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output)
+    assert created["client_secret"] and created["scopes"] == ["catalog:read", "data:read"]
+    listing = runner.invoke(main, ["--instance", str(tmp_path), "clients", "list"], env={})
+    assert created["client_id"] in listing.output
+    assert created["client_secret"] not in listing.output
+    with sqlite3.connect(tmp_path / "gateway.sqlite3") as db:
+        [(stored,)] = db.execute("SELECT secret_hash FROM clients").fetchall()
+    assert stored.startswith("$argon2id$") and created["client_secret"] not in stored
+
+
+def test_clients_add_refuses_unknown_tier_and_region(runner: CliRunner, tmp_path: Path) -> None:
+    base = ["--instance", str(tmp_path), "clients", "add", "--name", "x", "--scopes", "data:read"]
+    bad_tier = runner.invoke(main, [*base, "--region", "110000", "--tier", "gold"], env={})
+    assert bad_tier.exit_code != 0 and "unknown tier 'gold'" in bad_tier.output
+    bad_region = runner.invoke(main, [*base, "--region", "999999", "--tier", "open"], env={})
+    assert bad_region.exit_code != 0 and "unknown region" in bad_region.output
+
+
+def test_keys_rotate_keeps_the_previous_key_published(runner: CliRunner, tmp_path: Path) -> None:
+    from gateway.keys import SigningKeys
+
+    first = runner.invoke(main, ["--instance", str(tmp_path), "keys", "rotate"], env={})
+    assert first.exit_code == 0, first.output
+    ring = SigningKeys(tmp_path / "keys", token_lifetime=600, clock_skew=60)
+    ring.reload(force=True)
+    kids = [k["kid"] for k in ring.jwks()["keys"]]
+    assert len(kids) == 2 and ring.current_kid() == kids[-1]
+    assert all(p.stat().st_mode & 0o077 == 0 for p in (tmp_path / "keys").glob("*.jwk.json"))
