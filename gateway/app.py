@@ -14,7 +14,7 @@ from opentelemetry.propagate import extract
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from werkzeug.exceptions import HTTPException
 
-from .api import catalog_api, data, health, oauth, problem_docs
+from .api import admin, catalog_api, data, health, oauth, problem_docs
 from .api.common import problem_response, services
 from .ids import uuid7
 from .problems import Problem
@@ -53,7 +53,7 @@ def create_app(
     if settings.warm_start:
         built.fleet.warm()
 
-    for blueprint in (health.bp, oauth.bp, catalog_api.bp, data.bp, problem_docs.bp):
+    for blueprint in (health.bp, oauth.bp, catalog_api.bp, data.bp, admin.bp, problem_docs.bp):
         app.register_blueprint(blueprint)
     oauth.init_app(app, built)
 

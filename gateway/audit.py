@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Connection, Engine, insert, select, text
 
 from .canonical import canonical_json, sha256_hex
+from .clients import ClientError
 from .storage.tables import audit_records
 
 GENESIS = "0" * 64
@@ -35,8 +36,14 @@ class AuditTrail:
         self._lock = threading.Lock()
         self._postgres = engine.dialect.name == "postgresql"
 
-    def append(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """Append one record (without seq/prevHash/hash) and commit; returns the stored record."""
+    def append(
+        self, record: Mapping[str, Any], *, alongside: Callable[[Connection], Any] | None = None
+    ) -> dict[str, Any]:
+        """Append one record (without seq/prevHash/hash) and commit; returns the stored record.
+
+        ``alongside`` runs in the same transaction first: a change and its audit record are
+        committed together or not at all.
+        """
         try:
             with (
                 self._lock,
@@ -45,6 +52,8 @@ class AuditTrail:
             ):
                 if self._postgres:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+                if alongside is not None:
+                    alongside(conn)
                 head = conn.execute(
                     select(audit_records.c.seq, audit_records.c.hash)
                     .order_by(audit_records.c.seq.desc())
@@ -56,7 +65,7 @@ class AuditTrail:
                 body = canonical_json(stored)
                 digest = chain_hash(prev_hash, body)
                 conn.execute(insert(audit_records).values(**_columns(stored, body, digest)))
-        except AuditUnavailable:
+        except (AuditUnavailable, ClientError):
             raise
         except Exception as exc:  # any storage failure means the exchange cannot be accounted for
             raise AuditUnavailable(str(exc.__class__.__name__)) from exc

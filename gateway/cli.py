@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import sys
@@ -148,11 +149,32 @@ def clients() -> None:
 
 def _client_store(settings: Settings) -> Any:
     from .clients import ClientStore
-    from .storage import create_db_engine, upgrade
+    from .keys import prepare_instance
+    from .storage import create_db_engine
 
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.sqlalchemy_url)
+    prepare_instance(settings)
     return ClientStore(create_db_engine(settings.sqlalchemy_url))
+
+
+def _admin(settings: Settings) -> Any:
+    """Client administration for the CLI: changes are audited with the operator as actor."""
+    from .admin import ClientAdmin
+    from .audit import AuditTrail
+    from .services import load_configuration
+
+    store = _client_store(settings)
+    config = load_configuration(settings)
+    return ClientAdmin(store, AuditTrail(store.engine), None, config.catalog, config.policies)
+
+
+def _operator() -> Any:
+    from .admin import Actor
+
+    return Actor(f"cli:{getpass.getuser()}")
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc))
 
 
 @clients.command("add")
@@ -193,19 +215,11 @@ def clients_add(
 ) -> None:
     """Register a client; its secret is printed once and stored only as a hash."""
     from .clients import ClientError
-    from .services import load_configuration
 
-    settings = _settings(ctx)
-    config = load_configuration(settings)
-    if not config.catalog.regions.is_known(region):
-        raise click.BadParameter(f"unknown region {region!r}", param_hint="--region")
-    if tier not in config.policies.tiers:
-        raise click.BadParameter(
-            f"unknown tier {tier!r}; known: {', '.join(config.policies.tiers)}", param_hint="--tier"
-        )
-    jwks = json.loads(jwks_file.read_text("utf-8")) if jwks_file else None
     try:
-        client, secret = _client_store(settings).create(
+        jwks = json.loads(jwks_file.read_text("utf-8")) if jwks_file else None
+        client, secret = _admin(_settings(ctx)).create(
+            _operator(),
             name=name,
             region=region,
             tier=tier,
@@ -215,8 +229,8 @@ def clients_add(
             jwks=jwks,
             jwks_uri=jwks_uri,
         )
-    except ClientError as exc:
-        raise click.ClickException(str(exc)) from None
+    except (ClientError, ValueError) as exc:
+        raise _fail(exc) from None
     if as_json:
         click.echo(
             json.dumps(
@@ -242,22 +256,84 @@ def clients_list(ctx: click.Context) -> None:
     for client in _client_store(_settings(ctx)).list():
         click.echo(
             f"{client.client_id:24} {client.status:9} {client.tier:11} {client.region:8} "
-            f"{' '.join(sorted(client.scopes)):40} {client.name}"
+            f"{client.auth_method:20} {' '.join(sorted(client.scopes)):36} {client.name}"
         )
+
+
+@clients.command("show")
+@click.argument("client_id")
+@click.pass_context
+def clients_show(ctx: click.Context, client_id: str) -> None:
+    """Show one client as JSON (never its secret)."""
+    client = _client_store(_settings(ctx)).get(client_id)
+    if client is None:
+        raise click.ClickException(f"no client {client_id!r}")
+    click.echo(json.dumps(client.public(), ensure_ascii=False, indent=2))
 
 
 @clients.command("disable")
 @click.argument("client_id")
 @click.pass_context
 def clients_disable(ctx: click.Context, client_id: str) -> None:
-    """Disable a client: its tokens stop working at once."""
+    """Disable a client: no new tokens, and its live tokens stop working within a second."""
     from .clients import ClientError
 
     try:
-        _client_store(_settings(ctx)).set_status(client_id, "disabled")
+        _admin(_settings(ctx)).set_status(_operator(), client_id, "disabled")
     except ClientError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _fail(exc) from None
     click.echo(f"{client_id} disabled")
+
+
+@clients.command("enable")
+@click.argument("client_id")
+@click.pass_context
+def clients_enable(ctx: click.Context, client_id: str) -> None:
+    """Enable a disabled client again."""
+    from .clients import ClientError
+
+    try:
+        _admin(_settings(ctx)).set_status(_operator(), client_id, "active")
+    except ClientError as exc:
+        raise _fail(exc) from None
+    click.echo(f"{client_id} enabled")
+
+
+@clients.command("rotate-secret")
+@click.argument("client_id")
+@click.pass_context
+def clients_rotate_secret(ctx: click.Context, client_id: str) -> None:
+    """Give a client a new secret (printed once); the old one stops working at once."""
+    from .clients import ClientError
+
+    try:
+        _, secret = _admin(_settings(ctx)).rotate_secret(_operator(), client_id)
+    except ClientError as exc:
+        raise _fail(exc) from None
+    click.echo(f"client_secret: {secret}")
+
+
+@clients.command("set-jwks")
+@click.argument("client_id")
+@click.option(
+    "--jwks-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The client's public JWKS.",
+)
+@click.option("--jwks-uri", default=None, help="Where the client publishes its JWKS.")
+@click.pass_context
+def clients_set_jwks(
+    ctx: click.Context, client_id: str, jwks_file: Path | None, jwks_uri: str | None
+) -> None:
+    """Register a client's public keys; it then authenticates with private_key_jwt."""
+    from .clients import ClientError
+
+    try:
+        jwks = json.loads(jwks_file.read_text("utf-8")) if jwks_file else None
+        _admin(_settings(ctx)).set_jwks(_operator(), client_id, jwks=jwks, jwks_uri=jwks_uri)
+    except (ClientError, ValueError) as exc:
+        raise _fail(exc) from None
+    click.echo(f"{client_id} authenticates with private_key_jwt")
 
 
 # -- keys --------------------------------------------------------------------------------------
@@ -272,12 +348,18 @@ def keys() -> None:
 @click.pass_context
 def keys_rotate(ctx: click.Context) -> None:
     """Make a new signing key; the old one stays published until its tokens have expired."""
-    from .keys import key_ring
+    from .admin import admin_record
+    from .audit import AuditTrail
+    from .keys import key_ring, prepare_instance
+    from .storage import create_db_engine
 
     settings = _settings(ctx)
+    prepare_instance(settings)
     ring = key_ring(settings)
-    ring.ensure()
     kid, previous = ring.rotate()
+    AuditTrail(create_db_engine(settings.sqlalchemy_url)).append(
+        admin_record(_operator(), "keys.rotate", target=kid, details={"previous": previous})
+    )
     click.echo(
         f"new signing key {kid}; previous {previous} stays in the JWKS for "
         f"{settings.access_token_lifetime + settings.clock_skew} s"

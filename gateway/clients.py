@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import secrets
 import time
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from .storage.tables import clients
 
+CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
 SCOPES = ("data:read", "catalog:read", "audit:read", "admin")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 
@@ -141,6 +144,7 @@ class ClientStore:
         client_id: str | None = None,
         jwks: dict[str, Any] | None = None,
         jwks_uri: str | None = None,
+        conn: Connection | None = None,
     ) -> tuple[Client, str | None]:
         """Register a client; returns it and its secret, shown this once and never stored."""
         scope_set = frozenset(scopes)
@@ -162,8 +166,10 @@ class ClientStore:
             secret = secrets.token_urlsafe(32)
             secret_hash = _hasher.hash(secret)
         client_id = client_id or f"jjj-{secrets.token_hex(8)}"
+        if not CLIENT_ID.match(client_id):
+            raise ClientError("a client id is 3–64 letters, digits, '.', '_' or '-'")
         now = dt.datetime.now(dt.UTC)
-        with self.engine.begin() as conn:
+        with self._transaction(conn) as conn:
             if conn.execute(
                 select(clients.c.client_id).where(clients.c.client_id == client_id)
             ).first():
@@ -184,20 +190,42 @@ class ClientStore:
                     updated_at=now,
                 )
             )
-        client = self.get(client_id)
-        assert client is not None
-        return client, secret
+            row = conn.execute(select(clients).where(clients.c.client_id == client_id)).one()
+        return _row_to_client(row), secret
 
-    def set_status(self, client_id: str, status: str) -> Client:
-        return self._update(client_id, status=status)
+    def set_status(self, client_id: str, status: str, *, conn: Connection | None = None) -> Client:
+        return self._update(client_id, conn, status=status)
 
-    def rotate_secret(self, client_id: str) -> tuple[Client, str]:
+    def rotate_secret(
+        self, client_id: str, *, conn: Connection | None = None
+    ) -> tuple[Client, str]:
         secret = secrets.token_urlsafe(32)
-        client = self._update(client_id, secret_hash=_hasher.hash(secret))
+        client = self._update(client_id, conn, secret_hash=_hasher.hash(secret))
         return client, secret
 
-    def _update(self, client_id: str, **values: Any) -> Client:
-        with self.engine.begin() as conn:
+    def set_keys(
+        self,
+        client_id: str,
+        *,
+        jwks: dict[str, Any] | None,
+        jwks_uri: str | None,
+        conn: Connection | None = None,
+    ) -> Client:
+        """Register a private_key_jwt client's keys (the client then authenticates with them)."""
+        return self._update(
+            client_id,
+            conn,
+            jwks=jwks,
+            jwks_uri=jwks_uri,
+            secret_hash=None,
+            auth_method="private_key_jwt",
+        )
+
+    def _transaction(self, conn: Connection | None) -> AbstractContextManager[Connection]:
+        return contextlib.nullcontext(conn) if conn is not None else self.engine.begin()
+
+    def _update(self, client_id: str, conn: Connection | None, **values: Any) -> Client:
+        with self._transaction(conn) as conn:
             result = conn.execute(
                 update(clients)
                 .where(clients.c.client_id == client_id)
@@ -205,6 +233,5 @@ class ClientStore:
             )
             if result.rowcount == 0:
                 raise ClientError(f"no client {client_id!r}")
-        client = self.get(client_id)
-        assert client is not None
-        return client
+            row = conn.execute(select(clients).where(clients.c.client_id == client_id)).one()
+        return _row_to_client(row)

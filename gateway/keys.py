@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,11 @@ from joserfc.jwk import ECKey, KeySet
 
 from .settings import Settings
 
+log = logging.getLogger(__name__)
+
 ALGORITHM = "ES256"
+#: How often a process looks at the key index for a rotation made elsewhere, in seconds.
+RELOAD_SECONDS = 2.0
 INDEX = "keys.json"
 
 
@@ -65,6 +71,7 @@ class SigningKeys:
         self._private: dict[str, ECKey] = {}
         self._public_set = KeySet([])
         self._jwks: dict[str, Any] = {"keys": []}
+        self._checked_at = 0.0
 
     # -- files ------------------------------------------------------------------------------
 
@@ -152,11 +159,24 @@ class SigningKeys:
 
     # -- use --------------------------------------------------------------------------------
 
+    def _fresh(self) -> None:
+        """Notice a rotation made by another process (the CLI, another replica) within seconds."""
+        now = time.monotonic()
+        if now - self._checked_at >= RELOAD_SECONDS:
+            self._checked_at = now
+            try:
+                self.reload()
+            except OSError:
+                log.warning("cannot re-read the signing keys in %s", self.directory)
+            with self._lock:
+                self._rebuild_public()  # a retired key leaves once its tokens have expired
+
     def current_kid(self) -> str | None:
         active = [e for e in self._entries if e.retired_at is None]
         return active[-1].kid if active else None
 
     def signing_key(self) -> ECKey:
+        self._fresh()
         kid = self.current_kid()
         if kid is None:
             raise RuntimeError("no active signing key")
@@ -164,11 +184,13 @@ class SigningKeys:
 
     def jwks(self) -> dict[str, Any]:
         """The public JWKS: the current key and retired keys whose tokens may still be live."""
+        self._fresh()
         with self._lock:
             self._rebuild_public()
             return self._jwks
 
     def public_key_set(self) -> KeySet:
+        self._fresh()
         return self._public_set
 
     def entries(self) -> list[KeyEntry]:

@@ -7,21 +7,26 @@ import hmac
 from dataclasses import dataclass
 from functools import partial
 
+from redis import Redis
 from sqlalchemy import Engine
 
 from adapters.nodes import NodeConfig, load_nodes
 from catalog import Catalog, load_catalog
 from policies import Policies, derive_pseudonym_key, load_policies
 
+from .admin import ClientAdmin
 from .audit import AuditTrail
 from .clients import ClientStatusCache, ClientStore
 from .cursor import CursorCodec
 from .exchange import ExchangeService
 from .fleet import Fleet
 from .keys import SigningKeys, key_ring
+from .oauth.jwks import KeySetDirectory
+from .oauth.replay import ReplayGuard
 from .oauth.revocation import RevocationList
 from .oauth.tokens import AccessTokenVerifier, TokenIssuer
 from .pool import ForkSafeExecutor
+from .redis_store import connect as connect_redis
 from .routing import RoutingTable
 from .secrets_file import load_or_create_secret
 from .settings import Settings
@@ -65,8 +70,14 @@ class Services:
     exchanges: ExchangeService
     secret: bytes
     executor: ForkSafeExecutor
+    replay: ReplayGuard
+    remote_keys: KeySetDirectory
+    admin: ClientAdmin
+    redis: Redis | None = None
 
     def close(self) -> None:
+        if self.redis is not None:
+            self.redis.close()
         self.fleet.close()
         self.executor.shutdown()
         self.engine.dispose()
@@ -86,7 +97,9 @@ def build_services(settings: Settings, config: Configuration | None = None) -> S
     )
     clients = ClientStore(engine)
     client_status = ClientStatusCache(clients)
-    revocations = RevocationList(engine)
+    redis_client = connect_redis(settings.redis_url)
+    revocations = RevocationList(engine, redis_client)
+    remote_keys = KeySetDirectory()
     verifier = AccessTokenVerifier(
         keys.public_key_set,
         issuer=settings.issuer,
@@ -94,6 +107,8 @@ def build_services(settings: Settings, config: Configuration | None = None) -> S
         clock_skew=settings.clock_skew,
         is_revoked=revocations.is_revoked,
         client_active=client_status.is_active,
+        trusted=config.policies.trusted_issuers,
+        remote_keys=remote_keys,
     )
     secret = load_or_create_secret(settings.secret_key, settings.instance_path)
     audit = AuditTrail(engine)
@@ -130,5 +145,9 @@ def build_services(settings: Settings, config: Configuration | None = None) -> S
         exchanges=exchanges,
         secret=secret,
         executor=executor,
+        replay=ReplayGuard(engine, redis_client),
+        remote_keys=remote_keys,
+        admin=ClientAdmin(clients, audit, client_status, config.catalog, config.policies),
+        redis=redis_client,
     )
     return built

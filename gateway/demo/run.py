@@ -60,6 +60,8 @@ def prepare_instance(settings: Settings) -> dict[str, Any]:
     """Database, keys, demo data and demo clients; returns what the banner needs."""
     from adapters.nodes import load_nodes
 
+    from ..admin import Actor, ClientAdmin
+    from ..audit import AuditTrail
     from ..clients import ClientStore
     from ..keys import prepare_instance
     from ..services import load_configuration
@@ -84,11 +86,14 @@ def prepare_instance(settings: Settings) -> dict[str, Any]:
 
     engine = create_db_engine(settings.sqlalchemy_url)
     store = ClientStore(engine)
+    admin = ClientAdmin(store, AuditTrail(engine), None, config.catalog, config.policies)
+    actor = Actor("demo-setup")
     credentials = []
     for spec in DEMO_CLIENTS:
         existing = store.get(spec["client_id"])
         if existing is None:
-            client, secret = store.create(
+            client, secret = admin.create(
+                actor,
                 client_id=spec["client_id"],
                 name=spec["name"],
                 region=spec["region"],
@@ -97,8 +102,9 @@ def prepare_instance(settings: Settings) -> dict[str, Any]:
             )
         else:
             # Fresh secrets on every start: an old demo secret never keeps working.
-            store.set_status(spec["client_id"], "active")
-            client, secret = store.rotate_secret(spec["client_id"])
+            if not existing.active:
+                admin.set_status(actor, spec["client_id"], "active")
+            client, secret = admin.rotate_secret(actor, spec["client_id"])
         credentials.append(
             {
                 "client_id": client.client_id,

@@ -1,26 +1,34 @@
 """The access-token deny-list (RFC 7009 for JWTs): revoked ``jti`` values, kept until expiry.
 
 Every request checks it. The database holds the truth; each process keeps a snapshot refreshed
-at most once a second, so a revocation made by one replica holds on all within a second.
+at most once a second, so a revocation made by one replica holds on all within a second. With
+Redis configured, a revocation is also written there and read on every request, so it holds on
+every replica at once; if Redis fails, the database snapshot still answers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 
+import redis
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
+from ..redis_store import PREFIX
 from ..storage.tables import revoked_tokens
+
+log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 1.0
 
 
 class RevocationList:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, redis_client: redis.Redis | None = None) -> None:
         self.engine = engine
+        self._redis = redis_client
         self._lock = threading.Lock()
         self._revoked: dict[str, float] = {}  # jti → expiry (epoch seconds)
         self._checked_at = 0.0
@@ -42,10 +50,27 @@ class RevocationList:
             pass  # already revoked: revocation is idempotent (RFC 7009 §2.2)
         with self._lock:
             self._revoked[jti] = float(expires_at)
+        if self._redis is not None:
+            ttl = max(1, int(expires_at - time.time()) + 60)
+            try:
+                self._redis.set(f"{PREFIX}revoked:{jti}", "1", ex=ttl)
+            except redis.RedisError as exc:
+                log.warning(
+                    "revocation not mirrored to Redis (%s); replicas see it within "
+                    "a second through the database",
+                    type(exc).__name__,
+                )
 
     def is_revoked(self, jti: str) -> bool:
         self._refresh()
-        return jti in self._revoked
+        if jti in self._revoked:
+            return True
+        if self._redis is not None:
+            try:
+                return bool(self._redis.exists(f"{PREFIX}revoked:{jti}"))
+            except redis.RedisError:
+                return False  # the database snapshot above has answered already
+        return False
 
     def _refresh(self) -> None:
         now = time.monotonic()

@@ -1,18 +1,36 @@
-"""The authorisation server (RFC 6749 client credentials) on Authlib's Flask integration."""
+"""The authorisation server on Authlib's Flask integration: client credentials (RFC 6749 §4.4)
+with client_secret_basic, client_secret_post and private_key_jwt (RFC 7523), introspection
+(RFC 7662), revocation (RFC 7009) and metadata (RFC 8414)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, grants
-from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidScopeError
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 
 from ..clients import Client, ClientStore
-from .tokens import TokenIssuer
+from ..problems import Problem
+from .jwks import KeySetDirectory, KeysUnavailable, public_key_set
+from .replay import ReplayGuard
+from .revocation import RevocationList
+from .tokens import AccessTokenVerifier, TokenIssuer
 
 # DESIGN §6: the scopes the gateway knows.
 SCOPES_SUPPORTED = ["data:read", "catalog:read", "audit:read", "admin"]
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+# Signature algorithms accepted on client assertions: asymmetric only (no HMAC, no "none").
+ASSERTION_ALGORITHMS = ["ES256", "ES384", "RS256", "PS256", "Ed25519"]
+# A client assertion is single-use and short-lived (RFC 7523 §3: exp "limits the time window").
+MAX_ASSERTION_LIFETIME = 300
 
 
 class OAuthClient(ClientMixin):
@@ -39,7 +57,7 @@ class OAuthClient(ClientMixin):
         return self.client.check_secret(client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        # A client uses the one method it registered, at every endpoint.
+        # A client uses the one method it registered, at every endpoint; a disabled one none.
         return self.client.active and method == self.client.auth_method
 
     def check_response_type(self, response_type: str) -> bool:
@@ -50,11 +68,11 @@ class OAuthClient(ClientMixin):
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+    TOKEN_ENDPOINT_AUTH_METHODS = tuple(AUTH_METHODS)
 
     def validate_requested_scope(self) -> None:
-        # RFC 6749 §3.3: the server may fully or partially ignore the requested scope; we refuse
-        # a scope the client was not registered for rather than silently narrowing it.
+        # RFC 6749 §3.3 lets the server narrow a requested scope; we refuse a scope the client
+        # was not registered for instead, so an integrator learns of the mistake at once.
         requested = set((self.request.payload.scope or "").split())
         allowed = self.request.client.client.scopes
         if requested - set(SCOPES_SUPPORTED) or requested - allowed:
@@ -63,9 +81,185 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
             )
 
 
-def create_authorization_server(clients: ClientStore, issuer: TokenIssuer) -> AuthorizationServer:
-    def query_client(client_id: str) -> OAuthClient | None:
-        client = clients.get(client_id) if client_id and len(client_id) <= 64 else None
+class PrivateKeyJwt(JWTBearerClientAssertion):
+    """RFC 7523 §2.2 client authentication with keys the client registered (JWKS or JWKS URI)."""
+
+    CLIENT_AUTH_METHOD = "private_key_jwt"
+
+    def __init__(
+        self,
+        token_endpoint: str,
+        replay: ReplayGuard,
+        remote: KeySetDirectory,
+        leeway: int,
+        clients: ClientStore,
+    ) -> None:
+        super().__init__(validate_jti=True, leeway=leeway)
+        self._token_endpoint = token_endpoint
+        self._replay = replay
+        self._remote = remote
+        self._clients = clients
+
+    def get_audiences(self) -> list[str]:
+        # RFC 7523 §3 item 3: the aud must identify the authorisation server; we require the
+        # token endpoint URL, so an assertion made for another server is useless here.
+        return [self._token_endpoint]
+
+    def resolve_client_public_key(self, client: OAuthClient) -> KeySet:
+        registered = client.client
+        try:
+            if registered.jwks is not None:
+                return public_key_set(registered.jwks)
+            if registered.jwks_uri:
+                return self._remote.get(registered.jwks_uri).keys_for(None)
+        except (ValueError, KeysUnavailable):
+            pass
+        raise InvalidClientError(description="the client's public keys cannot be obtained")
+
+    def process_assertion_claims(self, assertion: str, resolve_key: Any) -> dict[str, Any]:
+        try:
+            header = jws.extract_compact(assertion.encode("ascii")).headers()
+        except (JoseError, UnicodeEncodeError):
+            raise InvalidClientError(description="the client assertion is malformed") from None
+        if header.get("alg") not in ASSERTION_ALGORITHMS:
+            raise InvalidClientError(description="the assertion's algorithm is not accepted")
+        kid = header.get("kid")
+        keys = resolve_key
+        client = self._clients.get(str(self.extract_assertion(assertion)[1].get("sub")))
+        if client is not None and client.jwks_uri and isinstance(kid, str):
+            try:  # a key the cache lacks may be a rotated one: fetch again (rate-limited)
+                keys = self._remote.get(client.jwks_uri).keys_for(kid)
+            except KeysUnavailable:
+                raise InvalidClientError(
+                    description="the client's public keys cannot be obtained"
+                ) from None
+        try:
+            token = jwt.decode(assertion, keys, algorithms=ASSERTION_ALGORITHMS)
+        except JoseError as exc:
+            raise InvalidClientError(
+                description=f"the client assertion does not verify ({exc.error or 'invalid'})"
+            ) from None
+        self.verify_claims(token.claims)
+        return token.claims
+
+    def verify_claims(self, claims: Any) -> None:
+        if not isinstance(claims.get("iat"), int | float):
+            raise InvalidClientError(description="the client assertion lacks iat")
+        if not 0 < claims.get("exp", 0) - claims["iat"] <= MAX_ASSERTION_LIFETIME:
+            raise InvalidClientError(
+                description=f"a client assertion may live at most {MAX_ASSERTION_LIFETIME} s"
+            )
+        super().verify_claims(claims)
+
+    def validate_jti(self, claims: Any, jti: Any) -> bool:
+        if not isinstance(jti, str) or not 0 < len(jti) <= 128:
+            return False
+        return self._replay.first_use(str(claims["sub"]), jti, int(claims["exp"]))
+
+
+class _Token(dict[str, Any]):
+    """A verified access token's claims, as Authlib's endpoints expect a token object."""
+
+    def is_expired(self) -> bool:
+        return int(self.get("exp", 0)) <= time.time()
+
+    def is_revoked(self) -> bool:
+        return bool(self.get("_revoked"))
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return self.get("client_id") == client.get_client_id()
+
+
+def _verified(verifier: AccessTokenVerifier, token: str) -> _Token | None:
+    try:
+        return _Token(verifier.decode(token))
+    except Problem:
+        return None
+
+
+class Introspection(IntrospectionEndpoint):
+    CLIENT_AUTH_METHODS = AUTH_METHODS
+    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def __init__(
+        self,
+        server: AuthorizationServer,
+        verifier: AccessTokenVerifier,
+        revocations: RevocationList,
+        clients: ClientStore,
+    ) -> None:
+        super().__init__(server)
+        self._verifier = verifier
+        self._revocations = revocations
+        self._clients = clients
+
+    def check_params(self, request: Any, client: Any) -> None:
+        # RFC 7662 §2.1: an unknown token_type_hint is not an error; the server searches anyway.
+        if "token" not in request.form:
+            super().check_params(request, client)
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> _Token | None:
+        token = _verified(self._verifier, token_string)
+        if token is not None:
+            owner = self._clients.get(str(token["client_id"]))
+            token["_revoked"] = (
+                self._revocations.is_revoked(str(token["jti"])) or owner is None or not owner.active
+            )
+        return token
+
+    def check_permission(self, token: _Token, client: OAuthClient, request: Any) -> bool:
+        # A client may introspect its own tokens; an administrator any token of this gateway.
+        # (A token the caller may not see is reported inactive: RFC 7662 §4, no token scanning.)
+        return token.check_client(client) or "admin" in client.client.scopes
+
+    def introspect_token(self, token: _Token) -> dict[str, Any]:
+        claims = {k: v for k, v in token.items() if not k.startswith("_")}
+        return {"active": True, "token_type": "Bearer", **claims}
+
+
+class Revocation(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = AUTH_METHODS
+    SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def __init__(
+        self,
+        server: AuthorizationServer,
+        verifier: AccessTokenVerifier,
+        revocations: RevocationList,
+    ) -> None:
+        super().__init__(server)
+        self._verifier = verifier
+        self._revocations = revocations
+
+    def check_params(self, request: Any, client: Any) -> None:
+        if "token" not in request.form:
+            super().check_params(request, client)
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> _Token | None:
+        # RFC 7009 §2.2: an invalid token is not an error — there is nothing to revoke.
+        return _verified(self._verifier, token_string)
+
+    def revoke_token(self, token: _Token, request: Any) -> None:
+        self._revocations.revoke(
+            str(token["jti"]), client_id=str(token["client_id"]), expires_at=int(token["exp"])
+        )
+
+
+def create_authorization_server(
+    *,
+    clients: ClientStore,
+    issuer: TokenIssuer,
+    verifier: AccessTokenVerifier,
+    revocations: RevocationList,
+    replay: ReplayGuard,
+    remote_keys: KeySetDirectory,
+    token_endpoint: str,
+    leeway: int,
+) -> AuthorizationServer:
+    def query_client(client_id: Any) -> OAuthClient | None:
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
+            return None
+        client = clients.get(client_id)
         return OAuthClient(client) if client else None
 
     def save_token(token: dict[str, Any], request: Any) -> None:
@@ -98,5 +292,34 @@ def create_authorization_server(clients: ClientStore, issuer: TokenIssuer) -> Au
         }
 
     server.register_token_generator("client_credentials", generate)
+    server.register_client_auth_method(
+        "private_key_jwt", PrivateKeyJwt(token_endpoint, replay, remote_keys, leeway, clients)
+    )
     server.register_grant(ClientCredentialsGrant)
+    server.register_endpoint(Introspection(server, verifier, revocations, clients))
+    server.register_endpoint(Revocation(server, verifier, revocations))
     return server
+
+
+def metadata(issuer: str) -> dict[str, Any]:
+    """RFC 8414 §2 authorisation server metadata."""
+    base = issuer.rstrip("/")
+    return {
+        "issuer": issuer,
+        "token_endpoint": f"{base}/oauth/token",
+        "jwks_uri": f"{base}/oauth/jwks",
+        "introspection_endpoint": f"{base}/oauth/introspect",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "grant_types_supported": ["client_credentials"],
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
+        "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
+        "scopes_supported": SCOPES_SUPPORTED,
+        # RFC 9068 access tokens are signed with these.
+        "access_token_signing_alg_values_supported": ["ES256"],
+        "service_documentation": f"{base}/docs",
+    }

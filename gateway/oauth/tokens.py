@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from policies import TrustedIssuer
+
 from ..keys import ALGORITHM, SigningKeys
 from ..problems import Problem
+from .jwks import KeySetDirectory, KeysUnavailable, public_key_set
 
 # RFC 9068 §2.1: JWT access tokens MUST carry typ "at+jwt" ("application/at+jwt" is equivalent).
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
@@ -105,8 +110,17 @@ class TokenIssuer:
         return token
 
 
+# Algorithms accepted from trusted regional issuers (never "none", never HMAC).
+FOREIGN_ALGORITHMS = ("ES256", "ES384", "RS256", "PS256", "Ed25519")
+
+
 class AccessTokenVerifier:
-    """Checks an access token: signature, typ, iss, aud, exp, nbf, revocation, client status."""
+    """Checks an access token: signature, typ, iss, aud, exp, nbf, revocation, client status.
+
+    Tokens of this gateway are checked against its own keys; tokens of a trusted regional
+    issuer (policies/trust.yaml) against that issuer's keys, and mapped to a tier by its claim
+    mapping. Any other issuer is refused.
+    """
 
     def __init__(
         self,
@@ -117,23 +131,38 @@ class AccessTokenVerifier:
         clock_skew: int,
         is_revoked: Callable[[str], bool],
         client_active: Callable[[str], bool],
+        trusted: Mapping[str, TrustedIssuer] | None = None,
+        remote_keys: KeySetDirectory | None = None,
     ) -> None:
         self._key_set = key_set
         self.issuer = issuer
         self.audience = audience
+        self._clock_skew = clock_skew
         self._is_revoked = is_revoked
         self._client_active = client_active
-        self._claims = jwt.JWTClaimsRegistry(
-            leeway=clock_skew,
+        self._trusted = dict(trusted or {})
+        self._remote_keys = remote_keys or KeySetDirectory()
+        self._claims = self._registry(issuer, audience)
+        self._foreign_claims = {
+            iss: self._registry(iss, spec.audience) for iss, spec in self._trusted.items()
+        }
+
+    def _registry(self, issuer: str, audience: str) -> jwt.JWTClaimsRegistry:
+        return jwt.JWTClaimsRegistry(
+            leeway=self._clock_skew,
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": audience},
             exp={"essential": True},
             iat={"essential": True},
             jti={"essential": True},
-            client_id={"essential": True},
         )
 
     def verify(self, token: str) -> Principal:
+        issuer = _unverified_issuer(token)
+        if issuer is not None and issuer != self.issuer and issuer in self._trusted:
+            return self._verify_foreign(token, self._trusted[issuer])
+        if issuer is not None and issuer != self.issuer:
+            raise invalid_token("the access token's issuer is not trusted by this gateway")
         claims = self.decode(token)
         principal = Principal(
             client_id=claims["client_id"],
@@ -151,9 +180,8 @@ class AccessTokenVerifier:
         return principal
 
     def decode(self, token: str) -> dict[str, Any]:
-        """The verified claims, or a 401 problem saying what is wrong (never echoing the token)."""
-        if len(token) > 8192 or token.count(".") != 2:
-            raise invalid_token("the access token is malformed")
+        """The verified claims of one of our tokens, or a 401 problem saying what is wrong."""
+        _check_shape(token)
         try:
             # Only our signing algorithm is accepted: no "none", no HMAC with a public key.
             decoded = jwt.decode(token, self._key_set(), algorithms=[ALGORITHM])
@@ -161,16 +189,70 @@ class AccessTokenVerifier:
             raise invalid_token(_describe(exc)) from None
         except (ValueError, TypeError, KeyError):
             raise invalid_token("the access token is malformed") from None
+        claims = self._checked(decoded, self._claims)
+        if not isinstance(claims.get("client_id"), str):
+            raise invalid_token("the access token lacks a required claim (client_id)")
+        return claims
+
+    def _checked(self, decoded: jwt.Token, registry: jwt.JWTClaimsRegistry) -> dict[str, Any]:
         typ = str(decoded.header.get("typ", "")).lower()
         if typ not in ACCESS_TOKEN_TYPES:
             raise invalid_token("the token is not an access token (typ must be at+jwt)")
         try:
-            self._claims.validate(decoded.claims)
+            registry.validate(decoded.claims)
         except JoseError as exc:
             raise invalid_token(_describe(exc)) from None
-        if not isinstance(decoded.claims.get("client_id"), str):
-            raise invalid_token("the access token has no client_id")
         return decoded.claims
+
+    def _verify_foreign(self, token: str, trusted: TrustedIssuer) -> Principal:
+        _check_shape(token)
+        try:
+            kid = jws.extract_compact(token.encode("ascii")).headers().get("kid")
+            if trusted.jwks is not None:
+                keys = public_key_set(trusted.jwks)
+            else:
+                assert trusted.jwks_uri is not None
+                keys = self._remote_keys.get(trusted.jwks_uri).keys_for(
+                    kid if isinstance(kid, str) else None
+                )
+            decoded = jwt.decode(token, keys, algorithms=list(FOREIGN_ALGORITHMS))
+        except KeysUnavailable:
+            raise invalid_token("the issuer's keys cannot be obtained right now") from None
+        except JoseError as exc:
+            raise invalid_token(_describe(exc)) from None
+        except (ValueError, TypeError, KeyError, UnicodeEncodeError):
+            raise invalid_token("the access token is malformed") from None
+        claims = self._checked(decoded, self._foreign_claims[trusted.issuer])
+        try:
+            caller = trusted.caller_for(claims)
+        except ValueError as exc:
+            raise invalid_token(str(exc)) from None
+        principal = Principal(
+            client_id=caller.client_id,
+            scopes=caller.scopes,
+            region=caller.region,
+            tier=caller.tier,
+            jti=str(claims["jti"]),
+            issuer=trusted.issuer,
+            expires_at=int(claims["exp"]),
+        )
+        return principal
+
+
+def _check_shape(token: str) -> None:
+    if len(token) > 8192 or token.count(".") != 2:
+        raise invalid_token("the access token is malformed")
+
+
+def _unverified_issuer(token: str) -> str | None:
+    """The ``iss`` a token claims, read before verification only to choose the keys."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, TypeError):
+        return None
+    issuer = claims.get("iss") if isinstance(claims, dict) else None
+    return issuer if isinstance(issuer, str) else None
 
 
 def _describe(exc: JoseError) -> str:

@@ -45,6 +45,14 @@ revoked_tokens = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=False),
 )
 
+used_assertions = Table(
+    "used_assertions",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("jti", String(128), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
 audit_records = Table(
     "audit_records",
     metadata,
@@ -54,7 +62,7 @@ audit_records = Table(
     Column("exchange_id", String(40), nullable=False, unique=True),
     Column("kind", String(16), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
-    Column("client_id", String(64)),
+    Column("client_id", String(300)),
     Column("dataset", String(64)),
     Column("purpose", String(64)),
     Column("decision", String(8), nullable=False),

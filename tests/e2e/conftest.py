@@ -23,7 +23,9 @@ from gateway.demo import GenerationReport, generate
 from gateway.services import load_configuration
 from gateway.settings import load_settings
 from gateway.storage import create_db_engine, upgrade
+from policies.documents import default_directory as policies_directory
 
+from .issuer import KeyServer, TestIssuer
 from .processes import JJJ, Process, free_port
 
 REMOTE_NODES = ("beijing-haidian", "tianjin")
@@ -32,6 +34,8 @@ LYING_NODE = "tianjin-binhai"
 
 @dataclass
 class Deployment:
+    key_server: KeyServer
+    issuer: TestIssuer
     base_url: str
     instance: Path
     data_dir: Path
@@ -70,7 +74,9 @@ def _tamper(data_dir: Path, node: str) -> Path:
 @pytest.fixture(scope="package")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     root = tmp_path_factory.mktemp("e2e")
-    instance, data_dir, nodes_dir, logs = (root / n for n in ("instance", "data", "nodes", "logs"))
+    instance, data_dir, nodes_dir, logs, policies = (
+        root / n for n in ("instance", "data", "nodes", "logs", "policies")
+    )
     for folder in (instance, nodes_dir, logs):
         folder.mkdir()
     settings = load_settings({"instance_path": instance, "data_dir": data_dir}, environ={})
@@ -80,6 +86,30 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 
     gateway_port = free_port()
     base_url = f"http://127.0.0.1:{gateway_port}"
+    # Another region's authorisation server, trusted by URL (policies/trust.yaml).
+    key_server = KeyServer().start()
+    issuer = TestIssuer(key_server, "tianjin-auth", audience=f"{base_url}/v1")
+    shutil.copytree(policies_directory(), policies)
+    (policies / "trust.yaml").write_text(
+        json.dumps(
+            {
+                "issuers": [
+                    {
+                        "issuer": issuer.issuer,
+                        "jwksUri": issuer.jwks_uri,
+                        "audience": issuer.audience,
+                        "organisationClaim": "org_name",
+                        "regionClaim": "region_code",
+                        "tierClaim": "org_class",
+                        "tierMap": {"gov": "government", "ent": "partner"},
+                        "scopes": ["data:read", "catalog:read"],
+                    }
+                ]
+            },
+            ensure_ascii=False,
+        ),
+        "utf-8",
+    )
     adapter_urls = {node: f"http://127.0.0.1:{free_port()}" for node in (*REMOTE_NODES, LYING_NODE)}
     # The gateway's view of the nodes: the remote ones are reached over the adapter protocol.
     for path in default_directory().glob("*.yaml"):
@@ -112,6 +142,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         "GATEWAY_INSTANCE_PATH": str(instance),
         "GATEWAY_ISSUER": base_url,
         "GATEWAY_DATA_DIR": str(data_dir),
+        "GATEWAY_POLICIES_DIR": str(policies),
     }
     gateway = Process(
         "gateway",
@@ -135,8 +166,18 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         for process in (gateway, *adapters.values()):
             started.append(process.start())
         yield Deployment(
-            base_url, instance, data_dir, demo, gateway, adapters, adapter_urls, credentials
+            key_server,
+            issuer,
+            base_url,
+            instance,
+            data_dir,
+            demo,
+            gateway,
+            adapters,
+            adapter_urls,
+            credentials,
         )
     finally:
         for process in reversed(started):
             process.stop()
+        key_server.stop()

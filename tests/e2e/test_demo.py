@@ -17,21 +17,29 @@ pytestmark = pytest.mark.slow
 def test_the_demo_banner_commands_work_when_pasted(tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    demo = Process("demo", [JJJ, "--instance", str(tmp_path / "instance"), "demo", "--bind",
-                            f"127.0.0.1:{port}"],
-                   env={}, log_dir=tmp_path,
-                   health_url=f"{base}/healthz")
+    demo = Process(
+        "demo",
+        [JJJ, "--instance", str(tmp_path / "instance"), "demo", "--bind", f"127.0.0.1:{port}"],
+        env={},
+        log_dir=tmp_path,
+        health_url=f"{base}/healthz",
+    )
     demo.start(timeout=90)
     try:
         banner = demo.log()
-        commands = [line.strip() for line in banner.splitlines()
-                    if line.strip().startswith(("TOKEN=", "curl "))]
+        commands = [
+            line.strip()
+            for line in banner.splitlines()
+            if line.strip().startswith(("TOKEN=", "curl "))
+        ]
         assert len(commands) == 4, banner
         assert commands[0].startswith("TOKEN=") and base in commands[0]
         script = "set -euo pipefail\n" + "\n".join(
-            c if c.startswith("TOKEN=") else f"{c}; echo '<<END>>'" for c in commands)
-        result = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
-                                timeout=60, check=True)
+            c if c.startswith("TOKEN=") else f"{c}; echo '<<END>>'" for c in commands
+        )
+        result = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, timeout=60, check=True
+        )
         answers = [json.loads(chunk) for chunk in result.stdout.split("<<END>>") if chunk.strip()]
         haidian, tianjin, fan_out = answers
         assert "meta" in haidian, haidian
@@ -42,9 +50,13 @@ def test_the_demo_banner_commands_work_when_pasted(tmp_path: Path) -> None:
         assert {"beijing-haidian", "tianjin", "hebei"} <= nodes
         assert {r["regionCode"][:2] for r in fan_out["data"]} == {"11", "12", "13"}
         clients = json.loads((tmp_path / "instance" / "demo-clients.json").read_text("utf-8"))
-        assert {c["client_id"] for c in clients} == {"demo-open", "demo-partner",
-                                                     "demo-government", "demo-regulator",
-                                                     "demo-admin"}
+        assert {c["client_id"] for c in clients} == {
+            "demo-open",
+            "demo-partner",
+            "demo-government",
+            "demo-regulator",
+            "demo-admin",
+        }
         assert (tmp_path / "instance" / "demo-clients.json").stat().st_mode & 0o077 == 0
         assert re.search(r"ready in [0-9.]+ s", demo.log())
     finally:

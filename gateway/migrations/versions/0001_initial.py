@@ -50,7 +50,7 @@ def upgrade() -> None:
         sa.Column("exchange_id", sa.String(40), nullable=False, unique=True),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("client_id", sa.String(64)),
+        sa.Column("client_id", sa.String(300)),
         sa.Column("dataset", sa.String(64)),
         sa.Column("purpose", sa.String(64)),
         sa.Column("decision", sa.String(8), nullable=False),

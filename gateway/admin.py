@@ -1,0 +1,197 @@
+"""Client administration, shared by the admin API and the CLI; every change is audited in the
+same hash chain as the exchanges (DESIGN §8: admin actions are part of the compliance trace)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from catalog import Catalog
+from policies import Policies
+
+from .audit import AuditTrail
+from .clients import AUTH_METHODS, Client, ClientError, ClientStatusCache, ClientStore
+from .ids import uuid7
+from .oauth.jwks import public_key_set
+from .telemetry import current_ids
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made an administrative change: a client through the API, or an operator's CLI."""
+
+    id: str
+    region: str | None = None
+    tier: str | None = None
+    jti: str | None = None
+
+
+class ClientAdmin:
+    def __init__(
+        self,
+        store: ClientStore,
+        audit: AuditTrail,
+        status: ClientStatusCache | None,
+        catalog: Catalog,
+        policies: Policies,
+    ) -> None:
+        self.store = store
+        self.audit = audit
+        self.status = status
+        self.catalog = catalog
+        self.policies = policies
+
+    def _check(self, *, region: str, tier: str) -> None:
+        if not self.catalog.regions.is_known(region):
+            raise ClientError(f"unknown region {region!r}")
+        if tier not in self.policies.tiers:
+            raise ClientError(f"unknown tier {tier!r}; known: {', '.join(self.policies.tiers)}")
+
+    @staticmethod
+    def _jwks(jwks: Any) -> dict[str, Any] | None:
+        if jwks is None:
+            return None
+        try:
+            public_key_set(jwks)
+        except ValueError as exc:
+            raise ClientError(str(exc)) from None
+        return dict(jwks)
+
+    def create(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        region: str,
+        tier: str,
+        scopes: Iterable[str],
+        auth_method: str = "client_secret_basic",
+        client_id: str | None = None,
+        jwks: Any = None,
+        jwks_uri: str | None = None,
+    ) -> tuple[Client, str | None]:
+        self._check(region=region, tier=tier)
+        if jwks_uri is not None and not jwks_uri.startswith(("https://", "http://")):
+            raise ClientError("jwksUri must be an http(s) URL")
+        keys = self._jwks(jwks)
+        made: dict[str, Any] = {}
+
+        def change(conn: Connection) -> str:
+            made["client"], made["secret"] = self.store.create(
+                name=name,
+                region=region,
+                tier=tier,
+                scopes=scopes,
+                auth_method=auth_method,
+                client_id=client_id,
+                jwks=keys,
+                jwks_uri=jwks_uri,
+                conn=conn,
+            )
+            return str(made["client"].client_id)
+
+        self._record(
+            actor,
+            "client.create",
+            change,
+            {
+                "tier": tier,
+                "region": region,
+                "scopes": sorted(set(scopes)),
+                "authMethod": auth_method,
+            },
+        )
+        return made["client"], made["secret"]
+
+    def set_status(self, actor: Actor, client_id: str, status: str) -> Client:
+        made: dict[str, Client] = {}
+
+        def change(conn: Connection) -> str:
+            made["client"] = self.store.set_status(client_id, status, conn=conn)
+            return client_id
+
+        self._record(actor, f"client.{'disable' if status == 'disabled' else 'enable'}", change)
+        if self.status is not None:
+            self.status.forget(client_id)  # this replica rejects its tokens at once
+        return made["client"]
+
+    def rotate_secret(self, actor: Actor, client_id: str) -> tuple[Client, str]:
+        existing = self.store.get(client_id)
+        if existing is None:
+            raise ClientError(f"no client {client_id!r}")
+        if existing.auth_method == "private_key_jwt":
+            raise ClientError("a private_key_jwt client has no secret; set its JWKS instead")
+        made: dict[str, Any] = {}
+
+        def change(conn: Connection) -> str:
+            made["client"], made["secret"] = self.store.rotate_secret(client_id, conn=conn)
+            return client_id
+
+        self._record(actor, "client.rotate-secret", change)
+        return made["client"], made["secret"]
+
+    def set_jwks(
+        self, actor: Actor, client_id: str, *, jwks: Any = None, jwks_uri: str | None = None
+    ) -> Client:
+        if (jwks is None) == (jwks_uri is None):
+            raise ClientError("give exactly one of jwks and jwksUri")
+        if jwks_uri is not None and not jwks_uri.startswith(("https://", "http://")):
+            raise ClientError("jwksUri must be an http(s) URL")
+        keys = self._jwks(jwks)
+        made: dict[str, Client] = {}
+
+        def change(conn: Connection) -> str:
+            made["client"] = self.store.set_keys(client_id, jwks=keys, jwks_uri=jwks_uri, conn=conn)
+            return client_id
+
+        self._record(actor, "client.set-jwks", change, {"jwksUri": jwks_uri})
+        return made["client"]
+
+    def _record(
+        self,
+        actor: Actor,
+        action: str,
+        change: Callable[[Connection], str],
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Make the change and its audit record in one transaction."""
+        record = admin_record(actor, action, details=details)
+
+        def apply(conn: Connection) -> None:
+            record["target"] = change(conn)  # read by append after this returns
+
+        self.audit.append(record, alongside=apply)
+
+
+def admin_record(
+    actor: Actor, action: str, *, target: str | None = None, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The audit record of an administrative action (client, grant or key change)."""
+    now = dt.datetime.now(dt.UTC).isoformat()
+    trace_id, span_id = current_ids()
+    return {
+        "kind": "admin",
+        "exchangeId": uuid7(),
+        "recordedAt": now,
+        "startedAt": now,
+        "finishedAt": now,
+        "clientId": actor.id,
+        "clientRegion": actor.region,
+        "clientTier": actor.tier,
+        "tokenJti": actor.jti,
+        "action": action,
+        "target": target,
+        "details": details or {},
+        "decision": "allow",
+        "ruleId": None,
+        "httpStatus": 200,
+        "traceId": trace_id,
+        "spanId": span_id,
+    }
+
+
+__all__ = ["AUTH_METHODS", "Actor", "ClientAdmin", "admin_record"]

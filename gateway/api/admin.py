@@ -1,0 +1,176 @@
+"""Administration API (scope ``admin``): clients now; grants join them with tiered use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from ..admin import Actor
+from ..clients import AUTH_METHODS, SCOPES, ClientError
+from ..problems import Problem
+from ..strictjson import StrictJSONError, loads
+from .common import authenticate, json_response, services
+
+bp = Blueprint("admin", __name__, url_prefix="/v1/admin")
+
+MAX_PER_PAGE = 100
+
+
+def _actor() -> Actor:
+    principal = authenticate("admin")
+    return Actor(principal.client_id, principal.region, principal.tier, principal.jti)
+
+
+def _body() -> dict[str, Any]:
+    if request.mimetype != "application/json":
+        raise Problem("unsupported-media-type", detail="send a JSON body (application/json)")
+    try:
+        body = loads(request.get_data(cache=False))
+    except StrictJSONError as exc:
+        raise Problem("invalid-request", detail=str(exc)) from None
+    if not isinstance(body, dict):
+        raise Problem(
+            "validation-failed",
+            detail="the body must be a JSON object",
+            errors=[{"path": "$", "message": "must be an object"}],
+        )
+    return body
+
+
+def _invalid(exc: ClientError) -> Problem:
+    return Problem(
+        "validation-failed", detail=str(exc), errors=[{"path": "$", "message": str(exc)}]
+    )
+
+
+def _not_found(client_id: str) -> Problem:
+    return Problem("not-found", detail=f"no client {client_id!r}")
+
+
+@bp.post("/clients")
+def create_client() -> Response:
+    actor = _actor()
+    body = _body()
+    errors = []
+    allowed = {"name", "region", "tier", "scopes", "authMethod", "clientId", "jwks", "jwksUri"}
+    errors += [
+        {"path": f"$.{k}", "message": "unknown property"} for k in sorted(set(body) - allowed)
+    ]
+    for name in ("name", "region", "tier"):
+        if not isinstance(body.get(name), str) or not body[name].strip():
+            errors.append({"path": f"$.{name}", "message": "required, a non-empty string"})
+    scopes = body.get("scopes")
+    if not isinstance(scopes, list) or not scopes or not all(s in SCOPES for s in scopes):
+        errors.append({"path": "$.scopes", "message": f"a non-empty array of {list(SCOPES)}"})
+    method = body.get("authMethod", "client_secret_basic")
+    if method not in AUTH_METHODS:
+        errors.append({"path": "$.authMethod", "message": f"one of {list(AUTH_METHODS)}"})
+    for name in ("clientId", "jwksUri"):
+        if name in body and not isinstance(body[name], str):
+            errors.append({"path": f"$.{name}", "message": "must be a string"})
+    if errors:
+        raise Problem(
+            "validation-failed", detail="the client registration is not valid", errors=errors
+        )
+    try:
+        client, secret = services().admin.create(
+            actor,
+            name=body["name"],
+            region=body["region"],
+            tier=body["tier"],
+            scopes=list(scopes or []),
+            auth_method=method,
+            client_id=body.get("clientId"),
+            jwks=body.get("jwks"),
+            jwks_uri=body.get("jwksUri"),
+        )
+    except ClientError as exc:
+        raise _invalid(exc) from None
+    data = client.public()
+    if secret:
+        data["clientSecret"] = secret  # shown this once; only its hash is kept
+    return json_response(
+        {"data": data}, status=201, headers={"Location": f"/v1/admin/clients/{client.client_id}"}
+    )
+
+
+@bp.get("/clients")
+def list_clients() -> Response:
+    _actor()
+    try:
+        page = int(request.args.get("page", "1"))
+        per_page = int(request.args.get("perPage", "50"))
+    except ValueError:
+        raise Problem("validation-failed", detail="page and perPage must be integers") from None
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise Problem(
+            "validation-failed", detail=f"page must be ≥ 1 and perPage between 1 and {MAX_PER_PAGE}"
+        )
+    every = services().clients.list()
+    chunk = every[(page - 1) * per_page : page * per_page]
+    return json_response(
+        {
+            "data": [c.public() for c in chunk],
+            "meta": {"total": len(every), "page": page, "perPage": per_page},
+        }
+    )
+
+
+@bp.get("/clients/<client_id>")
+def show_client(client_id: str) -> Response:
+    _actor()
+    client = services().clients.get(client_id)
+    if client is None:
+        raise _not_found(client_id)
+    return json_response({"data": client.public()})
+
+
+def _status(client_id: str, status: str) -> Response:
+    actor = _actor()
+    if services().clients.get(client_id) is None:
+        raise _not_found(client_id)
+    client = services().admin.set_status(actor, client_id, status)
+    return json_response({"data": client.public()})
+
+
+@bp.post("/clients/<client_id>/disable")
+def disable_client(client_id: str) -> Response:
+    """Disabled clients cannot get tokens, and their live tokens stop working."""
+    return _status(client_id, "disabled")
+
+
+@bp.post("/clients/<client_id>/enable")
+def enable_client(client_id: str) -> Response:
+    return _status(client_id, "active")
+
+
+@bp.post("/clients/<client_id>/secret")
+def rotate_secret(client_id: str) -> Response:
+    actor = _actor()
+    if services().clients.get(client_id) is None:
+        raise _not_found(client_id)
+    try:
+        client, secret = services().admin.rotate_secret(actor, client_id)
+    except ClientError as exc:
+        raise _invalid(exc) from None
+    return json_response({"data": client.public() | {"clientSecret": secret}})
+
+
+@bp.put("/clients/<client_id>/jwks")
+def set_jwks(client_id: str) -> Response:
+    """Register the client's public keys; it then authenticates with private_key_jwt."""
+    actor = _actor()
+    body = _body()
+    if services().clients.get(client_id) is None:
+        raise _not_found(client_id)
+    unknown = sorted(set(body) - {"jwks", "jwksUri"})
+    if unknown:
+        raise Problem("validation-failed", detail=f"unknown properties {unknown}")
+    try:
+        client = services().admin.set_jwks(
+            actor, client_id, jwks=body.get("jwks"), jwks_uri=body.get("jwksUri")
+        )
+    except ClientError as exc:
+        raise _invalid(exc) from None
+    return json_response({"data": client.public()})
