@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, text
 
 from .canonical import canonical_json, sha256_hex
-from .clients import ClientError
 from .storage.tables import audit_records
 
 GENESIS = "0" * 64
@@ -65,7 +64,7 @@ class AuditTrail:
                 body = canonical_json(stored)
                 digest = chain_hash(prev_hash, body)
                 conn.execute(insert(audit_records).values(**_columns(stored, body, digest)))
-        except (AuditUnavailable, ClientError):
+        except (AuditUnavailable, ValueError):
             raise
         except Exception as exc:  # any storage failure means the exchange cannot be accounted for
             raise AuditUnavailable(str(exc.__class__.__name__)) from exc

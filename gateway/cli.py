@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 import logging
@@ -39,6 +40,8 @@ def main(ctx: click.Context, instance: Path | None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Migration chatter is for operators who ask for it (`db upgrade` prints its own summary).
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     overrides: dict[str, Any] = {"instance_path": instance} if instance else {}
     try:
         ctx.obj = {"settings": load_settings(overrides)}
@@ -334,6 +337,167 @@ def clients_set_jwks(
     except (ClientError, ValueError) as exc:
         raise _fail(exc) from None
     click.echo(f"{client_id} authenticates with private_key_jwt")
+
+
+# -- grants ------------------------------------------------------------------------------------
+
+
+@main.group()
+def grants() -> None:
+    """Grants that open conditional datasets to a client for a purpose."""
+
+
+def _grant_admin(settings: Settings) -> Any:
+    from .audit import AuditTrail
+    from .grants import GrantAdmin, GrantStore
+    from .services import load_configuration
+
+    store = _client_store(settings)
+    config = load_configuration(settings)
+    return GrantAdmin(
+        GrantStore(store.engine), store, AuditTrail(store.engine), config.catalog, config.policies
+    )
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [n for n in text.replace(",", " ").split() if n] if text else None
+
+
+@grants.command("add")
+@click.option("--client", "client_id", required=True, help="Client id.")
+@click.option("--dataset", required=True, help="Dataset id.")
+@click.option("--purpose", required=True, help="Purpose id (policies/purposes.yaml).")
+@click.option("--approver", required=True, help="Who approved the grant (person and office).")
+@click.option("--legal-basis", required=True, help="The law, regulation or agreement it rests on.")
+@click.option("--fields", default=None, help="Fields the grant names (comma-separated).")
+@click.option("--regions", default=None, help="Region codes it covers (comma-separated).")
+@click.option(
+    "--valid-from",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="Start (UTC; default now).",
+)
+@click.option(
+    "--valid-until",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="End (UTC; default open-ended).",
+)
+@click.pass_context
+def grants_add(
+    ctx: click.Context,
+    client_id: str,
+    dataset: str,
+    purpose: str,
+    approver: str,
+    legal_basis: str,
+    fields: str | None,
+    regions: str | None,
+    valid_from: dt.datetime | None,
+    valid_until: dt.datetime | None,
+) -> None:
+    """Issue a grant (audited)."""
+    from .grants import GrantError, grant_json
+
+    def utc(value: dt.datetime | None) -> dt.datetime | None:
+        return value.replace(tzinfo=dt.UTC) if value else None
+
+    try:
+        grant = _grant_admin(_settings(ctx)).issue(
+            _operator(),
+            client_id=client_id,
+            dataset=dataset,
+            purpose=purpose,
+            approver=approver,
+            legal_basis=legal_basis,
+            fields=_names(fields),
+            regions=_names(regions),
+            valid_from=utc(valid_from),
+            valid_until=utc(valid_until),
+        )
+    except GrantError as exc:
+        raise _fail(exc) from None
+    click.echo(json.dumps(grant_json(grant), ensure_ascii=False, indent=2))
+
+
+@grants.command("list")
+@click.option("--client", "client_id", default=None, help="Only this client's grants.")
+@click.option("--dataset", default=None, help="Only grants on this dataset.")
+@click.pass_context
+def grants_list(ctx: click.Context, client_id: str | None, dataset: str | None) -> None:
+    """List grants with their state (active, pending, expired, revoked)."""
+    from .grants import GrantStore, grant_json
+
+    store = GrantStore(_client_store(_settings(ctx)).engine)
+    for grant in store.list(client_id=client_id, dataset=dataset):
+        shown = grant_json(grant)
+        click.echo(
+            f"{shown['id']}  {shown['state']:8} {shown['clientId']:20} "
+            f"{shown['dataset']:28} {shown['purpose']:26} until {shown['validUntil']}"
+        )
+
+
+@grants.command("revoke")
+@click.argument("grant_id")
+@click.option("--reason", default="", help="Why (kept in the audit record).")
+@click.pass_context
+def grants_revoke(ctx: click.Context, grant_id: str, reason: str) -> None:
+    """Revoke a grant: it stops applying on every replica within a second."""
+    from .grants import GrantError
+
+    try:
+        _grant_admin(_settings(ctx)).revoke(_operator(), grant_id, reason=reason)
+    except GrantError as exc:
+        raise _fail(exc) from None
+    click.echo(f"{grant_id} revoked")
+
+
+# -- policy ------------------------------------------------------------------------------------
+
+
+@main.group()
+def policy() -> None:
+    """Tiered use: tiers, purposes, grants and the decisions they make."""
+
+
+@policy.command("explain")
+@click.option("--client", "client_id", required=True, help="Client id.")
+@click.option("--dataset", required=True, help="Dataset id.")
+@click.option("--purpose", required=True, help="Purpose id.")
+@click.option("--region", "regions", multiple=True, help="Region code asked for (repeatable).")
+@click.option("--json", "as_json_output", is_flag=True, help="Print the decision as JSON.")
+@click.pass_context
+def policy_explain(
+    ctx: click.Context,
+    client_id: str,
+    dataset: str,
+    purpose: str,
+    regions: tuple[str, ...],
+    as_json_output: bool,
+) -> None:
+    """Print the decision the gateway would make for this client, rule by rule."""
+    from .explain import ExplainError, as_json, as_text, explain
+    from .grants import GrantStore
+    from .services import load_configuration
+
+    settings = _settings(ctx)
+    store = _client_store(settings)
+    try:
+        decision = explain(
+            load_configuration(settings),
+            store,
+            GrantStore(store.engine),
+            client_id=client_id,
+            dataset_id=dataset,
+            purpose=purpose,
+            regions=list(regions) or None,
+        )
+    except ExplainError as exc:
+        raise _fail(exc) from None
+    if as_json_output:
+        click.echo(json.dumps(as_json(decision), ensure_ascii=False, indent=2))
+    else:
+        click.echo(as_text(decision, client_id=client_id, dataset_id=dataset, purpose=purpose))
 
 
 # -- keys --------------------------------------------------------------------------------------

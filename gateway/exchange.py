@@ -4,12 +4,13 @@ validate records → mask → audit → respond. One data request is one exchang
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import contextvars
 import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -26,6 +27,7 @@ from .jsonio import dumps
 from .oauth.tokens import Principal
 from .problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from .problems import Problem
+from .quotas import Quotas, QuotaState, QuotaStoreUnavailable
 from .routing import Route, RoutingTable
 from .telemetry import current_ids, tracer
 
@@ -94,6 +96,7 @@ class _Trace:
     leaves: frozenset[str] | None = None
     sources: list[SourceResult] = field(default_factory=list)
     record_count: int = 0
+    quota: QuotaState | None = None
 
 
 class ExchangeService:
@@ -109,6 +112,7 @@ class ExchangeService:
         grants_for: Callable[[str, str], Sequence[Any]],
         pseudonym_key_for: Callable[[str], bytes],
         executor: Callable[[], cf.Executor],
+        quotas: Quotas,
         exchange_timeout: float,
         default_page_size: int,
         max_page_size: int,
@@ -122,6 +126,7 @@ class ExchangeService:
         self._grants_for = grants_for
         self._pseudonym_key_for = pseudonym_key_for
         self._executor = executor
+        self.quotas = quotas
         self.exchange_timeout = exchange_timeout
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
@@ -173,6 +178,13 @@ class ExchangeService:
             headers.update(exc.headers)
             body = exc.body(instance=request.path, exchange_id=exchange_id, trace_id=trace_id)
             content_type = PROBLEM_CONTENT_TYPE
+        if state.quota is None and principal.tier in self.policies.tiers:
+            with contextlib.suppress(QuotaStoreUnavailable):
+                state.quota = self.quotas.state(
+                    principal.client_id, self.policies.tiers[principal.tier]
+                )
+        if state.quota is not None:
+            headers.update(state.quota.headers())
         payload = dumps(body)
         record = self._audit_record(
             principal,
@@ -254,6 +266,8 @@ class ExchangeService:
                 headers=challenge,
                 extra={"ruleId": decision.rule_id, "reasonZh": decision.reason_zh},
             )
+        decision = self._take_quota(principal, decision, state)
+        assert decision.plan is not None
         try:
             plan = decision.plan.project(request.fields)
         except ValueError as exc:
@@ -284,6 +298,9 @@ class ExchangeService:
 
         tier = self.policies.tiers[principal.tier]
         limit = 1 if request.key is not None else self._limit(request.limit, tier.max_page_size)
+        if state.quota is not None:
+            # What is left of the day's records caps the page (rule 5 counts records).
+            limit = min(limit, state.quota.records_remaining)
         query_hash = sha256_hex(
             canonical_json(
                 {
@@ -297,7 +314,16 @@ class ExchangeService:
         )
         positions = self._positions(request.cursor, query_hash, routes)
         fetch = tuple(dict.fromkeys((*plan.fetch, dataset.region_field)))
-        results = self._fan_out(dataset, routes, positions, filter_, fetch, limit, exchange_id)
+        results = self._fan_out(
+            dataset,
+            routes,
+            positions,
+            filter_,
+            fetch,
+            limit,
+            exchange_id,
+            every_node=request.key is not None,
+        )
         state.sources = results
 
         with tracer().start_as_current_span("records.validate"):
@@ -323,6 +349,11 @@ class ExchangeService:
         )
         records = [masker(record) for r in results for record in r.records]
         state.record_count = len(records)
+        if state.quota is not None:
+            self.quotas.spend_records(principal.client_id, tier, len(records))
+            state.quota = replace(
+                state.quota, records_remaining=state.quota.records_remaining - len(records)
+            )
         meta: dict[str, Any] = {
             "exchangeId": exchange_id,
             "traceId": trace_id,
@@ -330,6 +361,11 @@ class ExchangeService:
             "purpose": purpose,
             "sources": [r.meta() for r in results if r.asked],
             "fields": plan.as_meta(),
+            # Why the caller may see this: the policy rule that allowed it, and the grant if any.
+            "decision": {
+                "ruleId": decision.rule_id,
+                "grantId": decision.grant.id if decision.grant else None,
+            },
             "complete": not failed,
         }
         if request.key is not None:
@@ -346,6 +382,48 @@ class ExchangeService:
         return 200, {"data": records, "meta": meta}
 
     # -- steps ------------------------------------------------------------------------------
+
+    def _take_quota(self, principal: Principal, decision: Decision, state: _Trace) -> Decision:
+        """Rule 5: count the request against the client's tier quotas; 429 when one is spent."""
+        tier = self.policies.tiers[principal.tier]
+        try:
+            allowed, quota = self.quotas.take_request(principal.client_id, tier)
+        except QuotaStoreUnavailable:
+            if self.quotas.fail_open:
+                log.warning("quota store unavailable; serving without quotas (fail-open)")
+                return decision
+            # Unlimited use is not what the data owners agreed to: fail closed.
+            raise Problem(
+                "service-unavailable",
+                detail="the quota store is unavailable; retry later",
+                headers={"Retry-After": "5"},
+            ) from None
+        state.quota = quota
+        if allowed and quota.records_remaining > 0:
+            return decision
+        if not allowed:
+            denied = decision.denied_by(
+                "quota-requests",
+                client=principal.client_id,
+                tier=tier.id,
+                limit=tier.requests_per_minute,
+            )
+            retry = quota.requests_reset
+        else:
+            denied = decision.denied_by(
+                "quota-records",
+                client=principal.client_id,
+                tier=tier.id,
+                limit=tier.records_per_day,
+            )
+            retry = quota.records_reset
+        state.decision = denied
+        raise Problem(
+            "quota-exceeded",
+            detail=denied.reason_en,
+            headers={"Retry-After": str(max(1, retry))},
+            extra={"ruleId": denied.rule_id, "reasonZh": denied.reason_zh},
+        )
 
     def _purpose(self, purpose: str | None) -> str:
         accepted = sorted(self.policies.purposes)
@@ -460,9 +538,12 @@ class ExchangeService:
         fetch: tuple[str, ...],
         limit: int,
         exchange_id: str,
+        *,
+        every_node: bool = False,
     ) -> list[SourceResult]:
         active = [route for route in routes if route.node in positions]
-        shares = _shares(limit, len(active))
+        # A key lookup asks every node that may hold the key; a page is split over the nodes.
+        shares = [limit] * len(active) if every_node else _shares(limit, len(active))
         calls: list[tuple[Route, QueryRequest]] = []
         results: list[SourceResult] = []
         for route, share in zip(active, shares, strict=True):

@@ -20,12 +20,14 @@ from .clients import ClientStatusCache, ClientStore
 from .cursor import CursorCodec
 from .exchange import ExchangeService
 from .fleet import Fleet
+from .grants import GrantAdmin, GrantStore
 from .keys import SigningKeys, key_ring
 from .oauth.jwks import KeySetDirectory
 from .oauth.replay import ReplayGuard
 from .oauth.revocation import RevocationList
 from .oauth.tokens import AccessTokenVerifier, TokenIssuer
 from .pool import ForkSafeExecutor
+from .quotas import Quotas
 from .redis_store import connect as connect_redis
 from .routing import RoutingTable
 from .secrets_file import load_or_create_secret
@@ -73,12 +75,16 @@ class Services:
     replay: ReplayGuard
     remote_keys: KeySetDirectory
     admin: ClientAdmin
+    grants: GrantStore
+    grant_admin: GrantAdmin
+    quotas: Quotas
     redis: Redis | None = None
 
     def close(self) -> None:
         if self.redis is not None:
             self.redis.close()
         self.fleet.close()
+        self.quotas.close()
         self.executor.shutdown()
         self.engine.dispose()
 
@@ -116,6 +122,8 @@ def build_services(settings: Settings, config: Configuration | None = None) -> S
         config.nodes, data_dir=settings.resolved_data_dir, token_provider=issuer.adapter_token
     )
     executor = ForkSafeExecutor()
+    grant_store = GrantStore(engine)
+    quotas = Quotas(settings.redis_url, fail_open=settings.quota_fail_open)
     exchanges = ExchangeService(
         catalog=config.catalog,
         policies=config.policies,
@@ -123,7 +131,8 @@ def build_services(settings: Settings, config: Configuration | None = None) -> S
         fleet=fleet,
         audit=audit,
         cursors=CursorCodec(hmac.new(secret, b"cursor", hashlib.sha256).digest()),
-        grants_for=lambda client_id, dataset: (),
+        grants_for=grant_store.for_client,
+        quotas=quotas,
         pseudonym_key_for=partial(derive_pseudonym_key, secret),
         executor=executor.get,
         exchange_timeout=settings.exchange_timeout,
@@ -148,6 +157,9 @@ def build_services(settings: Settings, config: Configuration | None = None) -> S
         replay=ReplayGuard(engine, redis_client),
         remote_keys=remote_keys,
         admin=ClientAdmin(clients, audit, client_status, config.catalog, config.policies),
+        grants=grant_store,
+        grant_admin=GrantAdmin(grant_store, clients, audit, config.catalog, config.policies),
+        quotas=quotas,
         redis=redis_client,
     )
     return built

@@ -48,6 +48,9 @@ class Settings:
     max_page_size: int = 1000
     default_page_size: int = 50
     log_level: str = "INFO"
+    #: When the quota store (Redis) is unreachable: false (default) answers data requests 503 —
+    #: fail closed; true serves them without counting.
+    quota_fail_open: bool = False
     #: Load every in-process adapter's data at start-up, so the first exchange is not the slow one.
     warm_start: bool = True
 

@@ -1,13 +1,15 @@
-"""Administration API (scope ``admin``): clients now; grants join them with tiered use."""
+"""Administration API (scope ``admin``): clients and grants; every change is audited."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, request
 
 from ..admin import Actor
 from ..clients import AUTH_METHODS, SCOPES, ClientError
+from ..grants import GrantError, grant_json
 from ..problems import Problem
 from ..strictjson import StrictJSONError, loads
 from .common import authenticate, json_response, services
@@ -95,9 +97,7 @@ def create_client() -> Response:
     )
 
 
-@bp.get("/clients")
-def list_clients() -> Response:
-    _actor()
+def _paging() -> tuple[int, int]:
     try:
         page = int(request.args.get("page", "1"))
         per_page = int(request.args.get("perPage", "50"))
@@ -107,6 +107,13 @@ def list_clients() -> Response:
         raise Problem(
             "validation-failed", detail=f"page must be ≥ 1 and perPage between 1 and {MAX_PER_PAGE}"
         )
+    return page, per_page
+
+
+@bp.get("/clients")
+def list_clients() -> Response:
+    _actor()
+    page, per_page = _paging()
     every = services().clients.list()
     chunk = every[(page - 1) * per_page : page * per_page]
     return json_response(
@@ -174,3 +181,117 @@ def set_jwks(client_id: str) -> Response:
     except ClientError as exc:
         raise _invalid(exc) from None
     return json_response({"data": client.public()})
+
+
+# -- grants -------------------------------------------------------------------------------------
+
+
+def _grant_time(body: dict[str, Any], name: str, errors: list[dict[str, str]]) -> Any:
+    value = body.get(name)
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        errors.append({"path": f"$.{name}", "message": "an RFC 3339 date-time with offset"})
+    return moment
+
+
+@bp.post("/grants")
+def issue_grant() -> Response:
+    actor = _actor()
+    body = _body()
+    allowed = {
+        "clientId",
+        "dataset",
+        "purpose",
+        "fields",
+        "regions",
+        "validFrom",
+        "validUntil",
+        "approver",
+        "legalBasis",
+    }
+    errors = [
+        {"path": f"$.{k}", "message": "unknown property"} for k in sorted(set(body) - allowed)
+    ]
+    for name in ("clientId", "dataset", "purpose", "approver", "legalBasis"):
+        if not isinstance(body.get(name), str) or not body[name].strip():
+            errors.append({"path": f"$.{name}", "message": "required, a non-empty string"})
+    for name in ("fields", "regions"):
+        value = body.get(name)
+        if value is not None and not (
+            isinstance(value, list) and value and all(isinstance(v, str) for v in value)
+        ):
+            errors.append({"path": f"$.{name}", "message": "a non-empty array of strings"})
+    valid_from = _grant_time(body, "validFrom", errors)
+    valid_until = _grant_time(body, "validUntil", errors)
+    if errors:
+        raise Problem("validation-failed", detail="the grant is not valid", errors=errors)
+    try:
+        grant = services().grant_admin.issue(
+            actor,
+            client_id=body["clientId"],
+            dataset=body["dataset"],
+            purpose=body["purpose"],
+            approver=body["approver"],
+            legal_basis=body["legalBasis"],
+            fields=body.get("fields"),
+            regions=body.get("regions"),
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+    except GrantError as exc:
+        raise Problem(
+            "validation-failed", detail=str(exc), errors=[{"path": "$", "message": str(exc)}]
+        ) from None
+    return json_response(
+        {"data": grant_json(grant)},
+        status=201,
+        headers={"Location": f"/v1/admin/grants/{grant.id}"},
+    )
+
+
+@bp.get("/grants")
+def list_grants() -> Response:
+    _actor()
+    unknown = sorted(set(request.args) - {"clientId", "dataset", "page", "perPage"})
+    if unknown:
+        raise Problem("validation-failed", detail=f"unknown parameter(s): {', '.join(unknown)}")
+    page, per_page = _paging()
+    every = services().grants.list(
+        client_id=request.args.get("clientId"), dataset=request.args.get("dataset")
+    )
+    chunk = every[(page - 1) * per_page : page * per_page]
+    return json_response(
+        {
+            "data": [grant_json(g) for g in chunk],
+            "meta": {"total": len(every), "page": page, "perPage": per_page},
+        }
+    )
+
+
+@bp.get("/grants/<grant_id>")
+def show_grant(grant_id: str) -> Response:
+    _actor()
+    grant = services().grants.get(grant_id)
+    if grant is None:
+        raise Problem("not-found", detail=f"no grant {grant_id!r}")
+    return json_response({"data": grant_json(grant)})
+
+
+@bp.post("/grants/<grant_id>/revoke")
+def revoke_grant(grant_id: str) -> Response:
+    """The grant stops applying on every replica within a second; the change is audited."""
+    actor = _actor()
+    reason = ""
+    if request.content_length:
+        body = _body()
+        reason = body.get("reason", "") if isinstance(body.get("reason", ""), str) else ""
+    try:
+        grant = services().grant_admin.revoke(actor, grant_id, reason=reason[:500])
+    except GrantError as exc:
+        raise Problem("not-found", detail=str(exc)) from None
+    return json_response({"data": grant_json(grant)})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import datetime as dt
 import json
 import os
 import shlex
@@ -63,6 +65,7 @@ def prepare_instance(settings: Settings) -> dict[str, Any]:
     from ..admin import Actor, ClientAdmin
     from ..audit import AuditTrail
     from ..clients import ClientStore
+    from ..grants import GrantAdmin, GrantStore
     from ..keys import prepare_instance
     from ..services import load_configuration
     from ..storage import create_db_engine
@@ -113,12 +116,94 @@ def prepare_instance(settings: Settings) -> dict[str, Any]:
                 "scopes": sorted(client.scopes),
             }
         )
+    _ensure_demo_grant(
+        GrantStore(engine),
+        GrantAdmin(GrantStore(engine), store, AuditTrail(engine), config.catalog, config.policies),
+        actor,
+    )
     engine.dispose()
     path = settings.instance_path / "demo-clients.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(credentials, fh, ensure_ascii=False, indent=2)
     return {"clients": credentials, "samples": current["samples"], "clients_file": path}
+
+
+# The demo's grant: Hebei's human-resources department may read social-insurance records for
+# talent mobility, with the fields it needs named (so they are in clear) and nothing else.
+DEMO_GRANT = {
+    "client_id": "demo-government",
+    "dataset": "social-insurance-payment",
+    "purpose": "talent-mobility",
+    "fields": [
+        "residentId",
+        "name",
+        "insuranceTypes",
+        "regionCode",
+        "employerCreditCode",
+        "employerName",
+        "paymentBase",
+        "monthsPaid",
+        "lastPaidMonth",
+        "status",
+    ],
+    "approver": "京津冀数据共享工作专班（演示） / JJJ data-sharing task force (demo)",
+    "legal_basis": "京津冀社会保险关系转移接续合作协议（演示） / "
+    "JJJ agreement on transferring social insurance (demo)",
+}
+
+
+def _ensure_demo_grant(store: Any, admin: Any, actor: Any) -> None:
+    now = dt.datetime.now(dt.UTC)
+    existing = store.for_client(DEMO_GRANT["client_id"], DEMO_GRANT["dataset"])
+    if any(g.purpose == DEMO_GRANT["purpose"] and g.state(now) == "active" for g in existing):
+        return
+    admin.issue(actor, **DEMO_GRANT)
+
+
+def tier_comparison(app: Any, prepared: dict[str, Any]) -> str:
+    """The same market entity as three tiers see it: tiered use at a glance."""
+    creds = {c["client_id"]: c for c in prepared["clients"]}
+    key = prepared["samples"]["haidian_entity"]
+    client = app.test_client()
+    columns = {}
+    for client_id in ("demo-open", "demo-partner", "demo-government"):
+        auth = base64.b64encode(
+            f"{client_id}:{creds[client_id]['client_secret']}".encode()
+        ).decode()
+        token = client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": f"Basic {auth}"},
+        ).get_json()["access_token"]
+        answer = client.get(
+            f"/v1/datasets/market-entity-registration/records/{key}",
+            headers={"Authorization": f"Bearer {token}", "X-Purpose": "credit-check"},
+        ).get_json()
+        columns[creds[client_id]["tier"]] = answer
+    fields = ["name", "legalRepName", "legalRepId", "contactPhone"]
+    lines = [
+        f"The same Haidian company ({key}) as three tiers see it:",
+        f"  {'field':<14}" + "".join(f"{tier:<26}" for tier in columns),
+    ]
+    for name in fields:
+        cells = []
+        for answer in columns.values():
+            meta = answer["meta"]["fields"]
+            if name in meta["dropped"]:
+                cells.append("— (dropped)")
+            elif name in meta["masked"]:
+                cells.append(f"{answer['data'].get(name)} ({meta['masked'][name]})")
+            else:
+                cells.append(str(answer["data"].get(name)))
+        lines.append(f"  {name:<14}" + "".join(_pad(cell, 26) for cell in cells))
+    return "\n".join(lines)
+
+
+def _pad(text: str, width: int) -> str:
+    # Chinese characters take two columns in a terminal.
+    shown = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return text + " " * max(1, width - shown)
 
 
 def banner(base: str, prepared: dict[str, Any]) -> str:
@@ -172,6 +257,17 @@ def banner(base: str, prepared: dict[str, Any]) -> str:
             "statistics",
         ),
         "",
+        "5. Tiered use: social-insurance records are conditional and personal. demo-partner is",
+        "   refused (level 3 is above its tier); demo-government reads them under its grant for",
+        "   talent mobility, with the granted fields in clear and the rest dropped:",
+        "   " + token_cmd(creds["demo-government"], "GOV_TOKEN"),
+        "   "
+        + get(
+            f"/v1/datasets/social-insurance-payment/records/{samples['hebei_insured_person']}",
+            "talent-mobility",
+            "GOV_TOKEN",
+        ),
+        "",
     ]
     return "\n".join(lines)
 
@@ -188,6 +284,8 @@ def run_demo(settings: Settings, *, host: str, port: int, serve: bool = True) ->
     prepared = prepare_instance(settings)
     app = create_app(settings)
     click.echo(banner(base, prepared))
+    click.echo(tier_comparison(app, prepared))
+    click.echo("")
     if not serve:
         return
     server = make_server(host, port, app, threaded=True)

@@ -53,6 +53,26 @@ used_assertions = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
 
+grants = Table(
+    "grants",
+    metadata,
+    Column("grant_id", String(40), primary_key=True),
+    Column("client_id", String(300), nullable=False),
+    Column("dataset", String(64), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("fields", JSON),
+    Column("regions", JSON),
+    Column("valid_from", DateTime(timezone=True), nullable=False),
+    Column("valid_until", DateTime(timezone=True)),
+    Column("approver", String(200), nullable=False),
+    Column("legal_basis", String(500), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(300), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_by", String(300)),
+)
+Index("ix_grants_client_dataset", grants.c.client_id, grants.c.dataset)
+
 audit_records = Table(
     "audit_records",
     metadata,

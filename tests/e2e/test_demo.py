@@ -30,18 +30,19 @@ def test_the_demo_banner_commands_work_when_pasted(tmp_path: Path) -> None:
         commands = [
             line.strip()
             for line in banner.splitlines()
-            if line.strip().startswith(("TOKEN=", "curl "))
+            if line.strip().startswith(("TOKEN=", "GOV_TOKEN=", "curl "))
         ]
-        assert len(commands) == 4, banner
+        assert len(commands) == 6, banner
         assert commands[0].startswith("TOKEN=") and base in commands[0]
         script = "set -euo pipefail\n" + "\n".join(
-            c if c.startswith("TOKEN=") else f"{c}; echo '<<END>>'" for c in commands
+            c if c.startswith(("TOKEN=", "GOV_TOKEN=")) else f"{c}; echo '<<END>>'"
+            for c in commands
         )
         result = subprocess.run(
             ["bash", "-c", script], capture_output=True, text=True, timeout=60, check=True
         )
         answers = [json.loads(chunk) for chunk in result.stdout.split("<<END>>") if chunk.strip()]
-        haidian, tianjin, fan_out = answers
+        haidian, tianjin, fan_out, insured = answers
         assert "meta" in haidian, haidian
         assert haidian["meta"]["sources"][0]["node"] == "beijing-haidian"
         assert tianjin["meta"]["sources"][0]["node"] == "tianjin"
@@ -49,6 +50,9 @@ def test_the_demo_banner_commands_work_when_pasted(tmp_path: Path) -> None:
         nodes = {s["node"] for s in fan_out["meta"]["sources"]}
         assert {"beijing-haidian", "tianjin", "hebei"} <= nodes
         assert {r["regionCode"][:2] for r in fan_out["data"]} == {"11", "12", "13"}
+        assert insured["meta"]["fields"]["clear"][:2] == ["residentId", "name"]
+        assert "phone" in insured["meta"]["fields"]["dropped"]
+        assert "legalRepId (hmac)" in banner or "(hmac)" in banner  # the tier comparison
         clients = json.loads((tmp_path / "instance" / "demo-clients.json").read_text("utf-8"))
         assert {c["client_id"] for c in clients} == {
             "demo-open",
