@@ -1,22 +1,28 @@
-"""Opaque, signed page cursors for federated queries.
+"""Opaque page cursors for federated queries.
 
-A cursor records, for each node still holding unread records, that node's own cursor. It is bound
-to the query it continues (dataset, filter, fields, regions) and signed, so a client can neither
-forge node positions nor reuse a cursor on another query.
+A cursor records, for each node still holding unread records, that node's own cursor. Node
+cursors may be made of record values (a SQL node pages by its primary key, which can be a
+resident ID), so the cursor is encrypted, not merely signed: AES-256-GCM with a key derived from
+the server secret, the query's hash as associated data. A client can neither read nor forge node
+positions, nor reuse a cursor on another query.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
+import os
 from collections.abc import Mapping
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from .problems import Problem
 
-VERSION = 1
+VERSION = b"\x01"
+NONCE_BYTES = 12
 
 
 def _b64(data: bytes) -> str:
@@ -29,39 +35,34 @@ def _unb64(text: str) -> bytes:
 
 class CursorCodec:
     def __init__(self, secret: bytes) -> None:
-        self._key = hashlib.sha256(b"jjj-gateway cursor\x00" + secret).digest()
+        self._aead = AESGCM(hashlib.sha256(b"jjj-gateway cursor\x00" + secret).digest())
 
     def encode(self, query_hash: str, positions: Mapping[str, str | None]) -> str:
-        payload = json.dumps(
-            {"v": VERSION, "q": query_hash[:32], "p": dict(positions)},
-            separators=(",", ":"),
-            sort_keys=True,
-        ).encode("utf-8")
-        mac = hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
-        return f"{_b64(payload)}.{_b64(mac)}"
+        payload = json.dumps(dict(positions), separators=(",", ":"), sort_keys=True).encode()
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self._aead.encrypt(nonce, payload, VERSION + query_hash.encode("ascii"))
+        return _b64(VERSION + nonce + sealed)
 
     def decode(self, cursor: str, query_hash: str) -> dict[str, str | None]:
         """Node → its cursor (None: start of that node), for a cursor made for this query."""
         try:
             if len(cursor) > 8192:
                 raise ValueError
-            payload_b64, mac_b64 = cursor.split(".")
-            payload = _unb64(payload_b64)
-            expected = hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
-            if not hmac.compare_digest(expected, _unb64(mac_b64)):
+            raw = _unb64(cursor)
+            if raw[:1] != VERSION or len(raw) < 1 + NONCE_BYTES + 16:
                 raise ValueError
-            document: Any = json.loads(payload)
-            positions = document["p"]
-            if document.get("v") != VERSION or not isinstance(positions, dict):
+            nonce, sealed = raw[1 : 1 + NONCE_BYTES], raw[1 + NONCE_BYTES :]
+            payload = self._aead.decrypt(nonce, sealed, VERSION + query_hash.encode("ascii"))
+            positions: Any = json.loads(payload)
+            if not isinstance(positions, dict):
                 raise ValueError
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            raise Problem(
-                "invalid-cursor", detail="the cursor is malformed or was not issued by this gateway"
-            ) from None
-        if document.get("q") != query_hash[:32]:
+        except (ValueError, InvalidTag, UnicodeDecodeError, TypeError):
+            # A cursor of another query fails the same way as a forged one: the associated
+            # data differs, so the tag does not verify.
             raise Problem(
                 "invalid-cursor",
-                detail="the cursor belongs to a different query; "
-                "repeat the same filter, fields and regions with it",
-            )
+                detail="the cursor is malformed, was not issued by "
+                "this gateway, or belongs to a different query (repeat the same "
+                "filter, fields and regions with it)",
+            ) from None
         return {str(k): (v if isinstance(v, str) else None) for k, v in positions.items()}
