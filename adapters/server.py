@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -204,16 +206,24 @@ def create_adapter_app(
     tracer = trace.get_tracer("adapters", tracer_provider=tracer_provider)
 
     def traced(span_name: str, handle: Callable[[dict[str, Any]], Response]) -> Response:
-        """Run a view in a SERVER span joined to the caller's trace; every failure a problem."""
+        """Run a view in a SERVER span joined to the caller's trace; every failure a problem.
+
+        Its attributes name the node, the exchange, the dataset and the record count — never a
+        filter value or a record field (DESIGN §8: no personal data in a trace).
+        """
         exchange_id = _exchange_id()
         attributes: dict[str, Any] = {"jjj.node.id": node.id}
+        route: dict[str, Any] = {
+            "http.request.method": request.method,
+            "http.route": request.url_rule.rule if request.url_rule else request.path,
+        }
         if exchange_id:
             attributes["jjj.exchange.id"] = exchange_id
         with tracer.start_as_current_span(
             span_name,
             context=propagate.extract(request.headers),
             kind=SpanKind.SERVER,
-            attributes=attributes,
+            attributes=route | attributes,
             # Exception messages may quote request values: they stay out of the trace.
             record_exception=False,
             set_status_on_exception=False,
@@ -297,8 +307,13 @@ def create_server_for_node(
 
 
 def serve(app: Flask, host: str, port: int) -> None:
-    """Serve the app with werkzeug's threaded server until interrupted, then close the adapter."""
+    """Serve the app with werkzeug's threaded server until interrupted (Ctrl-C or SIGTERM), then
+    close the adapter."""
     server = make_server(host, port, app, threaded=True)
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (how service managers and Kubernetes stop a process) ends the server like
+        # Ctrl-C: the adapter is closed and exit handlers run (queued spans are exported).
+        signal.signal(signal.SIGTERM, _interrupt)
     logger.info("adapter server listening on http://%s:%d", host, server.port)
     try:
         server.serve_forever()
@@ -309,3 +324,7 @@ def serve(app: Flask, host: str, port: int) -> None:
         adapter = app.extensions.get(ADAPTER_EXTENSION)
         if adapter is not None:
             adapter.close()
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt

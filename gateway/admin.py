@@ -168,13 +168,19 @@ class ClientAdmin:
 
 
 def admin_record(
-    actor: Actor, action: str, *, target: str | None = None, details: dict[str, Any] | None = None
+    actor: Actor,
+    action: str,
+    *,
+    target: str | None = None,
+    details: dict[str, Any] | None = None,
+    kind: str = "admin",
 ) -> dict[str, Any]:
-    """The audit record of an administrative action (client, grant or key change)."""
+    """The audit record of an administrative action (client, grant or key change), or of an
+    auditor's access to the trail itself (kind "audit")."""
     now = dt.datetime.now(dt.UTC).isoformat()
     trace_id, span_id = current_ids()
     return {
-        "kind": "admin",
+        "kind": kind,
         "exchangeId": uuid7(),
         "recordedAt": now,
         "startedAt": now,

@@ -8,19 +8,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, request
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.propagate import extract
-from opentelemetry.trace import SpanKind, Status, StatusCode
 from werkzeug.exceptions import HTTPException
 
-from .api import admin, catalog_api, data, health, oauth, problem_docs
+from .api import admin, audit, catalog_api, data, health, metrics, oauth, problem_docs
 from .api.common import problem_response, services
 from .ids import uuid7
 from .problems import Problem
+from .server_span import describe_response, end_server_span, start_server_span
 from .services import Configuration, build_services
 from .settings import Settings, load_settings
-from .telemetry import init_tracing, tracer
+from .telemetry import init_tracing
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +44,24 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    # The tracer provider of this process, unless it has one (a gunicorn worker installed it
+    # after the fork, before loading the app).
     init_tracing()
     built = build_services(settings, configuration)
     app.extensions["jjj-gateway"] = built
     if settings.warm_start:
         built.fleet.warm()
 
-    for blueprint in (health.bp, oauth.bp, catalog_api.bp, data.bp, admin.bp, problem_docs.bp):
+    for blueprint in (
+        health.bp,
+        metrics.bp,
+        oauth.bp,
+        catalog_api.bp,
+        data.bp,
+        admin.bp,
+        audit.bp,
+        problem_docs.bp,
+    ):
         app.register_blueprint(blueprint)
     oauth.init_app(app, built)
 
@@ -69,22 +77,7 @@ def create_app(
 def _begin() -> None:
     g.exchange_id = uuid7()
     g.started_at = dt.datetime.now(dt.UTC)
-    route = request.url_rule.rule if request.url_rule else request.path
-    span = tracer().start_span(
-        f"{request.method} {route}",
-        context=extract(request.headers),
-        kind=SpanKind.SERVER,
-        attributes={
-            "http.request.method": request.method,
-            "http.route": route,
-            "url.path": request.path,
-            "url.scheme": request.scheme,
-            "server.address": request.host.split(":")[0],
-            "user_agent.original": request.user_agent.string[:200],
-        },
-    )
-    g.otel_span = span
-    g.otel_token = otel_context.attach(trace.set_span_in_context(span))
+    start_server_span(g.exchange_id)
 
 
 def _headers(response: Response) -> Response:
@@ -92,21 +85,12 @@ def _headers(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     if request.path.startswith(("/v1/", "/oauth/")):
         response.headers.setdefault("Cache-Control", "no-store")
-    span = g.get("otel_span")
-    if span is not None:
-        span.set_attribute("http.response.status_code", response.status_code)
-        if response.status_code >= 500:
-            span.set_status(Status(StatusCode.ERROR))
+    describe_response(response)
     return response
 
 
 def _end(_exc: BaseException | None) -> None:
-    span = g.pop("otel_span", None)
-    token = g.pop("otel_token", None)
-    if span is not None:
-        span.end()
-    if token is not None:
-        otel_context.detach(token)
+    end_server_span()
 
 
 def _problem(problem: Problem) -> Response:

@@ -1,20 +1,26 @@
-"""The audit trail: one hash-chained record per exchange, committed before the response (DESIGN §8).
+"""The audit trail: one hash-chained record per exchange and per administrative action,
+committed before the response (DESIGN §8).
 
 ``hash = SHA-256(prev_hash ‖ canonical JSON of the record)``. The record is durable before the
-caller sees any data: if it cannot be written, the exchange fails closed (503) and no data leaves.
+caller sees any data: if it cannot be written, the exchange fails closed (503) and no data
+leaves. Every N records or T seconds the head of the chain is signed (Ed25519), so that removing
+the newest records, too, is detectable.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, text
 
+from .audit_keys import AuditSigner
 from .canonical import canonical_json, sha256_hex
-from .storage.tables import audit_records
+from .settings import Settings
+from .storage.tables import audit_checkpoints, audit_records
 
 GENESIS = "0" * 64
 # One lock id for the whole chain: appenders on every replica take turns on PostgreSQL.
@@ -29,11 +35,27 @@ def chain_hash(prev_hash: str, body: str) -> str:
     return sha256_hex(prev_hash + body)
 
 
+def checkpoint_payload(seq: int, digest: str, signed_at: str) -> bytes:
+    """What a checkpoint signature covers."""
+    return canonical_json({"seq": seq, "hash": digest, "signedAt": signed_at}).encode("utf-8")
+
+
 class AuditTrail:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        signer: AuditSigner | None = None,
+        *,
+        checkpoint_every: int = 1000,
+        checkpoint_seconds: float = 60.0,
+    ) -> None:
         self.engine = engine
+        self.signer = signer
+        self.checkpoint_every = checkpoint_every
+        self.checkpoint_seconds = checkpoint_seconds
         self._lock = threading.Lock()
         self._postgres = engine.dialect.name == "postgresql"
+        self._last_checkpoint = time.monotonic()
 
     def append(
         self, record: Mapping[str, Any], *, alongside: Callable[[Connection], Any] | None = None
@@ -49,29 +71,114 @@ class AuditTrail:
                 self.engine.connect().execution_options(sqlite_immediate=True) as conn,
                 conn.begin(),
             ):
-                if self._postgres:
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+                self._lock_chain(conn)
                 if alongside is not None:
                     alongside(conn)
-                head = conn.execute(
-                    select(audit_records.c.seq, audit_records.c.hash)
-                    .order_by(audit_records.c.seq.desc())
-                    .limit(1)
-                ).first()
-                seq = (head.seq + 1) if head else 1
-                prev_hash = head.hash if head else GENESIS
-                stored = dict(record) | {"seq": seq, "prevHash": prev_hash}
-                body = canonical_json(stored)
-                digest = chain_hash(prev_hash, body)
-                conn.execute(insert(audit_records).values(**_columns(stored, body, digest)))
+                stored = self._insert(conn, record)
+                self._maybe_checkpoint(conn, stored["seq"], stored["hash"])
         except (AuditUnavailable, ValueError):
             raise
         except Exception as exc:  # any storage failure means the exchange cannot be accounted for
             raise AuditUnavailable(str(exc.__class__.__name__)) from exc
+        return stored
+
+    def checkpoint(self) -> dict[str, Any] | None:
+        """Sign the current head now (an export ends with one); None for an empty chain."""
+        if self.signer is None:
+            return None
+        with (
+            self._lock,
+            self.engine.connect().execution_options(sqlite_immediate=True) as conn,
+            conn.begin(),
+        ):
+            self._lock_chain(conn)
+            head = self._head(conn)
+            if head is None:
+                return None
+            existing = conn.execute(
+                select(audit_checkpoints).where(audit_checkpoints.c.seq == head[0])
+            ).first()
+            if existing is not None:
+                return _checkpoint_json(existing)
+            return self._sign(conn, head[0], head[1])
+
+    # -- inside the chain lock -------------------------------------------------------------
+
+    def _lock_chain(self, conn: Connection) -> None:
+        if self._postgres:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+
+    @staticmethod
+    def _head(conn: Connection) -> tuple[int, str] | None:
+        row = conn.execute(
+            select(audit_records.c.seq, audit_records.c.hash)
+            .order_by(audit_records.c.seq.desc())
+            .limit(1)
+        ).first()
+        return (int(row.seq), str(row.hash)) if row else None
+
+    def _insert(self, conn: Connection, record: Mapping[str, Any]) -> dict[str, Any]:
+        head = self._head(conn)
+        seq = head[0] + 1 if head else 1
+        prev_hash = head[1] if head else GENESIS
+        stored = dict(record) | {"seq": seq, "prevHash": prev_hash}
+        body = canonical_json(stored)
+        digest = chain_hash(prev_hash, body)
+        conn.execute(insert(audit_records).values(**columns(stored, body, digest)))
         return stored | {"hash": digest}
 
+    def _maybe_checkpoint(self, conn: Connection, seq: int, digest: str) -> None:
+        if self.signer is None:
+            return
+        due = (
+            seq % self.checkpoint_every == 0
+            or time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds
+        )
+        if due:
+            self._sign(conn, seq, digest)
 
-def _columns(stored: Mapping[str, Any], body: str, digest: str) -> dict[str, Any]:
+    def _sign(self, conn: Connection, seq: int, digest: str) -> dict[str, Any]:
+        assert self.signer is not None
+        signed_at = dt.datetime.now(dt.UTC).isoformat()
+        signature = self.signer.sign(checkpoint_payload(seq, digest, signed_at))
+        conn.execute(
+            insert(audit_checkpoints).values(
+                seq=seq, hash=digest, signed_at=signed_at, kid=self.signer.kid, signature=signature
+            )
+        )
+        self._last_checkpoint = time.monotonic()
+        return {
+            "seq": seq,
+            "hash": digest,
+            "signedAt": signed_at,
+            "kid": self.signer.kid,
+            "signature": signature,
+        }
+
+
+def open_audit_trail(engine: Engine, settings: Settings) -> AuditTrail:
+    """The trail with its checkpoint signer, as every writer (server, CLI) uses it."""
+    return AuditTrail(
+        engine,
+        AuditSigner(settings.resolved_keys_dir),
+        checkpoint_every=settings.audit_checkpoint_every,
+        checkpoint_seconds=settings.audit_checkpoint_seconds,
+    )
+
+
+def _checkpoint_json(row: Any) -> dict[str, Any]:
+    return {
+        "seq": int(row.seq),
+        "hash": row.hash,
+        "signedAt": row.signed_at,
+        "kid": row.kid,
+        "signature": row.signature,
+    }
+
+
+def columns(stored: Mapping[str, Any], body: str, digest: str) -> dict[str, Any]:
+    """The row of a record: the canonical body plus the copies auditors search by."""
+    regions = stored.get("regions")
     return {
         "seq": stored["seq"],
         "exchange_id": stored["exchangeId"],
@@ -84,6 +191,7 @@ def _columns(stored: Mapping[str, Any], body: str, digest: str) -> dict[str, Any
         "rule_id": stored.get("ruleId"),
         "http_status": stored["httpStatus"],
         "trace_id": stored.get("traceId"),
+        "regions": f" {' '.join(regions)} " if regions else None,
         "body": body,
         "prev_hash": stored["prevHash"],
         "hash": digest,

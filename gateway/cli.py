@@ -162,18 +162,25 @@ def _client_store(settings: Settings) -> Any:
 def _admin(settings: Settings) -> Any:
     """Client administration for the CLI: changes are audited with the operator as actor."""
     from .admin import ClientAdmin
-    from .audit import AuditTrail
+    from .audit import open_audit_trail
     from .services import load_configuration
 
     store = _client_store(settings)
     config = load_configuration(settings)
-    return ClientAdmin(store, AuditTrail(store.engine), None, config.catalog, config.policies)
+    return ClientAdmin(
+        store, open_audit_trail(store.engine, settings), None, config.catalog, config.policies
+    )
 
 
 def _operator() -> Any:
     from .admin import Actor
 
     return Actor(f"cli:{getpass.getuser()}")
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A time given on the command line, read as UTC."""
+    return value.replace(tzinfo=dt.UTC) if value else None
 
 
 def _fail(exc: Exception) -> click.ClickException:
@@ -348,14 +355,18 @@ def grants() -> None:
 
 
 def _grant_admin(settings: Settings) -> Any:
-    from .audit import AuditTrail
+    from .audit import open_audit_trail
     from .grants import GrantAdmin, GrantStore
     from .services import load_configuration
 
     store = _client_store(settings)
     config = load_configuration(settings)
     return GrantAdmin(
-        GrantStore(store.engine), store, AuditTrail(store.engine), config.catalog, config.policies
+        GrantStore(store.engine),
+        store,
+        open_audit_trail(store.engine, settings),
+        config.catalog,
+        config.policies,
     )
 
 
@@ -399,9 +410,6 @@ def grants_add(
     """Issue a grant (audited)."""
     from .grants import GrantError, grant_json
 
-    def utc(value: dt.datetime | None) -> dt.datetime | None:
-        return value.replace(tzinfo=dt.UTC) if value else None
-
     try:
         grant = _grant_admin(_settings(ctx)).issue(
             _operator(),
@@ -412,8 +420,8 @@ def grants_add(
             legal_basis=legal_basis,
             fields=_names(fields),
             regions=_names(regions),
-            valid_from=utc(valid_from),
-            valid_until=utc(valid_until),
+            valid_from=_utc(valid_from),
+            valid_until=_utc(valid_until),
         )
     except GrantError as exc:
         raise _fail(exc) from None
@@ -500,6 +508,151 @@ def policy_explain(
         click.echo(as_text(decision, client_id=client_id, dataset_id=dataset, purpose=purpose))
 
 
+# -- audit -------------------------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit trail."""
+
+
+def _reader_and_trail(settings: Settings) -> tuple[Any, Any]:
+    from .audit import open_audit_trail
+    from .audit_store import AuditReader
+    from .keys import prepare_instance
+    from .storage import create_db_engine
+
+    prepare_instance(settings)
+    engine = create_db_engine(settings.sqlalchemy_url)
+    return AuditReader(engine), open_audit_trail(engine, settings)
+
+
+@audit.command("verify")
+@click.option(
+    "--bundle",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Verify an exported bundle offline instead of the database.",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Pin the checkpoint key (a JWK or {keys: [...]}) instead of "
+    "trusting the key inside the bundle.",
+)
+@click.option(
+    "--from",
+    "start",
+    type=click.Choice(["start", "checkpoint"]),
+    default="start",
+    show_default=True,
+    help="Database only: verify from the newest signed checkpoint.",
+)
+@click.pass_context
+def audit_verify(
+    ctx: click.Context, bundle: Path | None, public_key: Path | None, start: str
+) -> None:
+    """Check the hash chain and the signed checkpoints; name the first broken seq and why."""
+    from .audit_store import verify_bundle
+
+    if bundle is not None:
+        pinned = None
+        if public_key is not None:
+            document = json.loads(public_key.read_text("utf-8"))
+            found = document.get("keys", [document])
+            pinned = {str(k["kid"]): k for k in found}
+        try:
+            result, header = verify_bundle(bundle.read_text("utf-8"), pinned)
+        except (ValueError, KeyError) as exc:
+            raise click.ClickException(f"{bundle}: {exc}") from None
+        click.echo(
+            f"bundle {bundle.name}: seq {header['fromSeq']}..{header['toSeq']} "
+            f"from {header['issuer']}"
+        )
+    else:
+        reader, trail = _reader_and_trail(_settings(ctx))
+        keys = {trail.signer.kid: trail.signer.jwk} if trail.signer else {}
+        result = reader.verify(keys, from_checkpoint=start == "checkpoint")
+    click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+    if not result.valid:
+        raise SystemExit(f"broken at seq {result.first_broken_seq}: {result.reason}")
+
+
+@audit.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option(
+    "--from",
+    "since",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="From this time (UTC).",
+)
+@click.option(
+    "--to",
+    "until",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="Until this time (UTC, exclusive).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here instead of standard output.",
+)
+@click.pass_context
+def audit_export(
+    ctx: click.Context,
+    fmt: str,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    output: Path | None,
+) -> None:
+    """Export a bundle that `audit verify --bundle` checks offline."""
+    import sys as _sys
+
+    from .admin import admin_record
+    from .audit_store import bundle_lines
+
+    settings = _settings(ctx)
+    reader, trail = _reader_and_trail(settings)
+    trail.append(
+        admin_record(
+            _operator(),
+            "audit.export",
+            kind="audit",
+            details={"format": fmt, "from": str(since), "to": str(until)},
+        )
+    )
+    if until is None:
+        trail.checkpoint()
+    span = reader.seq_range(_utc(since), _utc(until))
+    if span is None:
+        raise click.ClickException("no audit records in that time range")
+    keys = [trail.signer.jwk] if trail.signer else []
+    lines = bundle_lines(reader, keys, first=span[0], last=span[1], issuer=settings.issuer, fmt=fmt)
+    if output is None:
+        for line in lines:
+            _sys.stdout.write(line)
+        return
+    with output.open("w", encoding="utf-8") as fh:
+        for line in lines:
+            fh.write(line)
+    click.echo(f"wrote seq {span[0]}..{span[1]} to {output}", err=True)
+
+
+@audit.command("key")
+@click.pass_context
+def audit_key(ctx: click.Context) -> None:
+    """Print the public key that signs checkpoints (publish it to auditors)."""
+    _, trail = _reader_and_trail(_settings(ctx))
+    click.echo(json.dumps(trail.signer.jwk if trail.signer else {}, indent=2))
+
+
 # -- keys --------------------------------------------------------------------------------------
 
 
@@ -513,7 +666,7 @@ def keys() -> None:
 def keys_rotate(ctx: click.Context) -> None:
     """Make a new signing key; the old one stays published until its tokens have expired."""
     from .admin import admin_record
-    from .audit import AuditTrail
+    from .audit import open_audit_trail
     from .keys import key_ring, prepare_instance
     from .storage import create_db_engine
 
@@ -521,7 +674,7 @@ def keys_rotate(ctx: click.Context) -> None:
     prepare_instance(settings)
     ring = key_ring(settings)
     kid, previous = ring.rotate()
-    AuditTrail(create_db_engine(settings.sqlalchemy_url)).append(
+    open_audit_trail(create_db_engine(settings.sqlalchemy_url), settings).append(
         admin_record(_operator(), "keys.rotate", target=kid, details={"previous": previous})
     )
     click.echo(
@@ -560,8 +713,12 @@ def adapter_serve(
     from adapters import create_server_for_node, serve
     from adapters.nodes import NodeConfigError, default_directory
 
+    from .telemetry import adapter_service, init_tracing
+
     settings = _settings(ctx)
     host, port = _parse_bind(bind)
+    # The node's spans join the gateway's traces (traceparent) under a service name of its own.
+    init_tracing(adapter_service(node_id))
     if jwks_file is None and jwks_url is None:
         jwks_url = f"{settings.issuer.rstrip('/')}/oauth/jwks"
     try:

@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -24,12 +24,13 @@ from .canonical import canonical_json, sha256_hex
 from .cursor import CursorCodec
 from .fleet import Fleet
 from .jsonio import dumps
+from .metrics import GatewayMetrics
 from .oauth.tokens import Principal
 from .problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from .problems import Problem
 from .quotas import Quotas, QuotaState, QuotaStoreUnavailable
 from .routing import Route, RoutingTable
-from .telemetry import current_ids, tracer
+from .telemetry import annotate_exchange, child_span, current_ids
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class ExchangeService:
         pseudonym_key_for: Callable[[str], bytes],
         executor: Callable[[], cf.Executor],
         quotas: Quotas,
+        metrics: GatewayMetrics,
         exchange_timeout: float,
         default_page_size: int,
         max_page_size: int,
@@ -127,6 +129,7 @@ class ExchangeService:
         self._pseudonym_key_for = pseudonym_key_for
         self._executor = executor
         self.quotas = quotas
+        self.metrics = metrics
         self.exchange_timeout = exchange_timeout
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
@@ -198,7 +201,13 @@ class ExchangeService:
             trace_id=trace_id,
             span_id=span_id,
         )
-        with tracer().start_as_current_span("audit.append"):
+        annotate_exchange(
+            dataset=self._known_dataset(request.dataset_id),
+            decision=record["decision"],
+            rule_id=record["ruleId"],
+        )
+        appending = time.perf_counter()
+        with child_span("audit.append"):
             try:
                 self.audit.append(record)
             except AuditUnavailable:
@@ -207,13 +216,38 @@ class ExchangeService:
                 payload = dumps(
                     failure.body(instance=request.path, exchange_id=exchange_id, trace_id=trace_id)
                 )
+                self._count(request, state, record["decision"], 503, started_at)
                 return ExchangeResponse(
                     503,
                     payload,
                     {"X-Exchange-Id": exchange_id, "Retry-After": "5"},
                     PROBLEM_CONTENT_TYPE,
                 )
+            finally:
+                self.metrics.record_audit_append(time.perf_counter() - appending)
+        self._count(request, state, record["decision"], status, started_at)
         return ExchangeResponse(status, payload, headers, content_type)
+
+    def _known_dataset(self, dataset_id: str) -> str | None:
+        """The dataset id if the catalogue has it: a caller's typo never becomes a label."""
+        return dataset_id if self.catalog.get(dataset_id) is not None else None
+
+    def _count(
+        self,
+        request: DataRequest,
+        state: _Trace,
+        decision: str,
+        status: int,
+        started_at: dt.datetime,
+    ) -> None:
+        """Count the finished exchange and the nodes it asked (labels: ids and codes only)."""
+        self.metrics.record_exchange(
+            dataset=self._known_dataset(request.dataset_id),
+            decision=decision,
+            status=status,
+            seconds=(dt.datetime.now(dt.UTC) - started_at).total_seconds(),
+            sources=[(r.node, r.status) for r in state.sources if r.asked],
+        )
 
     # -- the pipeline -----------------------------------------------------------------------
 
@@ -234,7 +268,7 @@ class ExchangeService:
         filter_ = self._filter(dataset, request)
         requested = self._requested_leaves(dataset, request)
 
-        with tracer().start_as_current_span("policy.decide") as span:
+        with child_span("policy.decide") as span:
             decision = decide(
                 dataset,
                 Caller(
@@ -266,8 +300,6 @@ class ExchangeService:
                 headers=challenge,
                 extra={"ruleId": decision.rule_id, "reasonZh": decision.reason_zh},
             )
-        decision = self._take_quota(principal, decision, state)
-        assert decision.plan is not None
         try:
             plan = decision.plan.project(request.fields)
         except ValueError as exc:
@@ -276,15 +308,19 @@ class ExchangeService:
                 detail=str(exc),
                 errors=[{"path": "$.fields", "message": str(exc)}],
             ) from None
-        state.plan = plan
-        hidden = sorted(set(filter_) - set(plan.clear))
+        # A filter on a field the caller does not see in clear would reveal what masking hides.
+        hidden = sorted(set(filter_) - set(decision.plan.clear))
         if hidden:
             raise Problem(
                 "filter-not-permitted",
                 detail=f"filtering on {', '.join(hidden)} is not permitted: the caller "
                 "does not see these fields in clear",
             )
-        leaves = _intersect(requested, decision.leaves)
+        decision = self._take_quota(principal, decision, state)
+        state.plan = plan
+        leaves = _intersect(
+            _intersect(requested, decision.leaves), _filtered_leaves(dataset, filter_)
+        )
         state.leaves = leaves
         routes = self.routing.routes(dataset.id, leaves)
         if not routes:
@@ -292,9 +328,26 @@ class ExchangeService:
                 raise Problem(
                     "record-not-found", detail="no node serves the region this key belongs to"
                 )
-            raise Problem(
-                "no-source", detail="no node serves this dataset for the requested regions"
-            )
+            # No node holds data for these regions: the complete answer is an empty one.
+            return 200, {
+                "data": [],
+                "meta": {
+                    "exchangeId": exchange_id,
+                    "traceId": trace_id,
+                    "dataset": dataset.id,
+                    "purpose": purpose,
+                    "sources": [],
+                    "fields": plan.as_meta(),
+                    "decision": {
+                        "ruleId": decision.rule_id,
+                        "grantId": decision.grant.id if decision.grant else None,
+                    },
+                    "complete": True,
+                    "count": 0,
+                    "limit": 0,
+                    "nextCursor": None,
+                },
+            }
 
         tier = self.policies.tiers[principal.tier]
         limit = 1 if request.key is not None else self._limit(request.limit, tier.max_page_size)
@@ -313,7 +366,9 @@ class ExchangeService:
             )
         )
         positions = self._positions(request.cursor, query_hash, routes)
-        fetch = tuple(dict.fromkeys((*plan.fetch, dataset.region_field)))
+        # The node sends what the caller will see, plus what the gateway needs to check the
+        # page (the region and the filtered fields); the masker then keeps the plan's fields only.
+        fetch = tuple(dict.fromkeys((*plan.fetch, dataset.region_field, *filter_)))
         results = self._fan_out(
             dataset,
             routes,
@@ -326,7 +381,7 @@ class ExchangeService:
         )
         state.sources = results
 
-        with tracer().start_as_current_span("records.validate"):
+        with child_span("records.validate"):
             for result in results:
                 if result.status == "ok":
                     self._check_records(dataset, result, frozenset(fetch), filter_, limit)
@@ -351,9 +406,9 @@ class ExchangeService:
         state.record_count = len(records)
         if state.quota is not None:
             self.quotas.spend_records(principal.client_id, tier, len(records))
-            state.quota = replace(
-                state.quota, records_remaining=state.quota.records_remaining - len(records)
-            )
+            with contextlib.suppress(QuotaStoreUnavailable):
+                # Read back: the day's window may have begun with these records.
+                state.quota = self.quotas.state(principal.client_id, tier)
         meta: dict[str, Any] = {
             "exchangeId": exchange_id,
             "traceId": trace_id,
@@ -433,7 +488,7 @@ class ExchangeService:
                 "purpose-required",
                 detail=f"X-Purpose header {what}; accepted values: {', '.join(accepted)}",
                 errors=[{"path": "$.headers.X-Purpose", "message": f"must be one of {accepted}"}],
-                extra={"acceptedPurposes": accepted},
+                extra={"acceptedPurposes": accepted, "ruleId": "purpose-unknown"},
             )
         return purpose
 
@@ -587,7 +642,7 @@ class ExchangeService:
 
     def _call(self, route: Route, query: QueryRequest, result: SourceResult) -> None:
         started = time.perf_counter()
-        with tracer().start_as_current_span(
+        with child_span(
             "adapter.query",
             kind=SpanKind.CLIENT,
             attributes={
@@ -609,7 +664,9 @@ class ExchangeService:
                 span.set_status(Status(StatusCode.ERROR, "error"))
                 log.exception("node %s raised %s", route.node, type(exc).__name__)
             span.set_attribute("gateway.source_status", result.status)
-        result.latency_ms = int((time.perf_counter() - started) * 1000)
+        seconds = time.perf_counter() - started
+        result.latency_ms = int(seconds * 1000)
+        self.metrics.record_adapter_call(route.node, seconds)
 
     def _check_records(
         self,
@@ -683,7 +740,7 @@ class ExchangeService:
             "decision": verdict,
             "ruleId": decision.rule_id
             if decision is not None
-            else (problem.slug if problem else None),
+            else (problem.extra.get("ruleId", problem.slug) if problem else None),
             "regions": sorted(state.leaves) if state.leaves is not None else None,
             "sources": [r.meta() for r in state.sources if r.asked],
             "recordCount": state.record_count,
@@ -751,6 +808,23 @@ def _filter_from_query(dataset: Dataset, args: Mapping[str, Any]) -> dict[str, d
             errors=errors,
         )
     return out
+
+
+def _filtered_leaves(
+    dataset: Dataset, filter_: Mapping[str, Mapping[str, Any]]
+) -> frozenset[str] | None:
+    """The regions a filter on the region field allows: nodes holding none of them are not asked
+    (records carry leaf region codes)."""
+    ops = filter_.get(dataset.region_field)
+    if not ops:
+        return None
+    allowed: frozenset[str] | None = None
+    if "eq" in ops:
+        allowed = frozenset({str(ops["eq"])})
+    if "in" in ops:
+        values = frozenset(str(v) for v in ops["in"])
+        allowed = values if allowed is None else allowed & values
+    return allowed
 
 
 def _intersect(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:

@@ -3,12 +3,17 @@ fork, so database engines, HTTP pools, thread pools and telemetry never cross a 
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from .metrics import MULTIPROCESS_ENV
 from .settings import Settings
+from .telemetry import GATEWAY_SERVICE, init_tracing, shutdown_tracing
 
 
 class GatewayServer(BaseApplication):
@@ -37,6 +42,14 @@ def serve(
     timeout: int = 30,
     graceful_timeout: int = 30,
 ) -> None:
+    # Before any worker exists: each one writes its metrics there, and /metrics sums them.
+    metrics_dir, owned = metrics_directory(settings)
+    os.environ[MULTIPROCESS_ENV] = str(metrics_dir)
+
+    def on_exit(_server: Any) -> None:
+        if owned:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -51,5 +64,65 @@ def serve(
         "errorlog": "-",
         "loglevel": "warning",
         "proc_name": "jjj-gateway",
+        "post_fork": _post_fork,
+        "worker_exit": _worker_exit,
+        "child_exit": _child_exit,
+        "on_exit": on_exit,
     }
     GatewayServer(settings, options).run()
+
+
+def metrics_directory(settings: Settings) -> tuple[Path, bool]:
+    """The directory of this server's metric files, empty, and whether this server made it.
+
+    Files of an earlier run would be counted again, and two servers sharing an instance folder
+    must not add up each other's counts: each server has a directory of its own, named by the
+    master's pid. ``PROMETHEUS_MULTIPROC_DIR``, when the operator set it, is used as it is.
+    """
+    configured = os.environ.get(MULTIPROCESS_ENV)
+    if configured:
+        directory = Path(configured).resolve()
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        return directory, False
+    parent = (settings.instance_path / "metrics").resolve()
+    parent.mkdir(parents=True, exist_ok=True)
+    for leftover in parent.iterdir():
+        if leftover.name.isdigit() and not _running(int(leftover.name)):
+            shutil.rmtree(leftover, ignore_errors=True)  # left by a server that is gone
+    directory = parent / str(os.getpid())
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir()
+    return directory, True
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+# -- gunicorn hooks ----------------------------------------------------------------------------
+
+
+def _post_fork(_server: Any, _worker: Any) -> None:
+    # In the new worker: a tracer provider of its own, whose export thread starts here. The
+    # master installs none, so no exporter thread is ever inherited across a fork.
+    init_tracing(GATEWAY_SERVICE)
+
+
+def _worker_exit(_server: Any, _worker: Any) -> None:
+    # In the worker, as it exits: export the spans still queued.
+    shutdown_tracing()
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    # In the master, also after a worker was killed: its live gauges stop counting.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -15,13 +15,15 @@ from catalog import Catalog, load_catalog
 from policies import Policies, derive_pseudonym_key, load_policies
 
 from .admin import ClientAdmin
-from .audit import AuditTrail
+from .audit import AuditTrail, open_audit_trail
+from .audit_store import AuditReader
 from .clients import ClientStatusCache, ClientStore
 from .cursor import CursorCodec
 from .exchange import ExchangeService
 from .fleet import Fleet
 from .grants import GrantAdmin, GrantStore
 from .keys import SigningKeys, key_ring
+from .metrics import GatewayMetrics
 from .oauth.jwks import KeySetDirectory
 from .oauth.replay import ReplayGuard
 from .oauth.revocation import RevocationList
@@ -78,6 +80,8 @@ class Services:
     grants: GrantStore
     grant_admin: GrantAdmin
     quotas: Quotas
+    audit_reader: AuditReader
+    metrics: GatewayMetrics
     redis: Redis | None = None
 
     def close(self) -> None:
@@ -117,13 +121,14 @@ def build_services(settings: Settings, config: Configuration | None = None) -> S
         remote_keys=remote_keys,
     )
     secret = load_or_create_secret(settings.secret_key, settings.instance_path)
-    audit = AuditTrail(engine)
+    audit = open_audit_trail(engine, settings)
     fleet = Fleet(
         config.nodes, data_dir=settings.resolved_data_dir, token_provider=issuer.adapter_token
     )
     executor = ForkSafeExecutor()
     grant_store = GrantStore(engine)
     quotas = Quotas(settings.redis_url, fail_open=settings.quota_fail_open)
+    metrics = GatewayMetrics()
     exchanges = ExchangeService(
         catalog=config.catalog,
         policies=config.policies,
@@ -133,6 +138,7 @@ def build_services(settings: Settings, config: Configuration | None = None) -> S
         cursors=CursorCodec(hmac.new(secret, b"cursor", hashlib.sha256).digest()),
         grants_for=grant_store.for_client,
         quotas=quotas,
+        metrics=metrics,
         pseudonym_key_for=partial(derive_pseudonym_key, secret),
         executor=executor.get,
         exchange_timeout=settings.exchange_timeout,
@@ -160,6 +166,8 @@ def build_services(settings: Settings, config: Configuration | None = None) -> S
         grants=grant_store,
         grant_admin=GrantAdmin(grant_store, clients, audit, config.catalog, config.policies),
         quotas=quotas,
+        audit_reader=AuditReader(engine),
+        metrics=metrics,
         redis=redis_client,
     )
     return built

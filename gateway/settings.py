@@ -48,6 +48,9 @@ class Settings:
     max_page_size: int = 1000
     default_page_size: int = 50
     log_level: str = "INFO"
+    #: The audit chain head is signed every this many records, or this many seconds.
+    audit_checkpoint_every: int = 1000
+    audit_checkpoint_seconds: float = 60.0
     #: When the quota store (Redis) is unreachable: false (default) answers data requests 503 —
     #: fail closed; true serves them without counting.
     quota_fail_open: bool = False

@@ -12,7 +12,7 @@ from ..clients import AUTH_METHODS, SCOPES, ClientError
 from ..grants import GrantError, grant_json
 from ..problems import Problem
 from ..strictjson import StrictJSONError, loads
-from .common import authenticate, json_response, services
+from .common import authenticate, json_response, reject_unknown_params, services
 
 bp = Blueprint("admin", __name__, url_prefix="/v1/admin")
 
@@ -257,9 +257,7 @@ def issue_grant() -> Response:
 @bp.get("/grants")
 def list_grants() -> Response:
     _actor()
-    unknown = sorted(set(request.args) - {"clientId", "dataset", "page", "perPage"})
-    if unknown:
-        raise Problem("validation-failed", detail=f"unknown parameter(s): {', '.join(unknown)}")
+    reject_unknown_params({"clientId", "dataset", "page", "perPage"})
     page, per_page = _paging()
     every = services().grants.list(
         client_id=request.args.get("clientId"), dataset=request.args.get("dataset")

@@ -8,7 +8,7 @@ from catalog import search
 
 from ..catalog_views import dataset_detail, dataset_summary
 from ..problems import Problem
-from .common import json_response, services
+from .common import json_response, reject_unknown_params, services
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/v1/catalog")
 
@@ -50,13 +50,7 @@ def _positive(name: str, default: int, maximum: int | None = None) -> int:
 
 @bp.get("/datasets")
 def list_datasets() -> Response:
-    unknown = sorted(set(request.args) - set(FILTERS))
-    if unknown:
-        raise Problem(
-            "validation-failed",
-            detail=f"unknown parameter(s): {', '.join(unknown)}",
-            errors=[{"path": f"$.query.{u}", "message": "unknown parameter"} for u in unknown],
-        )
+    reject_unknown_params(set(FILTERS))
     sort = request.args.get("sort", "relevance")
     if sort not in SORTS:
         raise Problem(

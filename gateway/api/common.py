@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from flask import Response, current_app, g, request
@@ -66,3 +67,15 @@ def authenticate(scope: str | None = None) -> Principal:
             },
         )
     return principal
+
+
+def reject_unknown_params(known: Iterable[str]) -> None:
+    """A parameter the endpoint does not know is an error, not silently ignored (a typo in a
+    filter name must not widen a query)."""
+    unknown = sorted(set(request.args) - set(known))
+    if unknown:
+        raise Problem(
+            "validation-failed",
+            detail=f"unknown parameter(s): {', '.join(unknown)}",
+            errors=[{"path": f"$.query.{u}", "message": "unknown parameter"} for u in unknown],
+        )

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, g, request
 from ..exchange import RESERVED_PARAMS, DataRequest, ExchangeResponse
 from ..problems import Problem
 from ..strictjson import StrictJSONError, loads
-from .common import authenticate, services
+from .common import authenticate, reject_unknown_params, services
 
 bp = Blueprint("data", __name__, url_prefix="/v1/datasets")
 
@@ -139,13 +139,7 @@ def _key_request() -> DataRequest:
             detail="the record key is not valid",
             errors=[{"path": "$.key", "message": "not a valid key"}],
         )
-    unknown = sorted(set(request.args) - {"strict", "fields"})
-    if unknown:
-        raise Problem(
-            "validation-failed",
-            detail=f"unknown parameter(s): {', '.join(unknown)}",
-            errors=[{"path": f"$.query.{u}", "message": "unknown parameter"} for u in unknown],
-        )
+    reject_unknown_params({"strict", "fields"})
     return DataRequest(
         dataset_id=_dataset_id(dataset_id),
         purpose=request.headers.get("X-Purpose"),

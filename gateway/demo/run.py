@@ -63,7 +63,7 @@ def prepare_instance(settings: Settings) -> dict[str, Any]:
     from adapters.nodes import load_nodes
 
     from ..admin import Actor, ClientAdmin
-    from ..audit import AuditTrail
+    from ..audit import open_audit_trail
     from ..clients import ClientStore
     from ..grants import GrantAdmin, GrantStore
     from ..keys import prepare_instance
@@ -89,7 +89,9 @@ def prepare_instance(settings: Settings) -> dict[str, Any]:
 
     engine = create_db_engine(settings.sqlalchemy_url)
     store = ClientStore(engine)
-    admin = ClientAdmin(store, AuditTrail(engine), None, config.catalog, config.policies)
+    admin = ClientAdmin(
+        store, open_audit_trail(engine, settings), None, config.catalog, config.policies
+    )
     actor = Actor("demo-setup")
     credentials = []
     for spec in DEMO_CLIENTS:
@@ -118,7 +120,13 @@ def prepare_instance(settings: Settings) -> dict[str, Any]:
         )
     _ensure_demo_grant(
         GrantStore(engine),
-        GrantAdmin(GrantStore(engine), store, AuditTrail(engine), config.catalog, config.policies),
+        GrantAdmin(
+            GrantStore(engine),
+            store,
+            open_audit_trail(engine, settings),
+            config.catalog,
+            config.policies,
+        ),
         actor,
     )
     engine.dispose()

@@ -245,6 +245,20 @@ class Revocation(RevocationEndpoint):
         )
 
 
+class GatewayAuthorizationServer(AuthorizationServer):
+    def handle_error_response(self, request: Any, error: Any) -> Any:
+        # Say plainly that authentication failed, without telling which part (unknown client,
+        # wrong secret, wrong method) — that would help someone guessing client ids.
+        if getattr(error, "error", None) == "invalid_client" and str(
+            getattr(error, "description", "")
+        ).startswith("The client cannot authenticate"):
+            error.description = (
+                "client authentication failed: check the client id, the secret "
+                "or key, and that the client uses its registered method"
+            )
+        return super().handle_error_response(request, error)
+
+
 def create_authorization_server(
     *,
     clients: ClientStore,
@@ -266,7 +280,7 @@ def create_authorization_server(
         # JWT access tokens are self-contained (RFC 9068); nothing to store.
         return None
 
-    server = AuthorizationServer(query_client=query_client, save_token=save_token)
+    server = GatewayAuthorizationServer(query_client=query_client, save_token=save_token)
     server.scopes_supported = SCOPES_SUPPORTED
 
     def generate(

@@ -89,12 +89,25 @@ audit_records = Table(
     Column("rule_id", String(64)),
     Column("http_status", Integer, nullable=False),
     Column("trace_id", String(32)),
+    Column("regions", String(4000)),
     # The canonical JSON of the whole record; the columns above are copies kept for search and
     # are checked against it on verification.
     Column("body", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    ),
+    Column("hash", String(64), nullable=False),
+    Column("signed_at", String(40), nullable=False),
+    Column("kid", String(100), nullable=False),
+    Column("signature", String(200), nullable=False),
+)
+
 Index("ix_audit_client_time", audit_records.c.client_id, audit_records.c.recorded_at)
 Index("ix_audit_dataset_time", audit_records.c.dataset, audit_records.c.recorded_at)
 Index("ix_audit_trace", audit_records.c.trace_id)

@@ -376,6 +376,7 @@ def test_the_server_span_joins_the_callers_trace_without_personal_data(
     assert format(span.context.trace_id, "032x") == TRACE_ID
     assert span.parent is not None and format(span.parent.span_id, "016x") == PARENT_SPAN_ID
     assert span.attributes == {
+        "http.request.method": "POST", "http.route": "/query",
         "jjj.node.id": NODE_ID, "jjj.exchange.id": "ex-42", "jjj.dataset.id": DATASET,
         "jjj.records.count": 2, "http.response.status_code": 200,
     }
@@ -499,7 +500,10 @@ def test_only_a_node_holding_its_data_can_be_served(tmp_path: Path) -> None:
                                jwks_file=jwks)
 
 
-def test_serve_runs_until_interrupted_and_then_closes(tmp_path: Path, gateway_key: ECKey) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serve_runs_until_interrupted_and_then_closes(
+    tmp_path: Path, gateway_key: ECKey, stop: signal.Signals
+) -> None:
     nodes = write_nodes(tmp_path / "nodes")
     write_jsonl(tmp_path / "data" / "haidian" / "e.jsonl", RECORDS[:1])
     jwks = tmp_path / "jwks.json"
@@ -526,7 +530,7 @@ def test_serve_runs_until_interrupted_and_then_closes(tmp_path: Path, gateway_ke
         token = sign(gateway_key, claims_for(aud="haidian-test"))
         response = httpx.get(f"{match.group(1)}/health", headers=bearer(token), timeout=10)
         assert response.json() == {"status": "ok", "datasets": [DATASET]}
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         assert process.wait(timeout=10) == 0
     finally:
         if process.poll() is None:

@@ -58,8 +58,10 @@ class Run:
 
 
 def guide_blocks() -> list[Block]:
-    return [Block(i, m.group(1), m.group(2))
-            for i, m in enumerate(BLOCK.finditer(GUIDE.read_text("utf-8")))]
+    return [
+        Block(i, m.group(1), m.group(2))
+        for i, m in enumerate(BLOCK.finditer(GUIDE.read_text("utf-8")))
+    ]
 
 
 def json_documents(text: str) -> list[object]:
@@ -95,8 +97,10 @@ def _script(blocks: list[Block], workdir: Path, base: str, instance: Path) -> st
             path.write_text(code, "utf-8")
             lines.append(f".venv/bin/python {path.name}")
         lines.append(f"echo '{MARK.format(block.index)}'")
-    lines += [f"echo '{MARK.format('variables')}'",
-              f"for v in {' '.join(VARIABLES)}; do printf '%s=%s\\n' \"$v\" \"${{!v}}\"; done"]
+    lines += [
+        f"echo '{MARK.format('variables')}'",
+        f'for v in {" ".join(VARIABLES)}; do printf \'%s=%s\\n\' "$v" "${{!v}}"; done',
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -109,16 +113,26 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     instance = workdir / "instance"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    demo = Process("demo", [JJJ, "--instance", str(instance), "demo", "--bind",
-                            f"127.0.0.1:{port}"],
-                   env={}, log_dir=workdir, health_url=f"{base}/healthz")
+    demo = Process(
+        "demo",
+        [JJJ, "--instance", str(instance), "demo", "--bind", f"127.0.0.1:{port}"],
+        env={},
+        log_dir=workdir,
+        health_url=f"{base}/healthz",
+    )
     demo.start(timeout=90)
     try:
         # A fresh shell: nothing of the test's own configuration leaks into the commands.
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "OTEL_"))}
-        result = subprocess.run(["bash", "-c", _script(blocks, workdir, base, instance)],
-                                cwd=workdir, env=env, capture_output=True, text=True,
-                                timeout=120, check=False)
+        result = subprocess.run(
+            ["bash", "-c", _script(blocks, workdir, base, instance)],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if result.returncode != 0:
             last = re.findall(r">>> guide block (\d+)", result.stderr)
             failed = blocks[int(last[-1])] if last else None
@@ -127,7 +141,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 f"{failed.index if failed else '?'}:\n{failed.code if failed else ''}\n"
                 f"--- stderr ---\n{result.stderr[-3000:]}\n"
                 f"--- stdout ---\n{result.stdout[-3000:]}\n--- demo log ---\n{demo.log()}",
-                pytrace=False)
+                pytrace=False,
+            )
         outputs: dict[int, str] = {}
         rest = result.stdout
         for block in blocks:
@@ -155,9 +170,17 @@ def test_the_guide_has_the_promised_parts() -> None:
     python = [b for b in blocks if b.language == "python"]
     assert len(python) >= 2  # the key pair and the Python client
     text = GUIDE.read_text("utf-8")
-    for needed in ("client_secret_basic", "client_secret_post", "private_key_jwt",
-                   "/.well-known/oauth-authorization-server", "/oauth/introspect",
-                   "/oauth/revoke", "X-Exchange-Complete", "nextCursor", "WWW-Authenticate"):
+    for needed in (
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+        "/.well-known/oauth-authorization-server",
+        "/oauth/introspect",
+        "/oauth/revoke",
+        "X-Exchange-Complete",
+        "nextCursor",
+        "WWW-Authenticate",
+    ):
         assert needed in text, needed
 
 
@@ -176,8 +199,10 @@ def test_a_token_is_obtained_with_each_client_authentication_method(run: Run) ->
     engine = create_db_engine(f"sqlite:///{run.instance / 'gateway.sqlite3'}")
     try:
         store = ClientStore(engine)
-        post_client, jwt_client = store.get(variables["POST_CLIENT"]), store.get(
-            variables["JWT_CLIENT"])
+        post_client, jwt_client = (
+            store.get(variables["POST_CLIENT"]),
+            store.get(variables["JWT_CLIENT"]),
+        )
     finally:
         engine.dispose()
     assert post_client is not None and post_client.auth_method == "client_secret_post"
@@ -187,7 +212,7 @@ def test_a_token_is_obtained_with_each_client_authentication_method(run: Run) ->
     registered = first_json(run.output('"authMethod": "client_secret_basic"'))
     assert registered["data"]["clientSecret"] and registered["data"]["tier"] == "partner"
     assert "client_id:" in run.output("--jwks-file instance/partner/jwks.json")
-    replayed = run.output("client_assertion=\"$ASSERTION\"\necho")
+    replayed = run.output('client_assertion="$ASSERTION"\necho')
     assert first_json(replayed)["error"] == "invalid_client"
     assert (run.instance / "partner" / "private-key.pem").stat().st_mode & 0o077 == 0
     public = json.loads((run.instance / "partner" / "jwks.json").read_text("utf-8"))
@@ -201,8 +226,9 @@ def test_the_data_calls_return_data(run: Run) -> None:
     lookup = first_json(run.output('records/$KEY" | python3 -m json.tool'))
     assert lookup["data"]["creditCode"] == key and key[2:8] == "110108"
     assert lookup["meta"]["sources"][0]["node"] == "beijing-haidian"
-    assert lookup["meta"]["complete"] is True and "legalRepName" in lookup["meta"]["fields"][
-        "masked"]
+    assert (
+        lookup["meta"]["complete"] is True and "legalRepName" in lookup["meta"]["fields"]["masked"]
+    )
 
     filtered = first_json(run.output("entityType.in="))
     assert filtered["data"], filtered
@@ -212,7 +238,7 @@ def test_the_data_calls_return_data(run: Run) -> None:
         assert record["entityType"] in ("股份有限公司", "有限责任公司")
     assert {s["node"] for s in filtered["meta"]["sources"]} <= {"tianjin", "tianjin-binhai"}
 
-    queried = first_json(run.output("/query\""))
+    queried = first_json(run.output('/query"'))
     assert queried["data"] and queried["meta"]["complete"] is True
     assert {r["regionCode"][:2] for r in queried["data"]} <= {"12", "13"}
     assert all(r["registeredCapital"] >= 5000 for r in queried["data"])
@@ -220,8 +246,9 @@ def test_the_data_calls_return_data(run: Run) -> None:
     headers = run.output("grep -iE '^(x-exchange|ratelimit)'")
     assert re.search(r"(?im)^x-exchange-id: \S+", headers), headers
     assert re.search(r'(?im)^ratelimit-policy: "requests";q=300;w=60', headers), headers
-    pages = re.findall(r"^page (\d+) (\d+) records from .+ complete$",
-                       run.output("while :; do"), re.M)
+    pages = re.findall(
+        r"^page (\d+) (\d+) records from .+ complete$", run.output("while :; do"), re.M
+    )
     assert len(pages) == int(run.variables["PAGES"]) >= 2, run.output("while :; do")
 
 
@@ -233,11 +260,12 @@ def test_the_python_client_looks_up_and_pages(run: Run) -> None:
     total = re.search(r"^total: (\d+) records in (\d+) pages$", printed, re.M)
     assert total and int(total.group(1)) > 0 and int(total.group(2)) >= 2, printed
     assert {"beijing-haidian", "tianjin", "hebei"} <= set(
-        re.findall(r"^ +([a-z-]+) +ok ", printed, re.M))
+        re.findall(r"^ +([a-z-]+) +ok ", printed, re.M)
+    )
 
 
 def test_introspection_revocation_and_errors(run: Run) -> None:
-    introspected = first_json(run.output("\"$GATEWAY/oauth/introspect\" | python3"))
+    introspected = first_json(run.output('"$GATEWAY/oauth/introspect" | python3'))
     assert introspected["active"] is True and introspected["client_id"] == "demo-partner"
     revoked = run.output("/oauth/revoke")
     assert '{"active": false}' in revoked

@@ -10,13 +10,7 @@ import httpx
 import pytest
 import redis
 
-from adapters.nodes import load_nodes
-from gateway.clients import ClientStore
-from gateway.demo import generate
-from gateway.services import load_configuration
-from gateway.settings import load_settings
-from gateway.storage import create_db_engine, upgrade
-
+from .instances import prepare_instance
 from .processes import JJJ, Process, free_port
 
 pytestmark = pytest.mark.slow
@@ -25,38 +19,35 @@ pytestmark = pytest.mark.slow
 def test_two_processes_share_one_quota_through_redis(tmp_path: Path, redis_url: str) -> None:
     with redis.Redis.from_url(redis_url) as store:
         store.flushdb()
-    instance, data_dir = tmp_path / "instance", tmp_path / "data"
-    settings = load_settings({"instance_path": instance, "data_dir": data_dir}, environ={})
-    config = load_configuration(settings)
-    generate(data_dir, load_nodes(), config.catalog, seed=2026, scale=0.1)
-    instance.mkdir()
-    upgrade(settings.sqlalchemy_url)
-    engine = create_db_engine(settings.sqlalchemy_url)
-    client, secret = ClientStore(engine).create(name="quota", region="110000", tier="open",
-                                                scopes=["data:read"])
-    engine.dispose()
-
+    env, client_id, secret = prepare_instance(tmp_path, tier="open", redis_url=redis_url)
     processes = []
     ports = [free_port(), free_port()]
     for port in ports:
-        processes.append(Process(
-            f"gateway-{port}", [JJJ, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                                "--threads", "4"],
-            env={"GATEWAY_INSTANCE_PATH": str(instance), "GATEWAY_DATA_DIR": str(data_dir),
-                 "GATEWAY_ISSUER": "http://gateway.test", "GATEWAY_REDIS_URL": redis_url},
-            log_dir=tmp_path, health_url=f"http://127.0.0.1:{port}/healthz"))
+        processes.append(
+            Process(
+                f"gateway-{port}",
+                [JJJ, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"],
+                env=env,
+                log_dir=tmp_path,
+                health_url=f"http://127.0.0.1:{port}/healthz",
+            )
+        )
     try:
         for process in processes:
             process.start()
-        token = httpx.post(f"http://127.0.0.1:{ports[0]}/oauth/token",
-                           auth=(client.client_id, secret or ""),
-                           data={"grant_type": "client_credentials"}).json()["access_token"]
+        token = httpx.post(
+            f"http://127.0.0.1:{ports[0]}/oauth/token",
+            auth=(client_id, secret),
+            data={"grant_type": "client_credentials"},
+        ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}", "X-Purpose": "statistics"}
         statuses = []
         with httpx.Client(timeout=10) as http:
             for _, port in zip(range(70), itertools.cycle(ports), strict=False):
-                answer = http.get(f"http://127.0.0.1:{port}/v1/datasets/patent-grants/records"
-                                  "?limit=1", headers=headers)
+                answer = http.get(
+                    f"http://127.0.0.1:{port}/v1/datasets/patent-grants/records?limit=1",
+                    headers=headers,
+                )
                 statuses.append(answer.status_code)
                 if answer.status_code == 429:
                     assert int(answer.headers["Retry-After"]) >= 1

@@ -1,0 +1,190 @@
+"""Audit API (scope ``audit:read``): search, one record, verification, export (DESIGN §8).
+
+Reading the trail is itself recorded in it: an auditor's searches and exports are audit records
+of kind "audit", so the trail also answers who looked at it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import Blueprint, Response, request, stream_with_context
+
+from ..admin import Actor, admin_record
+from ..audit_store import SearchFilters, bundle_lines
+from ..problems import Problem
+from .common import authenticate, json_response, reject_unknown_params, services
+
+bp = Blueprint("audit", __name__, url_prefix="/v1/audit")
+
+MAX_LIMIT = 500
+DECISIONS = ("allow", "deny", "error")
+KINDS = ("exchange", "admin", "audit")
+TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _auditor(action: str, details: dict[str, object] | None = None) -> None:
+    principal = authenticate("audit:read")
+    services().audit.append(
+        admin_record(
+            Actor(principal.client_id, principal.region, principal.tier, principal.jti),
+            action,
+            details=details or {},
+            kind="audit",
+        )
+    )
+
+
+def _time(name: str) -> dt.datetime | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise Problem(
+            "validation-failed",
+            detail=f"{name} must be an RFC 3339 date-time with "
+            "an offset, e.g. 2026-11-29T08:00:00+08:00",
+            errors=[{"path": f"$.query.{name}", "message": "RFC 3339 date-time"}],
+        )
+    return moment
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
+    value = request.args.get(name)
+    if value is not None and value not in allowed:
+        raise Problem(
+            "validation-failed",
+            detail=f"{name} must be one of {', '.join(allowed)}",
+            errors=[{"path": f"$.query.{name}", "message": f"one of {list(allowed)}"}],
+        )
+    return value
+
+
+@bp.get("/exchanges")
+def search() -> Response:
+    """Who saw what, when, why: filter by client, dataset, decision, purpose, region, trace id,
+    kind and time; newest first, paged with ``cursor``."""
+    known = {
+        "clientId",
+        "dataset",
+        "decision",
+        "purpose",
+        "region",
+        "traceId",
+        "kind",
+        "from",
+        "to",
+        "limit",
+        "cursor",
+    }
+    reject_unknown_params(known)
+    svc = services()
+    regions = None
+    if request.args.get("region"):
+        regions = svc.config.routing.expand(request.args["region"].split(","))
+    trace_id = request.args.get("traceId")
+    if trace_id is not None and not TRACE_ID.match(trace_id):
+        raise Problem("validation-failed", detail="traceId is 32 lowercase hex digits")
+    raw_limit = request.args.get("limit", "50")
+    cursor = request.args.get("cursor")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        raise Problem("validation-failed", detail=f"limit must be between 1 and {MAX_LIMIT}")
+    if cursor is not None and not cursor.isdigit():
+        raise Problem("invalid-cursor", detail="the cursor is not one this endpoint issued")
+    filters = SearchFilters(
+        client_id=request.args.get("clientId"),
+        dataset=request.args.get("dataset"),
+        decision=_choice("decision", DECISIONS),
+        purpose=request.args.get("purpose"),
+        kind=_choice("kind", KINDS),
+        trace_id=trace_id,
+        regions=regions,
+        since=_time("from"),
+        until=_time("to"),
+    )
+    _auditor("audit.search", {k: v for k, v in request.args.items() if k != "cursor"})
+    page, next_seq = svc.audit_reader.search(
+        filters, limit=int(raw_limit), before_seq=int(cursor) if cursor else None
+    )
+    return json_response(
+        {
+            "data": page,
+            "meta": {
+                "count": len(page),
+                "limit": int(raw_limit),
+                "nextCursor": str(next_seq) if next_seq is not None else None,
+            },
+        }
+    )
+
+
+@bp.get("/exchanges/<exchange_id>")
+def one(exchange_id: str) -> Response:
+    _auditor("audit.read", {"exchangeId": exchange_id[:40]})
+    record = services().audit_reader.get(exchange_id)
+    if record is None:
+        raise Problem("not-found", detail=f"no audit record for exchange {exchange_id!r}")
+    return json_response({"data": record})
+
+
+@bp.get("/verify")
+def verify() -> Response:
+    """The chain, from its start (default) or from the newest signed checkpoint."""
+    start = request.args.get("from", "start")
+    if start not in ("start", "checkpoint"):
+        raise Problem("validation-failed", detail="from must be start or checkpoint")
+    svc = services()
+    _auditor("audit.verify", {"from": start})
+    result = svc.audit_reader.verify(_keys(), from_checkpoint=start == "checkpoint")
+    return json_response(result.as_json())
+
+
+@bp.get("/keys")
+def keys() -> Response:
+    """The public keys that sign checkpoints; pin them when verifying an export offline."""
+    authenticate("audit:read")
+    return json_response({"keys": list(_keys().values())})
+
+
+@bp.get("/export")
+def export() -> Response:
+    """A verifiable bundle (JSONL or CSV): records, their checkpoints and the public key."""
+    fmt = request.args.get("format", "jsonl")
+    if fmt not in ("jsonl", "csv"):
+        raise Problem("validation-failed", detail="format must be jsonl or csv")
+    since, until = _time("from"), _time("to")
+    svc = services()
+    _auditor(
+        "audit.export",
+        {"format": fmt, "from": request.args.get("from"), "to": request.args.get("to")},
+    )
+    if until is None:
+        svc.audit.checkpoint()  # the export ends at a signed head
+    span = svc.audit_reader.seq_range(since, until)
+    if span is None:
+        raise Problem("not-found", detail="no audit records in that time range")
+    lines = bundle_lines(
+        svc.audit_reader,
+        _keys().values(),
+        first=span[0],
+        last=span[1],
+        issuer=svc.settings.issuer,
+        fmt=fmt,
+    )
+    media = "application/x-ndjson" if fmt == "jsonl" else "text/csv"
+    name = f"jjj-audit-{span[0]}-{span[1]}.{fmt}"
+    return Response(
+        stream_with_context(line.encode("utf-8") for line in lines),
+        content_type=f"{media}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _keys() -> dict[str, dict[str, object]]:
+    signer = services().audit.signer
+    return {signer.kid: dict(signer.jwk)} if signer is not None else {}
