@@ -276,6 +276,17 @@ def banner(base: str, prepared: dict[str, Any]) -> str:
             "GOV_TOKEN",
         ),
         "",
+        "6. Compliance: the regulator lists the exchanges it just watched others make (who saw",
+        "   what, when, why, under which grant) and verifies the whole hash chain:",
+        "   " + token_cmd(creds["demo-regulator"], "AUDIT_TOKEN"),
+        "   "
+        + get(
+            "/v1/audit/exchanges?" + urlencode({"kind": "exchange", "limit": 5}),
+            "regulatory-supervision",
+            "AUDIT_TOKEN",
+        ),
+        "   " + get("/v1/audit/verify", "regulatory-supervision", "AUDIT_TOKEN"),
+        "",
     ]
     return "\n".join(lines)
 

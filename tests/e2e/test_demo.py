@@ -30,19 +30,23 @@ def test_the_demo_banner_commands_work_when_pasted(tmp_path: Path) -> None:
         commands = [
             line.strip()
             for line in banner.splitlines()
-            if line.strip().startswith(("TOKEN=", "GOV_TOKEN=", "curl "))
+            if line.strip().startswith(("TOKEN=", "GOV_TOKEN=", "AUDIT_TOKEN=", "curl "))
         ]
-        assert len(commands) == 6, banner
+        assert len(commands) == 9, banner
         assert commands[0].startswith("TOKEN=") and base in commands[0]
         script = "set -euo pipefail\n" + "\n".join(
-            c if c.startswith(("TOKEN=", "GOV_TOKEN=")) else f"{c}; echo '<<END>>'"
+            c if c.startswith(("TOKEN=", "GOV_TOKEN=", "AUDIT_TOKEN=")) else f"{c}; echo '<<END>>'"
             for c in commands
         )
         result = subprocess.run(
             ["bash", "-c", script], capture_output=True, text=True, timeout=60, check=True
         )
         answers = [json.loads(chunk) for chunk in result.stdout.split("<<END>>") if chunk.strip()]
-        haidian, tianjin, fan_out, insured = answers
+        haidian, tianjin, fan_out, insured, watched, verdict = answers
+        assert verdict["valid"] is True and verdict["checked"] >= 5
+        watched_ids = {r["exchangeId"] for r in watched["data"]}
+        assert insured["meta"]["exchangeId"] in watched_ids
+        assert {r["clientId"] for r in watched["data"]} >= {"demo-government", "demo-partner"}
         assert "meta" in haidian, haidian
         assert haidian["meta"]["sources"][0]["node"] == "beijing-haidian"
         assert tianjin["meta"]["sources"][0]["node"] == "tianjin"

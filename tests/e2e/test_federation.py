@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from typing import Any
 
@@ -19,6 +20,15 @@ pytestmark = pytest.mark.slow
 
 ME = "/v1/datasets/market-entity-registration"
 CLEAN_REGIONS = ["110000", "120101", "120103", "120104", "130000"]
+
+
+def _audit_body(deployment: Deployment, exchange_id: str) -> dict[str, Any]:
+    with sqlite3.connect(deployment.instance / "gateway.sqlite3") as db:
+        row = db.execute(
+            "SELECT body FROM audit_records WHERE exchange_id = ?", (exchange_id,)
+        ).fetchone()
+    assert row is not None, exchange_id
+    return dict(json.loads(row[0]))
 
 
 def _get(
@@ -216,6 +226,13 @@ def test_a_stopped_node_makes_the_answer_incomplete_or_strictly_a_502(
         assert _get(deployment, f"{ME}/records/{key}", token, "credit-check").status_code == 502
         # The cursor keeps the failed node's position: the next page asks it again.
         assert body["meta"]["nextCursor"]
+        # Both failures are in the audit trail, with the failed source named.
+        partial = _audit_body(deployment, response.headers["X-Exchange-Id"])
+        assert partial["decision"] == "allow" and partial["httpStatus"] == 200
+        assert {s["node"]: s["status"] for s in partial["sources"]}["tianjin"] == "unavailable"
+        failed = _audit_body(deployment, strict.headers["X-Exchange-Id"])
+        assert failed["decision"] == "error" and failed["httpStatus"] == 502
+        assert failed["problemType"] == "/problems/upstream-failed"
     finally:
         tianjin.start()
     assert (
