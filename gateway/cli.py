@@ -97,6 +97,13 @@ def serve_command(ctx: click.Context, bind: str, workers: int, threads: int, mig
     settings = _settings(ctx)
     host, port = _parse_bind(bind)
     prepare_instance(settings, migrate=migrate)
+    if settings.nodes_dir is None and settings.data_dir is None:
+        # With no configuration, serve exactly what `jjj-gateway demo` serves: the demo nodes
+        # need their data (clients stay as they are; `demo` registers the demo clients).
+        from .demo.run import ensure_demo_data
+        from .services import load_configuration
+
+        ensure_demo_data(settings, load_configuration(settings))
     serve(settings, host=host, port=port, workers=workers, threads=threads)
 
 

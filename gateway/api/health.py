@@ -30,6 +30,18 @@ def readyz() -> Response:
     except Exception as exc:
         checks["database"] = {"status": "unavailable", "detail": type(exc).__name__}
         ready = False
+    if svc.redis is not None:
+        try:
+            svc.redis.ping()
+            checks["redis"] = {"status": "ok"}
+        except Exception as exc:  # reported, not fatal: see docs/deployment.md
+            checks["redis"] = {
+                "status": "unavailable",
+                "detail": type(exc).__name__,
+                "quotas": "fail-open"
+                if svc.settings.quota_fail_open
+                else "data requests refused (fail closed)",
+            }
     checks["configuration"] = {
         "status": "ok",
         "datasets": len(svc.config.catalog.datasets),

@@ -58,21 +58,12 @@ DATA_MARKER = ".demo-data.json"
 DEMO_SEED = 2026
 
 
-def prepare_instance(settings: Settings) -> dict[str, Any]:
-    """Database, keys, demo data and demo clients; returns what the banner needs."""
+def ensure_demo_data(settings: Settings, config: Any) -> dict[str, Any]:
+    """The demo data of the configured nodes, generated unless the data folder already holds
+    this generator's output for them; returns the marker (with samples for the banner)."""
     from adapters.nodes import load_nodes
 
-    from ..admin import Actor, ClientAdmin
-    from ..audit import open_audit_trail
-    from ..clients import ClientStore
-    from ..grants import GrantAdmin, GrantStore
-    from ..keys import prepare_instance
-    from ..services import load_configuration
-    from ..storage import create_db_engine
     from .generate import GENERATOR_VERSION, generate
-
-    prepare_instance(settings)
-    config = load_configuration(settings)
 
     data_dir = settings.resolved_data_dir
     marker = data_dir / DATA_MARKER
@@ -86,6 +77,23 @@ def prepare_instance(settings: Settings) -> dict[str, Any]:
             "seconds": round(report.seconds, 2),
         }
         marker.write_text(json.dumps(current, ensure_ascii=False, indent=2), "utf-8")
+    return dict(current)
+
+
+def prepare_instance(settings: Settings) -> dict[str, Any]:
+    """Database, keys, demo data and demo clients; returns what the banner needs."""
+    from ..admin import Actor, ClientAdmin
+    from ..audit import open_audit_trail
+    from ..clients import ClientStore
+    from ..grants import GrantAdmin, GrantStore
+    from ..keys import prepare_instance
+    from ..services import load_configuration
+    from ..storage import create_db_engine
+
+    prepare_instance(settings)
+    config = load_configuration(settings)
+
+    current = ensure_demo_data(settings, config)
 
     engine = create_db_engine(settings.sqlalchemy_url)
     store = ClientStore(engine)
