@@ -1,20 +1,25 @@
-"""Catalogue API (DESIGN §4): search with facets, one entry, the region tree."""
+"""Catalogue API (DESIGN §4): search with facets, one entry, the region tree, DCAT-AP."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from catalog import search
+from catalog import I18n, search
+from catalog.dcat import Publication, dcat_catalog
 
 from ..catalog_views import dataset_detail, dataset_summary
 from ..problems import Problem
+from ..services import Configuration
 from .common import json_response, reject_unknown_params, services
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/v1/catalog")
 
-SORTS = ("relevance", "title", "updated")
+#: The API's sort names → the catalogue search's.
+SORTS = {"relevance": "relevance", "title": "title", "updated": "modified"}
+LANGUAGES = ("zh", "en")
 MAX_PER_PAGE = 100
-FILTERS = (
+MAX_QUERY_LENGTH = 200
+PARAMETERS = (
     "q",
     "region",
     "theme",
@@ -26,60 +31,98 @@ FILTERS = (
     "sort",
     "lang",
 )
+JSON_LD = "application/ld+json"
+
+# What the DCAT-AP export says about the catalogue and the gateway that publishes it.
+PUBLICATION_TEXTS = {
+    "title": I18n("京津冀公共数据目录", "Beijing-Tianjin-Hebei Public Data Catalogue"),
+    "description": I18n(
+        "北京、天津、河北三地可共享的公共数据目录：数据集、提供部门、服务区域、共享类型和数据分级，"
+        "以及通过统一授权的网关获取数据的方式。",
+        "Public data shared across Beijing, Tianjin and Hebei: the datasets, the departments "
+        "that provide them, the regions they are served for, how they may be shared and how "
+        "sensitive they are, and how to get them through the gateway's unified authorisation.",
+    ),
+    "publisher": I18n("京津冀公共数据共享网关", "Beijing-Tianjin-Hebei public data gateway"),
+    "service_title": I18n("京津冀公共数据共享网关数据接口", "JJJ Data Gateway data API"),
+    "service_description": I18n(
+        "以 OAuth 2.0 客户端凭证访问的数据接口：按数据集查询记录或按主键查找记录，按使用等级"
+        "遮蔽个人信息，每次交换都记入防篡改的审计记录。",
+        "Data API reached with OAuth 2.0 client credentials: query a dataset's records or look "
+        "one up by key; personal data is masked by the caller's tier and every exchange leaves "
+        "a tamper-evident audit record.",
+    ),
+}
+
+
+def _bad(name: str, message: str) -> Problem:
+    return Problem(
+        "validation-failed",
+        detail=f"{name} {message}",
+        errors=[{"path": f"$.query.{name}", "message": message}],
+    )
+
+
+def _single(name: str) -> str | None:
+    """A parameter given at most once: a repeated one would silently lose all but one value."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise _bad(name, "must be given once")
+    return values[0] if values else None
 
 
 def _positive(name: str, default: int, maximum: int | None = None) -> int:
-    raw = request.args.get(name)
+    raw = _single(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
-        raise Problem(
-            "validation-failed",
-            detail=f"{name} must be a positive integer",
-            errors=[{"path": f"$.query.{name}", "message": "must be a positive integer"}],
-        )
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
+        raise _bad(name, "must be a positive integer")
     value = int(raw)
     if maximum is not None and value > maximum:
-        raise Problem(
-            "validation-failed",
-            detail=f"{name} must be at most {maximum}",
-            errors=[{"path": f"$.query.{name}", "message": f"must be ≤ {maximum}"}],
-        )
+        raise _bad(name, f"must be at most {maximum}")
     return value
+
+
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = _single(name)
+    if value is None:
+        return default
+    if value not in allowed:
+        raise _bad(name, f"must be one of {', '.join(allowed)}")
+    return value
+
+
+def _served_regions(config: Configuration) -> dict[str, frozenset[str]]:
+    return {d: config.routing.served_regions(d) for d in config.catalog.datasets}
 
 
 @bp.get("/datasets")
 def list_datasets() -> Response:
-    reject_unknown_params(set(FILTERS))
-    sort = request.args.get("sort", "relevance")
-    if sort not in SORTS:
-        raise Problem(
-            "validation-failed",
-            detail=f"sort must be one of {', '.join(SORTS)}",
-            errors=[{"path": "$.query.sort", "message": f"one of {list(SORTS)}"}],
-        )
-    level = request.args.get("level")
-    if level is not None and level not in ("1", "2", "3", "4"):
-        raise Problem(
-            "validation-failed",
-            detail="level must be 1, 2, 3 or 4",
-            errors=[{"path": "$.query.level", "message": "one of 1, 2, 3, 4"}],
-        )
-    svc = services()
-    config = svc.config
-    served = {d: config.routing.served_regions(d) for d in config.catalog.datasets}
+    """Search: free text in zh and en, filters, facets with counts, sorting and pages. A filter
+    value nothing has gives an empty page, not an error; a malformed parameter is a 400."""
+    reject_unknown_params(PARAMETERS)
+    sort = _choice("sort", tuple(SORTS), "relevance")
+    language = _choice("lang", LANGUAGES, "zh")
+    level = _choice("level", ("1", "2", "3", "4"), "")
+    q = (_single("q") or "").strip()
+    if len(q) > MAX_QUERY_LENGTH:
+        raise _bad("q", f"must be at most {MAX_QUERY_LENGTH} characters")
+    page = _positive("page", 1)
+    per_page = _positive("perPage", 20, MAX_PER_PAGE)
+    config = services().config
     result = search(
         config.catalog,
-        q=(request.args.get("q") or "").strip()[:200] or None,
-        region=request.args.get("region") or None,
-        theme=request.args.get("theme") or None,
-        share_type=request.args.get("shareType") or None,
+        q=q or None,
+        region=_single("region") or None,
+        theme=_single("theme") or None,
+        share_type=_single("shareType") or None,
         level=int(level) if level else None,
-        provider=request.args.get("provider") or None,
-        page=_positive("page", 1),
-        per_page=_positive("perPage", 20, MAX_PER_PAGE),
-        sort=sort,
-        served_regions=served,
+        provider=_single("provider") or None,
+        page=page,
+        per_page=per_page,
+        sort=SORTS[sort],
+        served_regions=_served_regions(config),
+        language=language,
     )
     return json_response(
         {
@@ -88,6 +131,8 @@ def list_datasets() -> Response:
                 "total": result.total,
                 "page": result.page,
                 "perPage": result.per_page,
+                "sort": sort,
+                "lang": language,
                 "facets": result.facets,
             },
         }
@@ -96,13 +141,68 @@ def list_datasets() -> Response:
 
 @bp.get("/datasets/<dataset_id>")
 def get_dataset(dataset_id: str) -> Response:
-    config = services().config
-    dataset = config.catalog.get(dataset_id)
+    """One entry: fields, nodes and regions served, how to get access, a sample request."""
+    svc = services()
+    dataset = svc.config.catalog.get(dataset_id)
     if dataset is None:
         raise Problem("dataset-not-found", detail=f"no dataset {dataset_id!r} in the catalogue")
-    return json_response({"data": dataset_detail(dataset, config)})
+    return json_response(
+        {"data": dataset_detail(dataset, svc.config, base_url=svc.settings.issuer)}
+    )
 
 
 @bp.get("/regions")
 def regions() -> Response:
+    """The region tree: provinces, their cities and districts, and project-local groupings."""
     return json_response({"data": services().config.catalog.regions.tree(), "meta": {}})
+
+
+@bp.get("/regions/<code>")
+def region(code: str) -> Response:
+    """One region with its parents and children (the dct:spatial IRIs of the DCAT-AP export)."""
+    registry = services().config.catalog.regions
+    found = registry.get(code)
+    if found is None:
+        raise Problem("not-found", detail=f"no region {code!r} in the region registry")
+    node = next(iter(_subtree(registry.tree(), code)), None)
+    parents = [registry.get(c) for c in registry.chain(code)[1:]]
+    return json_response(
+        {
+            "data": {
+                **(node or {}),
+                "parents": [
+                    {"code": p.code, "zh": p.zh, "en": p.en, "level": p.level}
+                    for p in parents
+                    if p is not None and p.standard
+                ],
+                "links": {"datasets": f"/v1/catalog/datasets?region={code}"},
+            }
+        }
+    )
+
+
+def _subtree(nodes: list[dict[str, object]], code: str) -> list[dict[str, object]]:
+    for node in nodes:
+        if node["code"] == code:
+            return [node]
+        children = node.get("children")
+        if isinstance(children, list):
+            found = _subtree(children, code)
+            if found:
+                return found
+    return []
+
+
+@bp.get("/dcat")
+def dcat() -> Response:
+    """The whole catalogue as DCAT-AP 3.0 JSON-LD, its @context inline."""
+    svc = services()
+    config = svc.config
+    document = dcat_catalog(
+        config.catalog,
+        Publication(base_url=svc.settings.issuer, **PUBLICATION_TEXTS),
+        _served_regions(config),
+    )
+    response = json_response(document)
+    response.content_type = f"{JSON_LD}; charset=utf-8"
+    return response

@@ -143,6 +143,19 @@ def test_sort_by_title(catalog: Catalog) -> None:
     assert titles == sorted(titles)
 
 
+def test_sort_by_title_uses_the_titles_of_the_language(catalog: Catalog) -> None:
+    zh = [d.title.zh for d in search(catalog, sort="title", language="zh").items]
+    assert zh == sorted(zh)
+    en = [d.id for d in search(catalog, sort="title", language="en").items]
+    assert [d.id for d in search(catalog, sort="title", language="zh").items] != en
+
+
+def test_an_unknown_region_matches_nothing(catalog: Catalog) -> None:
+    result = search(catalog, region="440000")
+    assert (result.items, result.total) == ([], 0)
+    assert result.facets["region"] == {"110000": 9, "120000": 9, "130000": 9}
+
+
 @pytest.mark.parametrize(
     ("criteria", "message"),
     [
@@ -150,7 +163,6 @@ def test_sort_by_title(catalog: Catalog) -> None:
         ({"page": 0}, "page must be 1 or more"),
         ({"per_page": 0}, "perPage must be between 1 and 100"),
         ({"per_page": 101}, "perPage must be between 1 and 100"),
-        ({"region": "440000"}, "unknown region '440000'"),
     ],
 )
 def test_bad_search_parameters_are_rejected(

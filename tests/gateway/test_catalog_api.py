@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 from flask.testing import FlaskClient
+from rdflib import RDF, Graph
+from rdflib.namespace import DCAT, DCTERMS
+
+from catalog import resident_id, uscc
+
+from .conftest import bearer
 
 
 def test_search_finds_chinese_substrings_with_facets(client: FlaskClient) -> None:
@@ -60,3 +70,119 @@ def test_oauth_errors_keep_the_rfc6749_format(client: FlaskClient) -> None:
     assert response.status_code in (400, 401)
     assert "error" in response.get_json()
     assert client.get("/oauth/token").get_json()["error"] == "invalid_request"
+
+
+def entry(client: FlaskClient, dataset_id: str) -> dict[str, Any]:
+    response = client.get(f"/v1/catalog/datasets/{dataset_id}")
+    assert response.status_code == 200
+    data: dict[str, Any] = response.get_json()["data"]
+    return data
+
+
+def test_unconditional_access_needs_the_lowest_tier_and_no_grant(client: FlaskClient) -> None:
+    access = entry(client, "market-entity-registration")["access"]
+    assert access["served"] and not access["grantRequired"]
+    assert access["lowestTier"]["id"] == "open" and access["scope"] == "data:read"
+    assert {p["id"] for p in access["purposes"]} >= {"credit-check", "statistics"}
+    open_tier = access["tiers"][0]
+    assert open_tier["id"] == "open"
+    # The open tier reads level 1: the resident ID (level 3) never reaches it.
+    assert "legalRepId" in open_tier["fields"]["dropped"]
+    assert open_tier["fields"]["masked"]["legalRepName"] == "partial"
+
+
+def test_conditional_access_needs_a_grant_and_a_high_enough_tier(client: FlaskClient) -> None:
+    access = entry(client, "social-insurance-payment")["access"]
+    assert access["grantRequired"] and access["served"]
+    assert access["lowestTier"] == {
+        "id": "government",
+        "label": {"zh": "政务部门", "en": "Government"},
+        "maxLevel": 3,
+    }
+    assert [t["id"] for t in access["tiers"]] == ["government", "regulator"]
+    assert "grant" in access["summary"]["en"]
+
+
+def test_a_dataset_that_is_not_shared_says_it_is_never_served(client: FlaskClient) -> None:
+    body = entry(client, "household-registration")
+    access = body["access"]
+    assert not access["served"] and access["tiers"] == [] and access["lowestTier"] is None
+    assert "never serves" in access["summary"]["en"]
+    assert body["sampleRequest"] is None
+    assert body["nodes"] == [] and body["regionsServed"] == []
+
+
+def test_the_field_table_has_type_level_and_sensitivity(client: FlaskClient) -> None:
+    fields = {f["name"]: f for f in entry(client, "social-insurance-payment")["fields"]}
+    assert fields["residentId"] | {} == fields["residentId"] | {
+        "type": "string",
+        "format": "resident-id",
+        "level": 3,
+        "sensitivity": "resident-id",
+        "required": True,
+    }
+    assert fields["regionCode"]["sensitivity"] is None and fields["regionCode"]["level"] == 1
+
+
+def _path_of(url: str) -> str:
+    return url.removeprefix("http://gateway.test")
+
+
+@pytest.mark.parametrize("dataset_id", ["market-entity-registration", "air-quality-hourly"])
+def test_the_sample_requests_are_requests_the_gateway_accepts(
+    client: FlaskClient, token_for: Callable[..., str], dataset_id: str
+) -> None:
+    sample = entry(client, dataset_id)["sampleRequest"]
+    assert sample["token"]["url"] == "http://gateway.test/oauth/token"
+    assert "CLIENT_ID:CLIENT_SECRET" in sample["token"]["curl"]
+    assert sample["token"]["shell"].startswith("TOKEN=$(")
+    lookup, query, body = sample["keyLookup"], sample["query"], sample["queryBody"]
+    for call in (lookup, query, body):
+        assert call["url"].startswith("http://gateway.test/v1/datasets/")
+        assert "Authorization: Bearer $TOKEN" in call["curl"]
+        assert f"X-Purpose: {sample['purpose']}" in call["curl"]
+    headers = bearer(token_for("partner"), sample["purpose"])
+    # The made-up key is well formed: the lookup is routed and finds no record (or one).
+    looked_up = client.get(_path_of(lookup["url"]), headers=headers)
+    assert looked_up.status_code in (200, 404), looked_up.get_json()
+    if looked_up.status_code == 404:
+        assert looked_up.get_json()["type"] == "/problems/record-not-found"
+    listed = client.get(_path_of(query["url"]), headers=headers)
+    assert listed.status_code == 200, listed.get_json()
+    assert listed.get_json()["data"], "the sample filter finds records in the demo data"
+    posted = client.post(_path_of(body["url"]), json=body["body"], headers=headers)
+    assert posted.status_code == 200, posted.get_json()
+
+
+def test_sample_keys_follow_the_key_format_and_region(client: FlaskClient) -> None:
+    sample = entry(client, "market-entity-registration")["sampleRequest"]
+    key = sample["keyLookup"]["key"]
+    assert uscc.is_valid(key)
+    assert key[2:8] in entry(client, "market-entity-registration")["regionsServed"]
+    person = entry(client, "social-insurance-payment")["sampleRequest"]
+    assert resident_id.is_valid(person["keyLookup"]["key"])
+    assert "grant" in person["note"]["en"]
+
+
+def test_one_region_with_its_parents_and_children(client: FlaskClient) -> None:
+    haidian = client.get("/v1/catalog/regions/110108").get_json()["data"]
+    assert haidian["zh"] == "海淀区" and [p["code"] for p in haidian["parents"]] == ["110000"]
+    hebei = client.get("/v1/catalog/regions/130000").get_json()["data"]
+    assert "xiongan" in {c["code"] for c in hebei["children"]}
+    assert hebei["links"]["datasets"] == "/v1/catalog/datasets?region=130000"
+    missing = client.get("/v1/catalog/regions/440000")
+    assert missing.status_code == 404 and missing.content_type == "application/problem+json"
+
+
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+def test_the_dcat_export_is_json_ld_about_this_gateway(client: FlaskClient) -> None:
+    response = client.get("/v1/catalog/dcat")
+    assert response.status_code == 200
+    assert response.mimetype == "application/ld+json"
+    graph = Graph().parse(data=response.get_data(as_text=True), format="json-ld")
+    datasets = set(graph.subjects(RDF.type, DCAT.Dataset))
+    assert len(datasets) == 9
+    assert all(str(d).startswith("http://gateway.test/v1/catalog/datasets/") for d in datasets)
+    # dct:spatial regions resolve on the gateway.
+    for region in set(graph.objects(None, DCTERMS.spatial)):
+        assert client.get(_path_of(str(region))).status_code == 200

@@ -1,0 +1,393 @@
+"""DCAT-AP 3.0 export of the catalogue as JSON-LD, with its ``@context`` inline.
+
+Harvesters (the EU data portal, CKAN's dcat extension, national portals) read this document to
+list our datasets next to theirs. The ``@context`` is written out in full so that a consumer
+never has to fetch one: the gateway may run where nothing outside can be reached.
+
+Normative sources: DCAT-AP 3.0 (SEMIC) for which properties a Catalog, Dataset, Distribution,
+DataService and Agent carry, and the EU Publications Office vocabularies for themes, access
+rights, frequencies, file types, languages and planned availability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from catalog.loader import Catalog, Dataset, I18n
+from catalog.regions import RegionRegistry
+
+EU = "http://publications.europa.eu/resource/authority"
+DATA_THEME_SCHEME = f"{EU}/data-theme"
+#: The media type of every distribution: the data API answers JSON.
+JSON_MEDIA_TYPE = "http://www.iana.org/assignments/media-types/application/json"
+JSON_FILE_TYPE = f"{EU}/file-type/JSON"
+STABLE = f"{EU}/planned-availability/STABLE"
+# Our providers are the provincial-level departments of the three regions.
+REGIONAL_AUTHORITY = "http://purl.org/adms/publishertype/RegionalAuthority"
+
+# DESIGN §12: "unconditional → PUBLIC, conditional → RESTRICTED, none → NON_PUBLIC".
+ACCESS_RIGHTS: Mapping[str, str] = {
+    "unconditional": f"{EU}/access-right/PUBLIC",
+    "conditional": f"{EU}/access-right/RESTRICTED",
+    "none": f"{EU}/access-right/NON_PUBLIC",
+}
+
+#: updateFrequency → the EU frequency vocabulary (ANNUAL_2 is "semiannual").
+FREQUENCIES: Mapping[str, str] = {
+    "continuous": f"{EU}/frequency/CONT",
+    "hourly": f"{EU}/frequency/HOURLY",
+    "daily": f"{EU}/frequency/DAILY",
+    "weekly": f"{EU}/frequency/WEEKLY",
+    "monthly": f"{EU}/frequency/MONTHLY",
+    "quarterly": f"{EU}/frequency/QUARTERLY",
+    "semiannual": f"{EU}/frequency/ANNUAL_2",
+    "annual": f"{EU}/frequency/ANNUAL",
+    "irregular": f"{EU}/frequency/IRREG",
+}
+
+#: Our theme ids → the EU data themes closest to them; a theme missing here maps to none.
+EU_THEMES: Mapping[str, str] = {
+    "economy": "ECON",
+    "enterprise": "ECON",
+    "credit": "ECON",
+    "environment": "ENVI",
+    "natural-resources": "ENVI",
+    "health": "HEAL",
+    "government": "GOVE",
+    "public-service": "GOVE",
+    "science": "TECH",
+    "social-security": "SOCI",
+    "employment": "SOCI",
+    "housing": "REGI",
+    "education": "EDUC",
+    "transport": "TRAN",
+    "energy": "ENER",
+    "agriculture": "AGRI",
+    "justice": "JUST",
+}
+
+LANGUAGES = (f"{EU}/language/ZHO", f"{EU}/language/ENG")
+
+CONTEXT: Mapping[str, Any] = {
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dct": "http://purl.org/dc/terms/",
+    "dcatap": "http://data.europa.eu/r5r/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "id": "@id",
+    "type": "@type",
+    "Catalog": "dcat:Catalog",
+    "Dataset": "dcat:Dataset",
+    "Distribution": "dcat:Distribution",
+    "DataService": "dcat:DataService",
+    "Agent": "foaf:Agent",
+    "Location": "dct:Location",
+    "Concept": "skos:Concept",
+    "ConceptScheme": "skos:ConceptScheme",
+    "Kind": "vcard:Kind",
+    # Texts in Chinese and English are language maps: {"zh": …, "en": …} become @zh / @en.
+    "title": {"@id": "dct:title", "@container": "@language"},
+    "description": {"@id": "dct:description", "@container": "@language"},
+    "keyword": {"@id": "dcat:keyword", "@container": "@language"},
+    "name": {"@id": "foaf:name", "@container": "@language"},
+    "prefLabel": {"@id": "skos:prefLabel", "@container": "@language"},
+    "fn": {"@id": "vcard:fn", "@container": "@language"},
+    "identifier": "dct:identifier",
+    "notation": "skos:notation",
+    "modified": {"@id": "dct:modified", "@type": "xsd:date"},
+    "issued": {"@id": "dct:issued", "@type": "xsd:date"},
+    "publisher": {"@id": "dct:publisher", "@type": "@id"},
+    "publisherType": {"@id": "dct:type", "@type": "@id"},
+    "homepage": {"@id": "foaf:homepage", "@type": "@id"},
+    "language": {"@id": "dct:language", "@type": "@id"},
+    "dataset": {"@id": "dcat:dataset", "@type": "@id"},
+    "service": {"@id": "dcat:service", "@type": "@id"},
+    "themeTaxonomy": {"@id": "dcat:themeTaxonomy", "@type": "@id"},
+    "theme": {"@id": "dcat:theme", "@type": "@id"},
+    "inScheme": {"@id": "skos:inScheme", "@type": "@id"},
+    "spatial": {"@id": "dct:spatial", "@type": "@id"},
+    "accessRights": {"@id": "dct:accessRights", "@type": "@id"},
+    "accrualPeriodicity": {"@id": "dct:accrualPeriodicity", "@type": "@id"},
+    "landingPage": {"@id": "dcat:landingPage", "@type": "@id"},
+    "contactPoint": {"@id": "dcat:contactPoint", "@type": "@id"},
+    "hasEmail": {"@id": "vcard:hasEmail", "@type": "@id"},
+    "hasURL": {"@id": "vcard:hasURL", "@type": "@id"},
+    "distribution": {"@id": "dcat:distribution", "@type": "@id"},
+    "accessURL": {"@id": "dcat:accessURL", "@type": "@id"},
+    "accessService": {"@id": "dcat:accessService", "@type": "@id"},
+    "format": {"@id": "dct:format", "@type": "@id"},
+    "mediaType": {"@id": "dcat:mediaType", "@type": "@id"},
+    "availability": {"@id": "dcatap:availability", "@type": "@id"},
+    "license": {"@id": "dct:license", "@type": "@id"},
+    "endpointURL": {"@id": "dcat:endpointURL", "@type": "@id"},
+    "endpointDescription": {"@id": "dcat:endpointDescription", "@type": "@id"},
+    "servesDataset": {"@id": "dcat:servesDataset", "@type": "@id"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """What the gateway says about itself as the publisher of the catalogue."""
+
+    #: Base URL of the gateway; every IRI of the export is under it.
+    base_url: str
+    title: I18n
+    description: I18n
+    publisher: I18n
+    service_title: I18n
+    service_description: I18n
+
+
+def _text(value: I18n) -> dict[str, str]:
+    """A language map; an empty text is left out rather than published as an empty literal."""
+    return {lang: text for lang, text in (("zh", value.zh), ("en", value.en)) if text.strip()}
+
+
+def covering_regions(registry: RegionRegistry, leaves: Iterable[str]) -> list[str]:
+    """The fewest standard regions whose leaves are exactly covered by ``leaves``, most general
+    first: three whole provinces are three codes, not every district in them."""
+    covered = frozenset(leaves)
+    out: list[str] = []
+
+    def visit(code: str) -> None:
+        below = registry.leaves(code)
+        if not below or below.isdisjoint(covered):
+            return
+        if below <= covered:
+            out.append(code)
+            return
+        for child in registry.children(code):
+            if child.standard:
+                visit(child.code)
+
+    for province in registry.provinces():
+        visit(province.code)
+    return out
+
+
+class _Iris:
+    """Where each resource of the export lives: dereferenceable gateway addresses where the
+    gateway answers for them, fragments of the export itself otherwise."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url.rstrip("/")
+        self.document = f"{self.base}/v1/catalog/dcat"
+        self.catalog = f"{self.document}#catalog"
+        self.publisher = f"{self.document}#publisher"
+        self.service = f"{self.document}#data-service"
+        self.local_themes = f"{self.document}#themes"
+
+    def dataset(self, dataset_id: str) -> str:
+        return f"{self.base}/v1/catalog/datasets/{dataset_id}"
+
+    def distribution(self, dataset_id: str) -> str:
+        return f"{self.dataset(dataset_id)}#api"
+
+    def records(self, dataset_id: str) -> str:
+        return f"{self.base}/v1/datasets/{dataset_id}/records"
+
+    def page(self, dataset_id: str) -> str:
+        return f"{self.base}/catalog/{dataset_id}"
+
+    def provider(self, provider_id: str) -> str:
+        return f"{self.document}#provider-{provider_id}"
+
+    def region(self, code: str) -> str:
+        return f"{self.base}/v1/catalog/regions/{code}"
+
+    def theme(self, theme: str) -> str:
+        return f"{self.document}#theme-{theme}"
+
+
+def _themes(dataset: Dataset, iris: _Iris) -> list[str]:
+    eu = {f"{DATA_THEME_SCHEME}/{EU_THEMES[t]}" for t in dataset.themes if t in EU_THEMES}
+    return sorted(eu) + [iris.theme(t) for t in dataset.themes]
+
+
+def _distribution(dataset: Dataset, iris: _Iris) -> dict[str, Any]:
+    grant = dataset.share_type == "conditional"
+    zh = (
+        "通过网关数据接口按条件查询记录或按主键查找一条记录。须持有含 data:read 权限范围的"
+        "访问令牌（OAuth 2.0 客户端凭证），并在 X-Purpose 请求头中声明用途"
+        + ("；须持有本数据集、本用途的有效授权。" if grant else "。")
+    )
+    en = (
+        "Records through the gateway's data API, filtered or looked up by key. Needs an access "
+        "token with the data:read scope (OAuth 2.0 client credentials) and a purpose in the "
+        "X-Purpose header"
+        + ("; an active grant for this dataset and purpose is required." if grant else ".")
+    )
+    out: dict[str, Any] = {
+        "id": iris.distribution(dataset.id),
+        "type": "Distribution",
+        "title": {"zh": f"{dataset.title.zh}数据接口", "en": f"{dataset.title.en} — data API"},
+        "description": {"zh": zh, "en": en},
+        "accessURL": iris.records(dataset.id),
+        "accessService": iris.service,
+        "format": JSON_FILE_TYPE,
+        "mediaType": JSON_MEDIA_TYPE,
+        "availability": STABLE,
+    }
+    if dataset.license:
+        out["license"] = dataset.license
+    return out
+
+
+def _dataset(dataset: Dataset, spatial: list[str], iris: _Iris) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": iris.dataset(dataset.id),
+        "type": "Dataset",
+        "identifier": dataset.id,
+        "title": _text(dataset.title),
+        "description": _text(dataset.description),
+        "keyword": {"zh": list(dataset.keywords_zh), "en": list(dataset.keywords_en)},
+        "publisher": iris.provider(dataset.provider.id),
+        "theme": _themes(dataset, iris),
+        "spatial": [iris.region(code) for code in spatial],
+        "accessRights": ACCESS_RIGHTS[dataset.share_type],
+        "accrualPeriodicity": FREQUENCIES[dataset.update_frequency],
+        "modified": dataset.modified,
+        "landingPage": [iris.page(dataset.id)]
+        + ([dataset.landing_page] if dataset.landing_page else []),
+    }
+    if dataset.issued:
+        out["issued"] = dataset.issued
+    if dataset.contact_point is not None:
+        contact: dict[str, Any] = {"type": "Kind", "fn": _text(dataset.contact_point.name)}
+        if dataset.contact_point.email:
+            contact["hasEmail"] = f"mailto:{dataset.contact_point.email}"
+        if dataset.contact_point.url:
+            contact["hasURL"] = dataset.contact_point.url
+        out["contactPoint"] = contact
+    # A dataset that is never served has no access URL to give; DCAT-AP makes the distribution
+    # recommended, not mandatory, and the access rights (NON_PUBLIC) say why there is none.
+    if dataset.share_type != "none":
+        out["distribution"] = [iris.distribution(dataset.id)]
+    return out
+
+
+def dcat_catalog(
+    catalog: Catalog,
+    publication: Publication,
+    served_regions: Mapping[str, frozenset[str]],
+) -> dict[str, Any]:
+    """The whole catalogue as a DCAT-AP 3.0 JSON-LD document.
+
+    ``served_regions`` maps a dataset id to the leaf regions the gateway's nodes serve it for
+    (only the gateway knows its nodes); a dataset's ``dct:spatial`` is those and its provider's
+    regions, as the fewest whole regions that cover them.
+    """
+    iris = _Iris(publication.base_url)
+    registry = catalog.regions
+    graph: list[dict[str, Any]] = []
+    providers: dict[str, I18n] = {}
+    spatial_of: dict[str, list[str]] = {}
+    themes: set[str] = set()
+    for dataset in catalog:
+        leaves: set[str] = set(served_regions.get(dataset.id, ()))
+        for code in dataset.provider.regions:
+            leaves |= registry.leaves(code)
+        spatial_of[dataset.id] = covering_regions(registry, leaves)
+        providers.setdefault(dataset.provider.id, dataset.provider.name)
+        themes.update(dataset.themes)
+
+    every_leaf = {
+        leaf for codes in spatial_of.values() for c in codes for leaf in registry.leaves(c)
+    }
+    served = [d for d in catalog if d.share_type != "none"]
+    catalog_node: dict[str, Any] = {
+        "id": iris.catalog,
+        "type": "Catalog",
+        "title": _text(publication.title),
+        "description": _text(publication.description),
+        "publisher": iris.publisher,
+        "homepage": f"{iris.base}/",
+        "language": list(LANGUAGES),
+        "spatial": [iris.region(c) for c in covering_regions(registry, every_leaf)],
+        "themeTaxonomy": [DATA_THEME_SCHEME, iris.local_themes],
+        "dataset": [iris.dataset(d.id) for d in catalog],
+        "service": [iris.service],
+    }
+    if len(catalog):
+        catalog_node["modified"] = max(d.modified for d in catalog)
+    graph.append(catalog_node)
+    graph.append(
+        {
+            "id": iris.service,
+            "type": "DataService",
+            "title": _text(publication.service_title),
+            "description": _text(publication.service_description),
+            "publisher": iris.publisher,
+            "endpointURL": f"{iris.base}/v1",
+            "endpointDescription": f"{iris.base}/openapi.json",
+            "servesDataset": [iris.dataset(d.id) for d in served],
+        }
+    )
+    for dataset in catalog:
+        graph.append(_dataset(dataset, spatial_of[dataset.id], iris))
+        if dataset.share_type != "none":
+            graph.append(_distribution(dataset, iris))
+    graph.append(
+        {
+            "id": iris.publisher,
+            "type": "Agent",
+            "name": _text(publication.publisher),
+            "publisherType": REGIONAL_AUTHORITY,
+        }
+    )
+    for provider_id, name in sorted(providers.items()):
+        graph.append(
+            {
+                "id": iris.provider(provider_id),
+                "type": "Agent",
+                "name": _text(name),
+                "identifier": provider_id,
+                "publisherType": REGIONAL_AUTHORITY,
+            }
+        )
+    locations = {c for codes in spatial_of.values() for c in codes}
+    locations.update(covering_regions(registry, every_leaf))
+    for code in sorted(locations):
+        region = registry.get(code)
+        if region is not None:
+            graph.append(
+                {
+                    "id": iris.region(code),
+                    "type": "Location",
+                    "identifier": code,
+                    "prefLabel": {"zh": region.zh, "en": region.en},
+                }
+            )
+    graph.append(
+        {
+            "id": iris.local_themes,
+            "type": "ConceptScheme",
+            "title": {"zh": "数据目录主题", "en": "Catalogue themes"},
+        }
+    )
+    for theme in sorted(themes):
+        graph.append(
+            {
+                "id": iris.theme(theme),
+                "type": "Concept",
+                "inScheme": iris.local_themes,
+                "notation": theme,
+                "prefLabel": {"en": theme.replace("-", " ")},
+            }
+        )
+    return {"@context": dict(CONTEXT), "@graph": graph}
+
+
+__all__ = [
+    "ACCESS_RIGHTS",
+    "CONTEXT",
+    "EU_THEMES",
+    "FREQUENCIES",
+    "Publication",
+    "covering_regions",
+    "dcat_catalog",
+]

@@ -1,0 +1,1453 @@
+"""OpenAPI 3.1 description of the gateway, generated from the routes the app registers and from
+the catalogue.
+
+Every rule of ``app.url_map`` becomes an operation, so a new route cannot be left out: the routes
+this module knows get their full description (parameters, bodies, the scope they need, the
+problems they answer with); any other route still appears, described by its view's docstring.
+The catalogue adds a record schema per dataset, with its ``x-level``/``x-sensitivity``
+annotations kept (OpenAPI 3.1 schemas are JSON Schema 2020-12, where unknown keywords are
+annotations) and repeated in the descriptions, and a typed operation per served dataset with the
+filters its query schema allows (``name`` for eq, ``name.op`` for the other operators).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+
+from catalog import Dataset
+from policies import Policies
+
+from .clients import AUTH_METHODS
+from .problems import TYPES
+from .version import version
+
+OPENAPI_VERSION = "3.1.0"
+PROBLEM_JSON = "application/problem+json"
+JSON = "application/json"
+JSON_LD = "application/ld+json"
+HTML = "text/html"
+#: HTTP methods every Flask rule answers by itself; they are not operations of their own.
+_IMPLICIT_METHODS = frozenset({"HEAD", "OPTIONS"})
+_RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>[a-zA-Z_]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+
+SCOPES: Mapping[str, str] = {
+    "data:read": "Read dataset records (GET …/records, POST …/query) under the tiered-use policy.",
+    "catalog:read": "Catalogue access for clients; the catalogue endpoints are also public.",
+    "audit:read": "Read and verify the audit trail, export verifiable bundles.",
+    "admin": "Register and manage clients, issue and revoke grants.",
+}
+
+TAGS: tuple[tuple[str, str], ...] = (
+    ("catalog", "The shared catalogue: search with facets, dataset entries, regions, DCAT-AP."),
+    ("data", "Dataset records through the exchange pipeline (any dataset, by id)."),
+    ("oauth", "Unified authorisation: OAuth 2.0 client credentials, RFC 8414, 7662, 7009."),
+    ("audit", "The tamper-evident audit trail: search, verification, export."),
+    ("admin", "Clients and grants; every change is audited."),
+    ("problems", "Documentation of the RFC 9457 problem types."),
+    ("health", "Liveness, readiness and metrics for operators."),
+    ("docs", "This description and its reference page."),
+    ("pages", "The catalogue's web pages for people (HTML)."),
+)
+
+
+# -- schemas shared by the operations --------------------------------------------------------
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(
+    properties: Mapping[str, Any], required: Iterable[str] = (), **extra: Any
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": dict(properties)}
+    if required:
+        out["required"] = list(required)
+    out.update(extra)
+    return out
+
+
+def _list_of(items: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    return _obj({"data": {"type": "array", "items": items}, "meta": meta}, ["data", "meta"])
+
+
+_STRING = {"type": "string"}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_I18N = _ref("I18nText")
+
+BASE_SCHEMAS: dict[str, Any] = {
+    "I18nText": _obj(
+        {"zh": {"type": "string"}, "en": {"type": "string"}},
+        ["zh", "en"],
+        description="A text in Chinese (zh) and English (en).",
+    ),
+    "Problem": _obj(
+        {
+            "type": {
+                "type": "string",
+                "format": "uri-reference",
+                "description": "Stable problem type, documented at the same path "
+                "(GET /problems/<slug>).",
+            },
+            "title": _STRING,
+            "status": {"type": "integer"},
+            "detail": _STRING,
+            "instance": {"type": "string", "format": "uri-reference"},
+            "exchangeId": {"type": "string", "description": "Also in X-Exchange-Id."},
+            "traceId": {"type": "string", "description": "W3C trace id of the exchange."},
+            "errors": {"type": "array", "items": _ref("ProblemError")},
+        },
+        ["type", "title", "status"],
+        description="RFC 9457 problem details. Never holds a stack trace, SQL or a file path.",
+    ),
+    "ProblemError": _obj(
+        {
+            "path": {"type": "string", "description": "JSON path of the offending input."},
+            "message": _STRING,
+        },
+        ["path", "message"],
+    ),
+    "OAuthError": _obj(
+        {"error": _STRING, "error_description": _STRING},
+        ["error"],
+        description="RFC 6749 §5.2 error response (the /oauth/* endpoints keep this format).",
+    ),
+    "DatasetLinks": _obj(
+        {"self": _STRING, "records": _STRING, "page": _STRING},
+        ["self", "records", "page"],
+    ),
+    "DatasetSummary": _obj(
+        {
+            "id": _STRING,
+            "title": _I18N,
+            "description": _I18N,
+            "provider": _obj(
+                {
+                    "id": _STRING,
+                    "name": _I18N,
+                    "regions": {"type": "array", "items": _STRING},
+                },
+                ["id", "name", "regions"],
+            ),
+            "themes": {"type": "array", "items": _STRING},
+            "keywords": _obj(
+                {
+                    "zh": {"type": "array", "items": _STRING},
+                    "en": {"type": "array", "items": _STRING},
+                },
+                ["zh", "en"],
+            ),
+            "shareType": {"enum": ["unconditional", "conditional", "none"]},
+            "level": {"type": "integer", "minimum": 1, "maximum": 4},
+            "updateFrequency": _STRING,
+            "modified": {"type": "string", "format": "date"},
+            "links": _ref("DatasetLinks"),
+        },
+        ["id", "title", "description", "provider", "shareType", "level", "links"],
+    ),
+    "SearchMeta": _obj(
+        {
+            "total": {"type": "integer", "description": "Matches on all pages."},
+            "page": {"type": "integer"},
+            "perPage": {"type": "integer"},
+            "sort": {"enum": ["relevance", "title", "updated"]},
+            "lang": {"enum": ["zh", "en"]},
+            "facets": {
+                "type": "object",
+                "description": "facet (theme, shareType, level, provider, region) → value → "
+                "number of datasets matching the text and every other filter.",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": {"type": "integer"},
+                },
+            },
+        },
+        ["total", "page", "perPage", "facets"],
+    ),
+    "Field": _obj(
+        {
+            "name": _STRING,
+            "type": {"oneOf": [_STRING, {"type": "array", "items": _STRING}]},
+            "format": _NULLABLE_STRING,
+            "label": _I18N,
+            "description": _NULLABLE_STRING,
+            "level": {"type": "integer", "description": "x-level: 1 public … 4 core."},
+            "sensitivity": {
+                "type": ["string", "null"],
+                "description": "x-sensitivity: the kind of personal data, if any.",
+            },
+            "required": {"type": "boolean"},
+            "filters": {"type": "array", "items": _STRING},
+        },
+        ["name", "type", "label", "level"],
+    ),
+    "Tier": _obj(
+        {"id": _STRING, "label": _I18N, "maxLevel": {"type": "integer"}},
+        ["id", "label", "maxLevel"],
+    ),
+    "FieldPlan": _obj(
+        {
+            "clear": {"type": "array", "items": _STRING},
+            "masked": {
+                "type": "object",
+                "description": "field → masking method (partial, hmac, generalise, redact)",
+                "additionalProperties": _STRING,
+            },
+            "dropped": {"type": "array", "items": _STRING},
+        },
+        ["clear", "masked", "dropped"],
+    ),
+    "Access": _obj(
+        {
+            "shareType": _STRING,
+            "served": {"type": "boolean", "description": "False: listed, never served."},
+            "scope": _NULLABLE_STRING,
+            "purposeHeader": _NULLABLE_STRING,
+            "grantRequired": {"type": "boolean"},
+            "lowestTier": {"oneOf": [_ref("Tier"), {"type": "null"}]},
+            "tiers": {
+                "type": "array",
+                "description": "Tiers admitted, lowest first, with the fields each sees when "
+                "no grant names them.",
+                "items": {"allOf": [_ref("Tier"), _obj({"fields": _ref("FieldPlan")}, ["fields"])]},
+            },
+            "purposes": {
+                "type": "array",
+                "items": _obj({"id": _STRING, "label": _I18N}, ["id", "label"]),
+            },
+            "summary": _I18N,
+        },
+        ["shareType", "served", "grantRequired", "tiers", "purposes"],
+        description="How to get access, read from the policies the gateway enforces.",
+    ),
+    "SampleCall": _obj(
+        {
+            "method": _STRING,
+            "url": {"type": "string", "format": "uri"},
+            "curl": _STRING,
+            "key": _STRING,
+            "body": {"type": "object"},
+            "shell": _STRING,
+        },
+        ["method", "url", "curl"],
+    ),
+    "SampleRequest": _obj(
+        {
+            "purpose": _STRING,
+            "note": _I18N,
+            "token": _ref("SampleCall"),
+            "keyLookup": {"oneOf": [_ref("SampleCall"), {"type": "null"}]},
+            "query": _ref("SampleCall"),
+            "queryBody": _ref("SampleCall"),
+        },
+        ["purpose", "token", "query"],
+    ),
+    "Node": _obj(
+        {
+            "id": _STRING,
+            "name": _I18N,
+            "level": _STRING,
+            "regions": {"type": "array", "items": _STRING},
+        },
+        ["id", "name", "level", "regions"],
+    ),
+    "DatasetEntry": {
+        "allOf": [
+            _ref("DatasetSummary"),
+            _obj(
+                {
+                    "keyField": _STRING,
+                    "regionField": _STRING,
+                    "fields": {"type": "array", "items": _ref("Field")},
+                    "nodes": {"type": "array", "items": _ref("Node")},
+                    "regionsServed": {"type": "array", "items": _STRING},
+                    "access": _ref("Access"),
+                    "sampleRequest": {"oneOf": [_ref("SampleRequest"), {"type": "null"}]},
+                    "recordSchema": {"type": "object"},
+                    "querySchema": {"type": "object"},
+                },
+                ["keyField", "fields", "nodes", "regionsServed", "access"],
+            ),
+        ]
+    },
+    "Region": _obj(
+        {
+            "code": _STRING,
+            "zh": _STRING,
+            "en": _STRING,
+            "level": _STRING,
+            "standard": {"type": "boolean", "description": "False: a project-local grouping."},
+            "members": {"type": "array", "items": _STRING},
+            "children": {"type": "array", "items": _ref("Region")},
+        },
+        ["code", "zh", "en", "level", "standard", "children"],
+    ),
+    "DcatDocument": _obj(
+        {"@context": {"type": "object"}, "@graph": {"type": "array", "items": {"type": "object"}}},
+        ["@context", "@graph"],
+        description="DCAT-AP 3.0 JSON-LD with the @context inline.",
+    ),
+    "Source": _obj(
+        {
+            "node": _STRING,
+            "regions": {"type": "array", "items": _STRING},
+            "status": {"enum": ["ok", "timeout", "unavailable", "invalid-data", "error"]},
+            "count": {"type": "integer"},
+            "latencyMs": {"type": ["number", "integer"]},
+        },
+        ["node", "regions", "status"],
+    ),
+    "ExchangeMeta": _obj(
+        {
+            "exchangeId": _STRING,
+            "traceId": _NULLABLE_STRING,
+            "dataset": _STRING,
+            "purpose": _STRING,
+            "sources": {"type": "array", "items": _ref("Source")},
+            "fields": _ref("FieldPlan"),
+            "decision": _obj({"ruleId": _STRING, "grantId": _NULLABLE_STRING}),
+            "complete": {
+                "type": "boolean",
+                "description": "False when a source failed (X-Exchange-Complete: false).",
+            },
+            "count": {"type": "integer"},
+            "limit": {"type": "integer"},
+            "nextCursor": _NULLABLE_STRING,
+        },
+        ["exchangeId", "dataset", "purpose", "sources", "fields", "complete"],
+    ),
+    "Record": {
+        "type": "object",
+        "description": "One record in catalogue field names, masked and projected for the "
+        "caller; its dataset's schema is components/schemas/<Dataset>Record.",
+    },
+    "RecordPage": _list_of(_ref("Record"), _ref("ExchangeMeta")),
+    "RecordResponse": _obj({"data": _ref("Record"), "meta": _ref("ExchangeMeta")}),
+    "Query": _obj(
+        {
+            "filter": {
+                "type": "object",
+                "description": "{field: value} or {field: {eq|in|gte|lte|prefix: value}}, "
+                "on the fields the dataset's querySchema allows.",
+            },
+            "fields": {"type": "array", "items": _STRING, "minItems": 1},
+            "regions": {"type": "array", "items": _STRING, "minItems": 1},
+            "limit": {"type": "integer", "minimum": 1},
+            "cursor": _STRING,
+            "strict": {"type": "boolean"},
+        },
+        additionalProperties=False,
+    ),
+    "TokenResponse": _obj(
+        {
+            "access_token": {"type": "string", "description": "RFC 9068 JWT (typ at+jwt)."},
+            "token_type": {"const": "Bearer"},
+            "expires_in": {"type": "integer"},
+            "scope": _STRING,
+        },
+        ["access_token", "token_type", "expires_in"],
+    ),
+    "TokenRequest": _obj(
+        {
+            "grant_type": {"const": "client_credentials"},
+            "scope": {"type": "string", "description": "Space-separated scopes."},
+            "client_id": {"type": "string", "description": "client_secret_post"},
+            "client_secret": {"type": "string", "description": "client_secret_post"},
+            "client_assertion_type": {
+                "const": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "description": "private_key_jwt (RFC 7523)",
+            },
+            "client_assertion": {"type": "string", "description": "private_key_jwt"},
+        },
+        ["grant_type"],
+    ),
+    "TokenParameter": _obj(
+        {"token": _STRING, "token_type_hint": _STRING},
+        ["token"],
+        description="Client authentication as at the token endpoint.",
+    ),
+    "Introspection": _obj(
+        {"active": {"type": "boolean"}},
+        ["active"],
+        description="RFC 7662 §2.2; an active token also carries its claims.",
+    ),
+    "JWKS": _obj({"keys": {"type": "array", "items": {"type": "object"}}}, ["keys"]),
+    "ServerMetadata": {"type": "object", "description": "RFC 8414 authorisation server metadata."},
+    "Health": _obj({"status": {"const": "ok"}}, ["status"]),
+    "Readiness": _obj(
+        {"status": {"enum": ["ready", "unavailable"]}, "checks": {"type": "object"}},
+        ["status", "checks"],
+    ),
+    "AuditRecord": {"type": "object", "description": "One audit record (DESIGN §8)."},
+    "AuditPage": _list_of(
+        _ref("AuditRecord"),
+        _obj(
+            {
+                "count": {"type": "integer"},
+                "limit": {"type": "integer"},
+                "nextCursor": _NULLABLE_STRING,
+            }
+        ),
+    ),
+    "Verification": _obj(
+        {
+            "valid": {"type": "boolean"},
+            "checked": {"type": "integer"},
+            "firstBrokenSeq": {"type": ["integer", "null"]},
+            "reason": _NULLABLE_STRING,
+            "lastSeq": {"type": ["integer", "null"]},
+            "checkpointsChecked": {"type": "integer"},
+        },
+        ["valid", "checked"],
+    ),
+    "Client": _obj(
+        {
+            "clientId": _STRING,
+            "name": _STRING,
+            "region": _STRING,
+            "tier": _STRING,
+            "scopes": {"type": "array", "items": {"enum": list(SCOPES)}},
+            "authMethod": {"enum": list(AUTH_METHODS)},
+            "status": {"enum": ["active", "disabled"]},
+            "jwksUri": _NULLABLE_STRING,
+            "hasJwks": {"type": "boolean"},
+            "createdAt": {"type": ["string", "null"], "format": "date-time"},
+            "clientSecret": {"type": "string", "description": "Shown once, at creation/rotation."},
+        },
+        ["clientId", "name", "region", "tier", "scopes", "authMethod", "status"],
+    ),
+    "ClientRegistration": _obj(
+        {
+            "name": _STRING,
+            "region": _STRING,
+            "tier": _STRING,
+            "scopes": {"type": "array", "items": {"enum": list(SCOPES)}, "minItems": 1},
+            "authMethod": {"enum": list(AUTH_METHODS)},
+            "clientId": _STRING,
+            "jwks": {"type": "object"},
+            "jwksUri": _STRING,
+        },
+        ["name", "region", "tier", "scopes"],
+        additionalProperties=False,
+    ),
+    "ClientKeys": _obj(
+        {"jwks": {"type": "object"}, "jwksUri": _STRING}, additionalProperties=False
+    ),
+    "Grant": _obj(
+        {
+            "id": _STRING,
+            "clientId": _STRING,
+            "dataset": _STRING,
+            "purpose": _STRING,
+            "fields": {"type": ["array", "null"], "items": _STRING},
+            "regions": {"type": ["array", "null"], "items": _STRING},
+            "validFrom": {"type": "string", "format": "date-time"},
+            "validUntil": {"type": ["string", "null"], "format": "date-time"},
+            "approver": _STRING,
+            "legalBasis": _STRING,
+            "revokedAt": {"type": ["string", "null"], "format": "date-time"},
+            "state": _STRING,
+        },
+        ["id", "clientId", "dataset", "purpose", "validFrom", "state"],
+    ),
+    "GrantRequest": _obj(
+        {
+            "clientId": _STRING,
+            "dataset": _STRING,
+            "purpose": _STRING,
+            "fields": {"type": "array", "items": _STRING, "minItems": 1},
+            "regions": {"type": "array", "items": _STRING, "minItems": 1},
+            "validFrom": {"type": "string", "format": "date-time"},
+            "validUntil": {"type": "string", "format": "date-time"},
+            "approver": _STRING,
+            "legalBasis": _STRING,
+        },
+        ["clientId", "dataset", "purpose", "approver", "legalBasis"],
+        additionalProperties=False,
+    ),
+    "Revocation": _obj({"reason": {"type": "string", "maxLength": 500}}),
+    "PageMeta": _obj(
+        {"total": {"type": "integer"}, "page": {"type": "integer"}, "perPage": {"type": "integer"}},
+        ["total", "page", "perPage"],
+    ),
+    "ProblemType": _obj(
+        {
+            "type": _STRING,
+            "title": _STRING,
+            "status": {"type": "integer"},
+            "description": _STRING,
+        },
+        ["type", "title", "status", "description"],
+    ),
+}
+
+
+# -- responses, headers and parameters -------------------------------------------------------
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    slugs = sorted(t.uri for t in TYPES.values() if t.status == status)
+    text = f"Problem types: {', '.join(f'`{s}`' for s in slugs)}." if slugs else "A problem."
+    out: dict[str, Any] = {
+        "description": text,
+        "content": {PROBLEM_JSON: {"schema": _ref("Problem")}},
+    }
+    if status == 401:
+        out["headers"] = {"WWW-Authenticate": {"$ref": "#/components/headers/WWW-Authenticate"}}
+    elif status in (429, 503):
+        out["headers"] = {"Retry-After": {"$ref": "#/components/headers/Retry-After"}}
+    return out
+
+
+def _problem_statuses() -> list[int]:
+    return sorted({t.status for t in TYPES.values()})
+
+
+HEADERS: dict[str, Any] = {
+    "X-Exchange-Id": {
+        "description": "The exchange id (UUIDv7), also in the body and the audit record.",
+        "schema": _STRING,
+    },
+    "X-Exchange-Complete": {
+        "description": "`false` when a source failed and the answer lacks its records.",
+        "schema": {"enum": ["false"]},
+    },
+    "RateLimit-Policy": {
+        "description": "IETF RateLimit-Policy: the client's quotas by tier.",
+        "schema": _STRING,
+    },
+    "RateLimit": {"description": "IETF RateLimit: what is left of the quotas.", "schema": _STRING},
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": _STRING},
+    "WWW-Authenticate": {"description": "RFC 6750 §3 bearer challenge.", "schema": _STRING},
+}
+
+
+def _query(name: str, schema: Mapping[str, Any], description: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description, "schema": dict(schema)} | (
+        extra
+    )
+
+
+def _path(name: str, description: str, schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": dict(schema or _STRING),
+    }
+
+
+PARAMETERS: dict[str, Any] = {
+    "Purpose": {
+        "name": "X-Purpose",
+        "in": "header",
+        "required": True,
+        "description": "The purpose of the request, from the purpose vocabulary; recorded in "
+        "the audit trail, and for a conditional dataset the purpose a grant was issued for.",
+        "schema": _STRING,
+    },
+    "DatasetId": _path(
+        "dataset_id", "Dataset id from the catalogue.", {"type": "string", "pattern": "^[a-z]"}
+    ),
+    "Key": _path("key", "The record's key field value (its region is derived from it)."),
+    "Region": _query(
+        "region",
+        {"type": "string"},
+        "Region codes (comma-separated): a province means all its districts.",
+    ),
+    "Fields": _query(
+        "fields",
+        {"type": "array", "items": _STRING},
+        "Only these fields (comma-separated).",
+        style="form",
+        explode=False,
+    ),
+    "Limit": _query("limit", {"type": "integer", "minimum": 1}, "Page size (capped by tier)."),
+    "Cursor": _query("cursor", _STRING, "The nextCursor of the previous page."),
+    "Strict": _query(
+        "strict",
+        {"type": "boolean"},
+        "true: a failed source fails the whole exchange (502/504); default false for lists, "
+        "true for key lookups.",
+    ),
+}
+
+
+# -- operations of the known routes ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """The description of one route: what it does, who may call it, what it answers."""
+
+    summary: str
+    tag: str
+    description: str = ""
+    #: OAuth scope the bearer token must carry; None: public.
+    scope: str | None = None
+    #: The token, introspection and revocation endpoints authenticate the client itself.
+    client_auth: bool = False
+    parameters: tuple[dict[str, Any], ...] = ()
+    body: dict[str, Any] | None = None
+    body_type: str = JSON
+    body_required: bool = True
+    #: status → (description, media type → schema); schema None: no body.
+    responses: Mapping[str, tuple[str, Mapping[str, Any]]] = field(default_factory=dict)
+    problems: tuple[int, ...] = ()
+    oauth_errors: bool = False
+
+
+def _ok(description: str, schema: Mapping[str, Any], media: str = JSON) -> dict[str, Any]:
+    return {"200": (description, {media: schema})}
+
+
+_DATA_PROBLEMS = (400, 401, 403, 404, 429, 500, 502, 503, 504)
+_AUDIT_PROBLEMS = (400, 401, 403, 500, 503)
+_ADMIN_PROBLEMS = (400, 401, 403, 404, 415, 500, 503)
+_SEARCH_PARAMETERS = (
+    _query(
+        "q",
+        {"type": "string", "maxLength": 200},
+        "Words that must all occur (substring, "
+        "so Chinese needs no segmentation) in a title, description, keyword or field.",
+    ),
+    _query(
+        "region",
+        _STRING,
+        "Region code: a province matches datasets served in any of its "
+        "districts; an unknown code matches nothing.",
+    ),
+    _query("theme", _STRING, "Theme id (facet `theme`)."),
+    _query("shareType", _STRING, "unconditional, conditional or none."),
+    _query("level", {"type": "integer", "minimum": 1, "maximum": 4}, "Data level 1–4."),
+    _query("provider", _STRING, "Provider id (facet `provider`)."),
+    _query("sort", {"enum": ["relevance", "title", "updated"], "default": "relevance"}, "Order."),
+    _query("lang", {"enum": ["zh", "en"], "default": "zh"}, "Language of the title sort."),
+    _query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number."),
+    _query(
+        "perPage",
+        {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+        "Datasets per page.",
+    ),
+)
+_CLIENT_ID = _path("client_id", "Client id.")
+_GRANT_ID = _path("grant_id", "Grant id.")
+_PAGING = (
+    _query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number."),
+    _query("perPage", {"type": "integer", "minimum": 1, "maximum": 100}, "Items per page."),
+)
+_CLIENT_RESPONSE = _ok("The client.", _obj({"data": _ref("Client")}, ["data"]))
+_GRANT_RESPONSE = _ok("The grant.", _obj({"data": _ref("Grant")}, ["data"]))
+_TIME = {"type": "string", "format": "date-time"}
+
+OPERATIONS: dict[str, Operation] = {
+    "health.healthz": Operation(
+        "Liveness", "health", responses=_ok("The process answers.", _ref("Health"))
+    ),
+    "health.readyz": Operation(
+        "Readiness",
+        "health",
+        description="Ready when the database answers and the configuration is loaded; nodes "
+        "are reported but a down node does not make the gateway unready.",
+        responses={
+            "200": ("Ready.", {JSON: _ref("Readiness")}),
+            "503": ("Not ready.", {JSON: _ref("Readiness")}),
+        },
+    ),
+    "metrics.metrics": Operation(
+        "Prometheus metrics",
+        "health",
+        responses=_ok("Text exposition format.", _STRING, "text/plain"),
+    ),
+    "oauth.token": Operation(
+        "Get an access token",
+        "oauth",
+        description="RFC 6749 §4.4 client credentials. The client authenticates with HTTP "
+        "Basic (client_secret_basic), with client_id/client_secret in the body "
+        "(client_secret_post) or with a signed assertion (private_key_jwt, RFC 7523). The "
+        "token is an RFC 9068 JWT, valid for 10 minutes.",
+        client_auth=True,
+        body=_ref("TokenRequest"),
+        body_type="application/x-www-form-urlencoded",
+        responses=_ok("The access token.", _ref("TokenResponse")),
+        oauth_errors=True,
+    ),
+    "oauth.introspect": Operation(
+        "Introspect a token",
+        "oauth",
+        description="RFC 7662: the state of an access token issued to the calling client.",
+        client_auth=True,
+        body=_ref("TokenParameter"),
+        body_type="application/x-www-form-urlencoded",
+        responses=_ok("The token's state.", _ref("Introspection")),
+        oauth_errors=True,
+    ),
+    "oauth.revoke": Operation(
+        "Revoke a token",
+        "oauth",
+        description="RFC 7009: the token stops working on every replica within a second.",
+        client_auth=True,
+        body=_ref("TokenParameter"),
+        body_type="application/x-www-form-urlencoded",
+        responses={"200": ("Revoked (or unknown: the answer is the same).", {})},
+        oauth_errors=True,
+    ),
+    "oauth.jwks": Operation(
+        "Token signing keys", "oauth", responses=_ok("Current and previous keys.", _ref("JWKS"))
+    ),
+    "oauth.discovery": Operation(
+        "Authorisation server metadata",
+        "oauth",
+        description="RFC 8414.",
+        responses=_ok("The metadata.", _ref("ServerMetadata")),
+    ),
+    "catalog_api.list_datasets": Operation(
+        "Search the catalogue",
+        "catalog",
+        description="Free text in Chinese and English, filters, facets with counts, sorting "
+        "and pages. A filter value that nothing has gives an empty page, not an error.",
+        parameters=_SEARCH_PARAMETERS,
+        responses=_ok(
+            "One page of datasets, the total and the facets.",
+            _list_of(_ref("DatasetSummary"), _ref("SearchMeta")),
+        ),
+        problems=(400, 500),
+    ),
+    "catalog_api.get_dataset": Operation(
+        "One dataset",
+        "catalog",
+        description="The entry, its field table (type, description, x-level, sensitivity), the "
+        "nodes and regions that serve it, how to get access and a sample request.",
+        responses=_ok("The entry.", _obj({"data": _ref("DatasetEntry")}, ["data"])),
+        problems=(404, 500),
+    ),
+    "catalog_api.regions": Operation(
+        "The region tree",
+        "catalog",
+        responses=_ok(
+            "Provinces, cities, districts and groupings.",
+            _list_of(_ref("Region"), {"type": "object"}),
+        ),
+    ),
+    "catalog_api.region": Operation(
+        "One region",
+        "catalog",
+        description="A region with its children and parents; the dct:spatial IRIs of the DCAT-AP "
+        "export resolve here.",
+        responses=_ok("The region.", _obj({"data": _ref("Region")}, ["data"])),
+        problems=(404, 500),
+    ),
+    "catalog_api.dcat": Operation(
+        "The catalogue as DCAT-AP 3.0",
+        "catalog",
+        description="JSON-LD with an inline @context (nothing to fetch): the catalog, a dataset "
+        "per entry with zh and en texts, publishers, themes, spatial coverage, access rights, "
+        "a distribution per served dataset and the gateway's data service.",
+        responses=_ok("The catalogue.", _ref("DcatDocument"), JSON_LD),
+    ),
+    "data.list_records": Operation(
+        "Query records of a dataset",
+        "data",
+        description="Filters are query parameters: `name=value` (eq) or `name.op=value` with op "
+        "in, gte, lte, prefix (in takes a comma-separated list), on the fields the dataset's "
+        "querySchema allows; see the per-dataset operations for each dataset's filters.",
+        scope="data:read",
+        parameters=(
+            {"$ref": "#/components/parameters/Purpose"},
+            {
+                "name": "filter",
+                "in": "query",
+                "description": "Filter parameters of the dataset (name or name.op).",
+                "schema": {"type": "object", "additionalProperties": _STRING},
+                "style": "form",
+                "explode": True,
+            },
+            {"$ref": "#/components/parameters/Region"},
+            {"$ref": "#/components/parameters/Fields"},
+            {"$ref": "#/components/parameters/Limit"},
+            {"$ref": "#/components/parameters/Cursor"},
+            {"$ref": "#/components/parameters/Strict"},
+        ),
+        responses=_ok("Records and the exchange's meta.", _ref("RecordPage")),
+        problems=_DATA_PROBLEMS,
+    ),
+    "data.get_record": Operation(
+        "One record by key",
+        "data",
+        description="The key's region is derived from the key where the dataset says how; a "
+        "failed source fails the lookup unless strict=false.",
+        scope="data:read",
+        parameters=(
+            {"$ref": "#/components/parameters/Purpose"},
+            {"$ref": "#/components/parameters/Fields"},
+            {"$ref": "#/components/parameters/Strict"},
+        ),
+        responses=_ok("The record.", _ref("RecordResponse")),
+        problems=_DATA_PROBLEMS,
+    ),
+    "data.query": Operation(
+        "Query records with a JSON body",
+        "data",
+        scope="data:read",
+        parameters=({"$ref": "#/components/parameters/Purpose"},),
+        body=_ref("Query"),
+        responses=_ok("Records and the exchange's meta.", _ref("RecordPage")),
+        problems=(*_DATA_PROBLEMS, 413, 415),
+    ),
+    "admin.create_client": Operation(
+        "Register a client",
+        "admin",
+        scope="admin",
+        body=_ref("ClientRegistration"),
+        responses={
+            "201": (
+                "Created; the secret is shown this once.",
+                {JSON: _obj({"data": _ref("Client")})},
+            )
+        },
+        problems=_ADMIN_PROBLEMS,
+    ),
+    "admin.list_clients": Operation(
+        "List clients",
+        "admin",
+        scope="admin",
+        parameters=_PAGING,
+        responses=_ok("Clients.", _list_of(_ref("Client"), _ref("PageMeta"))),
+        problems=_ADMIN_PROBLEMS,
+    ),
+    "admin.show_client": Operation(
+        "One client", "admin", scope="admin", responses=_CLIENT_RESPONSE, problems=_ADMIN_PROBLEMS
+    ),
+    "admin.disable_client": Operation(
+        "Disable a client",
+        "admin",
+        description="It can get no token, and its live tokens stop working.",
+        scope="admin",
+        responses=_CLIENT_RESPONSE,
+        problems=_ADMIN_PROBLEMS,
+    ),
+    "admin.enable_client": Operation(
+        "Enable a client",
+        "admin",
+        scope="admin",
+        responses=_CLIENT_RESPONSE,
+        problems=_ADMIN_PROBLEMS,
+    ),
+    "admin.rotate_secret": Operation(
+        "Rotate a client's secret",
+        "admin",
+        scope="admin",
+        responses=_CLIENT_RESPONSE,
+        problems=_ADMIN_PROBLEMS,
+    ),
+    "admin.set_jwks": Operation(
+        "Register a client's public keys",
+        "admin",
+        description="The client then authenticates with private_key_jwt.",
+        scope="admin",
+        body=_ref("ClientKeys"),
+        responses=_CLIENT_RESPONSE,
+        problems=_ADMIN_PROBLEMS,
+    ),
+    "admin.issue_grant": Operation(
+        "Issue a grant",
+        "admin",
+        description="What makes a conditional dataset usable: client, dataset, purpose, "
+        "optional fields and regions, validity, approver and legal basis.",
+        scope="admin",
+        body=_ref("GrantRequest"),
+        responses={"201": ("Issued.", {JSON: _obj({"data": _ref("Grant")})})},
+        problems=_ADMIN_PROBLEMS,
+    ),
+    "admin.list_grants": Operation(
+        "List grants",
+        "admin",
+        scope="admin",
+        parameters=(
+            _query("clientId", _STRING, "Only this client's grants."),
+            _query("dataset", _STRING, "Only grants on this dataset."),
+            *_PAGING,
+        ),
+        responses=_ok("Grants.", _list_of(_ref("Grant"), _ref("PageMeta"))),
+        problems=_ADMIN_PROBLEMS,
+    ),
+    "admin.show_grant": Operation(
+        "One grant", "admin", scope="admin", responses=_GRANT_RESPONSE, problems=_ADMIN_PROBLEMS
+    ),
+    "admin.revoke_grant": Operation(
+        "Revoke a grant",
+        "admin",
+        scope="admin",
+        body=_ref("Revocation"),
+        body_required=False,
+        responses=_GRANT_RESPONSE,
+        problems=_ADMIN_PROBLEMS,
+    ),
+    "audit.search": Operation(
+        "Search the audit trail",
+        "audit",
+        description="Who saw what, when, why; newest first. The search itself is audited.",
+        scope="audit:read",
+        parameters=(
+            _query("clientId", _STRING, "Client id."),
+            _query("dataset", _STRING, "Dataset id."),
+            _query("decision", {"enum": ["allow", "deny", "error"]}, "Decision."),
+            _query("purpose", _STRING, "Purpose id."),
+            _query("region", _STRING, "Region codes (comma-separated)."),
+            _query("traceId", {"type": "string", "pattern": "^[0-9a-f]{32}$"}, "Trace id."),
+            _query("kind", {"enum": ["exchange", "admin", "audit"]}, "Record kind."),
+            _query("from", _TIME, "Earliest time (RFC 3339 with offset)."),
+            _query("to", _TIME, "Latest time (RFC 3339 with offset)."),
+            _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "Page size."),
+            _query("cursor", _STRING, "nextCursor of the previous page."),
+        ),
+        responses=_ok("Audit records.", _ref("AuditPage")),
+        problems=_AUDIT_PROBLEMS,
+    ),
+    "audit.one": Operation(
+        "One audit record",
+        "audit",
+        scope="audit:read",
+        responses=_ok("The record.", _obj({"data": _ref("AuditRecord")}, ["data"])),
+        problems=(*_AUDIT_PROBLEMS, 404),
+    ),
+    "audit.verify": Operation(
+        "Verify the chain",
+        "audit",
+        scope="audit:read",
+        parameters=(
+            _query(
+                "from",
+                {"enum": ["start", "checkpoint"]},
+                "Verify from the start or from the newest signed checkpoint.",
+            ),
+        ),
+        responses=_ok("The verification result.", _ref("Verification")),
+        problems=_AUDIT_PROBLEMS,
+    ),
+    "audit.keys": Operation(
+        "Checkpoint signing keys",
+        "audit",
+        scope="audit:read",
+        responses=_ok("Public keys.", _ref("JWKS")),
+        problems=_AUDIT_PROBLEMS,
+    ),
+    "audit.export": Operation(
+        "Export a verifiable bundle",
+        "audit",
+        scope="audit:read",
+        parameters=(
+            _query("format", {"enum": ["jsonl", "csv"], "default": "jsonl"}, "Bundle format."),
+            _query("from", _TIME, "Earliest time."),
+            _query("to", _TIME, "Latest time."),
+        ),
+        responses={
+            "200": (
+                "Records, checkpoints and the public key, streamed.",
+                {"application/x-ndjson": _STRING, "text/csv": _STRING},
+            )
+        },
+        problems=(*_AUDIT_PROBLEMS, 404),
+    ),
+    "problem_docs.list_problems": Operation(
+        "Every problem type",
+        "problems",
+        responses=_ok("The problem types.", _list_of(_ref("ProblemType"), _ref("PageMeta"))),
+    ),
+    "problem_docs.problem": Operation(
+        "One problem type",
+        "problems",
+        responses=_ok("Its documentation.", _ref("ProblemType")),
+        problems=(404,),
+    ),
+    "docs.openapi_document": Operation(
+        "This OpenAPI description",
+        "docs",
+        responses=_ok("OpenAPI 3.1.", {"type": "object"}),
+    ),
+    "docs.reference_page": Operation(
+        "API reference page",
+        "docs",
+        description="This description rendered as HTML, served by the gateway itself.",
+        responses=_ok("The page.", _STRING, HTML),
+    ),
+    "web.home": Operation(
+        "Catalogue home page",
+        "pages",
+        description="Search box, facets and results; the search state is in the URL (the "
+        "parameters of GET /v1/catalog/datasets). Chinese by default, English with ?lang=en.",
+        responses=_ok("The page.", _STRING, HTML),
+    ),
+    "web.dataset_page": Operation(
+        "Dataset page", "pages", responses=_ok("The page.", _STRING, HTML)
+    ),
+    "web.regions_page": Operation(
+        "Region browser", "pages", responses=_ok("The page.", _STRING, HTML)
+    ),
+    "web.region_page": Operation(
+        "One region's datasets", "pages", responses=_ok("The page.", _STRING, HTML)
+    ),
+}
+
+# Path parameters of the known routes, by name.
+_PATH_PARAMETERS: Mapping[str, dict[str, Any]] = {
+    "dataset_id": {"$ref": "#/components/parameters/DatasetId"},
+    "key": {"$ref": "#/components/parameters/Key"},
+    "client_id": _CLIENT_ID,
+    "grant_id": _GRANT_ID,
+    "exchange_id": _path("exchange_id", "Exchange id."),
+    "slug": _path("slug", "Problem type slug."),
+    "code": _path("code", "Region code (GB/T 2260) or grouping id."),
+}
+
+
+# -- per-dataset schemas and operations ------------------------------------------------------
+
+
+def schema_name(dataset_id: str) -> str:
+    """``market-entity-registration`` → ``MarketEntityRegistration``."""
+    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", dataset_id) if part)
+
+
+def _annotated(spec: Mapping[str, Any]) -> str:
+    label = spec.get("x-label", {})
+    parts = [f"{label.get('en', '')} ({label.get('zh', '')})."]
+    if spec.get("description"):
+        parts.append(str(spec["description"]))
+    parts.append(f"Data level {spec.get('x-level')}.")
+    if spec.get("x-sensitivity"):
+        parts.append(
+            f"Personal data ({spec['x-sensitivity']}): in clear only when the caller's grant "
+            "names the field; otherwise masked by the tier's profile or dropped."
+        )
+    return " ".join(p for p in parts if p)
+
+
+def _value_schema(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A field's schema without its annotations: what a filter value must satisfy."""
+    return {
+        k: copy.deepcopy(v)
+        for k, v in spec.items()
+        if not k.startswith("x-") and k not in ("description", "title", "examples")
+    }
+
+
+def _rebase(node: Any, base: str) -> Any:
+    """Local references of a record schema (``#/$defs/…``) made relative to its component."""
+    if isinstance(node, dict):
+        return {
+            k: (
+                base + v[1:]
+                if k in ("$ref", "$dynamicRef") and isinstance(v, str) and v.startswith("#")
+                else _rebase(v, base)
+            )
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_rebase(item, base) for item in node]
+    return node
+
+
+def record_schema(dataset: Dataset) -> dict[str, Any]:
+    """A dataset's records as the data API returns them.
+
+    The catalogue's recordSchema, with three changes a caller's validator needs: no ``required``
+    (``fields`` projects records), a personal field may also be a masked string or null
+    (redacted), and every field's description states its label, level and sensitivity.
+    """
+    name = schema_name(dataset.id)
+    schema = _rebase(copy.deepcopy(dataset.record_schema), f"#/components/schemas/{name}Record")
+    schema.pop("$schema", None)
+    schema.pop("required", None)
+    properties: dict[str, Any] = {}
+    for field_name, spec in schema.get("properties", {}).items():
+        described = {"description": _annotated(spec)}
+        annotations = {k: v for k, v in spec.items() if k.startswith("x-")}
+        if spec.get("x-sensitivity"):
+            masked = {
+                "type": ["string", "null"],
+                "description": "Masked (partial, pseudonym or generalised) or null (redacted).",
+            }
+            properties[field_name] = {
+                **described,
+                **annotations,
+                "anyOf": [_value_schema(spec), masked],
+            }
+        else:
+            properties[field_name] = {**spec, **described}
+    schema["properties"] = properties
+    schema["title"] = f"{dataset.title.en} record"
+    schema["description"] = (
+        f"{dataset.title.en} ({dataset.title.zh}): one record as served, in catalogue field "
+        "names. Fields the caller's tier may not read are dropped."
+    )
+    return schema
+
+
+def _filter_parameters(dataset: Dataset) -> list[dict[str, Any]]:
+    out = []
+    for field_name, ops in dataset.filters.items():
+        spec = dataset.record_schema["properties"][field_name]
+        value = _value_schema(spec)
+        label = spec["x-label"]
+        for op in ops:
+            text = f"{label['en']} ({label['zh']})"
+            if op == "eq":
+                out.append(_query(field_name, value, f"{text} equals."))
+            elif op == "in":
+                out.append(
+                    _query(
+                        f"{field_name}.in",
+                        {"type": "array", "items": value, "minItems": 1},
+                        f"{text} is one of (comma-separated).",
+                        style="form",
+                        explode=False,
+                    )
+                )
+            elif op == "prefix":
+                out.append(
+                    _query(f"{field_name}.prefix", {"type": "string"}, f"{text} starts with.")
+                )
+            else:
+                bound = {k: v for k, v in value.items() if k not in ("enum", "const")}
+                word = "at least" if op == "gte" else "at most"
+                out.append(_query(f"{field_name}.{op}", bound, f"{text} is {word}."))
+    return out
+
+
+def filter_schema(dataset: Dataset) -> dict[str, Any]:
+    """The ``filter`` member of a query body: each filterable field's value or operators."""
+    properties: dict[str, Any] = {}
+    for field_name, ops in dataset.filters.items():
+        value = _value_schema(dataset.record_schema["properties"][field_name])
+        by_op: dict[str, Any] = {}
+        for op in ops:
+            if op == "in":
+                by_op[op] = {"type": "array", "items": value, "minItems": 1}
+            elif op == "prefix":
+                by_op[op] = {"type": "string", "minLength": 1}
+            elif op == "eq":
+                by_op[op] = value
+            else:
+                by_op[op] = {k: v for k, v in value.items() if k not in ("enum", "const")}
+        operators = {
+            "type": "object",
+            "properties": by_op,
+            "additionalProperties": False,
+            "minProperties": 1,
+        }
+        properties[field_name] = {"anyOf": [value, operators]} if "eq" in ops else operators
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def _dataset_components(dataset: Dataset) -> dict[str, Any]:
+    name = schema_name(dataset.id)
+    record = _ref(f"{name}Record")
+    return {
+        f"{name}Record": record_schema(dataset),
+        f"{name}Filter": filter_schema(dataset),
+        f"{name}Query": _obj(
+            {
+                "filter": _ref(f"{name}Filter"),
+                "fields": {
+                    "type": "array",
+                    "items": {"enum": list(dataset.fields)},
+                    "minItems": 1,
+                },
+                "regions": {"type": "array", "items": _STRING, "minItems": 1},
+                "limit": {"type": "integer", "minimum": 1},
+                "cursor": _STRING,
+                "strict": {"type": "boolean"},
+            },
+            additionalProperties=False,
+        ),
+        f"{name}Page": _list_of(record, _ref("ExchangeMeta")),
+        f"{name}One": _obj({"data": record, "meta": _ref("ExchangeMeta")}, ["data", "meta"]),
+    }
+
+
+def _dataset_operations(dataset: Dataset) -> dict[str, tuple[str, str, Operation]]:
+    """path → (method, operationId template, operation) for one served dataset."""
+    name = schema_name(dataset.id)
+    fields = {
+        "name": "fields",
+        "in": "query",
+        "description": "Only these fields (comma-separated).",
+        "schema": {"type": "array", "items": {"enum": list(dataset.fields)}},
+        "style": "form",
+        "explode": False,
+    }
+    tag = f"dataset:{dataset.id}"
+    access = (
+        " Shared on conditions: an active grant for the client, this dataset and the purpose "
+        "is required."
+        if dataset.share_type == "conditional"
+        else ""
+    )
+    base = f"/v1/datasets/{dataset.id}"
+    return {
+        f"{base}/records": (
+            "get",
+            "list{}Records",
+            Operation(
+                f"Query {dataset.title.en} records",
+                tag,
+                description=f"{dataset.title.zh}. Filters from the query schema.{access}",
+                scope="data:read",
+                parameters=(
+                    {"$ref": "#/components/parameters/Purpose"},
+                    *_filter_parameters(dataset),
+                    {"$ref": "#/components/parameters/Region"},
+                    fields,
+                    {"$ref": "#/components/parameters/Limit"},
+                    {"$ref": "#/components/parameters/Cursor"},
+                    {"$ref": "#/components/parameters/Strict"},
+                ),
+                responses=_ok("Records.", _ref(f"{name}Page")),
+                problems=_DATA_PROBLEMS,
+            ),
+        ),
+        f"{base}/records/{{key}}": (
+            "get",
+            "get{}Record",
+            Operation(
+                f"One {dataset.title.en} record by {dataset.key_field}",
+                tag,
+                description=f"{dataset.title.zh}.{access}",
+                scope="data:read",
+                parameters=(
+                    {"$ref": "#/components/parameters/Purpose"},
+                    _path(
+                        "key",
+                        f"The {dataset.key_field} of the record.",
+                        _value_schema(dataset.record_schema["properties"][dataset.key_field]),
+                    ),
+                    fields,
+                    {"$ref": "#/components/parameters/Strict"},
+                ),
+                responses=_ok("The record.", _ref(f"{name}One")),
+                problems=_DATA_PROBLEMS,
+            ),
+        ),
+        f"{base}/query": (
+            "post",
+            "query{}Records",
+            Operation(
+                f"Query {dataset.title.en} records with a JSON body",
+                tag,
+                description=f"{dataset.title.zh}.{access}",
+                scope="data:read",
+                parameters=({"$ref": "#/components/parameters/Purpose"},),
+                body=_ref(f"{name}Query"),
+                responses=_ok("Records.", _ref(f"{name}Page")),
+                problems=(*_DATA_PROBLEMS, 413, 415),
+            ),
+        ),
+    }
+
+
+# -- assembling the document -----------------------------------------------------------------
+
+
+def openapi_path(rule: str) -> tuple[str, dict[str, str]]:
+    """A Werkzeug rule as an OpenAPI path, and each path argument's converter."""
+    converters: dict[str, str] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        converters[match["name"]] = match["converter"] or "default"
+        return "{" + match["name"] + "}"
+
+    return _RULE_ARGUMENT.sub(replace, rule), converters
+
+
+def _operation_id(endpoint: str, method: str, taken: set[str]) -> str:
+    words = re.split(r"[^A-Za-z0-9]+", endpoint)
+    candidate = words[0] + "".join(w.capitalize() for w in words[1:] if w)
+    if candidate in taken:
+        candidate += method.capitalize()
+    taken.add(candidate)
+    return candidate
+
+
+def _render(
+    operation: Operation, operation_id: str, path_parameters: list[dict[str, Any]]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "tags": [operation.tag],
+        "summary": operation.summary,
+        "operationId": operation_id,
+    }
+    description = operation.description
+    if operation.scope:
+        description = f"{description}\n\nScope: `{operation.scope}`.".strip()
+        out["security"] = [{"oauth2": [operation.scope]}]
+    elif operation.client_auth:
+        description = f"{description}\n\nClient authentication: {', '.join(AUTH_METHODS)}.".strip()
+        # client_secret_post and private_key_jwt authenticate in the body, not in a header.
+        out["security"] = [{"clientBasic": []}, {}]
+    else:
+        out["security"] = []
+    if description:
+        out["description"] = description
+    parameters = [*path_parameters, *operation.parameters]
+    if parameters:
+        out["parameters"] = parameters
+    if operation.body is not None:
+        out["requestBody"] = {
+            "required": operation.body_required,
+            "content": {operation.body_type: {"schema": operation.body}},
+        }
+    responses: dict[str, Any] = {}
+    for status, (text, content) in operation.responses.items():
+        response: dict[str, Any] = {"description": text}
+        if content:
+            response["content"] = {media: {"schema": schema} for media, schema in content.items()}
+        if operation.tag == "data" or operation.tag.startswith("dataset:"):
+            response["headers"] = {
+                name: {"$ref": f"#/components/headers/{name}"}
+                for name in (
+                    "X-Exchange-Id",
+                    "X-Exchange-Complete",
+                    "RateLimit-Policy",
+                    "RateLimit",
+                )
+            }
+        responses[status] = response
+    for problem_status in operation.problems:
+        responses[str(problem_status)] = {"$ref": f"#/components/responses/Problem{problem_status}"}
+    if operation.oauth_errors:
+        error = {
+            "description": "RFC 6749 error.",
+            "content": {JSON: {"schema": _ref("OAuthError")}},
+        }
+        responses.setdefault("400", error)
+        responses.setdefault("401", error)
+    elif operation.tag != "pages":
+        responses["default"] = {"$ref": "#/components/responses/Problem"}
+    out["responses"] = responses or {"200": {"description": "Success."}}
+    return out
+
+
+def _fallback(app: Flask, endpoint: str) -> Operation:
+    """A route this module does not know: described by its view's docstring."""
+    view = app.view_functions.get(endpoint)
+    doc = (getattr(view, "__doc__", None) or "").strip()
+    summary = doc.splitlines()[0] if doc else endpoint
+    tag = endpoint.split(".")[0] if "." in endpoint else "other"
+    return Operation(summary, tag, description=doc, responses={"200": ("Success.", {})})
+
+
+def _info(base_url: str) -> dict[str, Any]:
+    return {
+        "title": "JJJ Data Gateway API",
+        "version": version(),
+        "summary": "Beijing-Tianjin-Hebei public data sharing: unified authorisation, tiered "
+        "use, centralised management.",
+        "description": (
+            "京津冀公共数据共享网关。Partners fetch public data held in another region through "
+            "one OAuth-secured gateway.\n\n"
+            "1. Get an access token from `POST /oauth/token` with the client credentials grant "
+            "(client_secret_basic, client_secret_post or private_key_jwt).\n"
+            "2. Call a data endpoint with `Authorization: Bearer <token>` and "
+            "`X-Purpose: <purpose>` (the purpose vocabulary is listed on each dataset's "
+            "catalogue entry).\n"
+            "3. Read `data` and `meta`: which nodes answered, which fields are in clear, masked "
+            "or dropped, and whether the answer is complete.\n\n"
+            "Errors are RFC 9457 problems (`application/problem+json`) whose `type` is "
+            "documented at `/problems/<slug>`; the `/oauth/*` endpoints keep the RFC 6749 "
+            "error format. The catalogue is public: search it at `/v1/catalog/datasets`, "
+            f"harvest it as DCAT-AP at `{base_url.rstrip('/')}/v1/catalog/dcat`."
+        ),
+    }
+
+
+def openapi_document(
+    app: Flask, datasets: Iterable[Dataset], policies: Policies, base_url: str
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``app``: every route it registers (static files aside) and
+    the typed operations of each served dataset."""
+    base = base_url.rstrip("/")
+    paths: dict[str, dict[str, Any]] = {}
+    taken: set[str] = set()
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
+            continue
+        path, converters = openapi_path(rule.rule)
+        parameters = []
+        for name, converter in converters.items():
+            known = _PATH_PARAMETERS.get(name)
+            if known is not None:
+                parameters.append(known)
+            else:
+                kind = {"int": "integer", "float": "number"}.get(converter, "string")
+                parameters.append(_path(name, f"The {name}.", {"type": kind}))
+        operation = OPERATIONS.get(rule.endpoint) or _fallback(app, rule.endpoint)
+        for method in sorted((rule.methods or set()) - _IMPLICIT_METHODS):
+            paths.setdefault(path, {})[method.lower()] = _render(
+                operation, _operation_id(rule.endpoint, method, taken), parameters
+            )
+
+    schemas = dict(BASE_SCHEMAS)
+    tags = [{"name": name, "description": text} for name, text in TAGS]
+    served = [d for d in datasets if d.share_type != "none"]
+    for dataset in datasets:
+        schemas.update(_dataset_components(dataset))
+    for dataset in served:
+        tags.append(
+            {
+                "name": f"dataset:{dataset.id}",
+                "description": f"{dataset.title.en} ({dataset.title.zh}): {dataset.description.en}",
+            }
+        )
+        for path, (method, verb, operation) in _dataset_operations(dataset).items():
+            operation_id = verb.format(schema_name(dataset.id))
+            taken.add(operation_id)
+            paths.setdefault(path, {})[method] = _render(operation, operation_id, [])
+
+    responses = {f"Problem{status}": _problem_response(status) for status in _problem_statuses()}
+    responses["Problem"] = {
+        "description": "Any other problem (RFC 9457).",
+        "content": {PROBLEM_JSON: {"schema": _ref("Problem")}},
+    }
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": _info(base),
+        "servers": [{"url": base}],
+        "tags": tags,
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": schemas,
+            "responses": responses,
+            "parameters": PARAMETERS,
+            "headers": HEADERS,
+            "securitySchemes": {
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": "OAuth 2.0 client credentials; access tokens are RFC 9068 "
+                    "JWTs carrying the client's scopes, region and tier.",
+                    "flows": {
+                        "clientCredentials": {
+                            "tokenUrl": f"{base}/oauth/token",
+                            "scopes": dict(SCOPES),
+                        }
+                    },
+                },
+                "clientBasic": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "client_secret_basic: the client id and secret.",
+                },
+            },
+        },
+        # Purposes are part of every data request; a client generator can offer them.
+        "x-purposes": [
+            {"id": p.id, "label": {"zh": p.zh, "en": p.en}} for p in policies.purposes.values()
+        ],
+    }

@@ -1,0 +1,209 @@
+"""The OpenAPI 3.1 description: valid, complete (every route the app registers), typed per
+dataset, and rendered at /docs by the gateway itself."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import jsonschema
+import pytest
+from flask import Blueprint, Flask
+from flask.testing import FlaskClient
+from openapi_spec_validator import validate
+
+from catalog import FORMAT_CHECKER
+from gateway.openapi import OPERATIONS, openapi_document, openapi_path
+from gateway.services import Configuration
+
+from .conftest import bearer
+
+METHODS = {"get", "put", "post", "delete", "patch"}
+
+
+@pytest.fixture
+def document(client: FlaskClient) -> dict[str, Any]:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def registered(app: Flask) -> list[tuple[str, str, str]]:
+    """(OpenAPI path, method, endpoint) of every rule the app serves, static files aside."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
+            continue
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            out.append((openapi_path(rule.rule)[0], method.lower(), rule.endpoint))
+    return out
+
+
+def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.1.")
+    validate(document)
+
+
+def test_every_registered_route_is_described(app: Flask, document: dict[str, Any]) -> None:
+    routes = registered(app)
+    assert len(routes) > 30
+    for path, method, endpoint in routes:
+        assert method in document["paths"].get(path, {}), f"{endpoint}: {method} {path}"
+
+
+def test_every_api_route_has_its_own_description(app: Flask) -> None:
+    """A new route under /v1, /oauth or /.well-known needs an entry in gateway.openapi, not just
+    the docstring fallback."""
+    for path, method, endpoint in registered(app):
+        if path.startswith(("/v1/", "/oauth/", "/.well-known/")):
+            assert endpoint in OPERATIONS, f"{endpoint} ({method} {path}) has no description"
+
+
+def test_a_new_route_cannot_be_forgotten(app: Flask, configuration: Configuration) -> None:
+    extra = Blueprint("extra", __name__)
+
+    @extra.get("/v1/extra/<int:number>")
+    def number(number: int) -> str:
+        """A route added after the description was written."""
+        return str(number)
+
+    app.register_blueprint(extra)
+    document = openapi_document(
+        app, configuration.catalog, configuration.policies, "http://gateway.test"
+    )
+    operation = document["paths"]["/v1/extra/{number}"]["get"]
+    assert operation["summary"] == "A route added after the description was written."
+    assert operation["parameters"][0]["schema"] == {"type": "integer"}
+    validate(document)
+
+
+def test_path_parameters_become_openapi_templates() -> None:
+    assert openapi_path("/v1/datasets/<dataset_id>/records/<path:key>") == (
+        "/v1/datasets/{dataset_id}/records/{key}",
+        {"dataset_id": "default", "key": "path"},
+    )
+
+
+def test_oauth2_client_credentials_and_the_scope_of_each_operation(
+    document: dict[str, Any],
+) -> None:
+    scheme = document["components"]["securitySchemes"]["oauth2"]
+    flow = scheme["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "http://gateway.test/oauth/token"
+    assert set(flow["scopes"]) == {"data:read", "catalog:read", "audit:read", "admin"}
+    paths = document["paths"]
+    assert paths["/v1/datasets/{dataset_id}/records"]["get"]["security"] == [
+        {"oauth2": ["data:read"]}
+    ]
+    assert paths["/v1/audit/exchanges"]["get"]["security"] == [{"oauth2": ["audit:read"]}]
+    assert paths["/v1/admin/grants"]["post"]["security"] == [{"oauth2": ["admin"]}]
+    assert paths["/v1/catalog/datasets"]["get"]["security"] == []
+    assert {"clientBasic": []} in paths["/oauth/token"]["post"]["security"]
+
+
+def test_problem_responses_are_problem_json(document: dict[str, Any]) -> None:
+    responses = document["components"]["responses"]
+    records = document["paths"]["/v1/datasets/{dataset_id}/records"]["get"]["responses"]
+    for status in ("400", "401", "403", "404", "429", "500", "502", "503", "504"):
+        name = records[status]["$ref"].rsplit("/", 1)[-1]
+        content = responses[name]["content"]
+        assert content == {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+    assert "/problems/grant-required" in responses["Problem403"]["description"]
+    assert "Retry-After" in responses["Problem429"]["headers"]
+    assert "WWW-Authenticate" in responses["Problem401"]["headers"]
+    token = document["paths"]["/oauth/token"]["post"]["responses"]
+    assert token["400"]["content"]["application/json"]["schema"]["$ref"].endswith("OAuthError")
+
+
+def test_each_dataset_has_a_record_schema_with_its_annotations(
+    document: dict[str, Any], configuration: Configuration
+) -> None:
+    schemas = document["components"]["schemas"]
+    for dataset in configuration.catalog:
+        name = "".join(p.capitalize() for p in dataset.id.split("-"))
+        record = schemas[f"{name}Record"]
+        assert set(record["properties"]) == set(dataset.fields)
+    market = schemas["MarketEntityRegistrationRecord"]["properties"]
+    assert market["legalRepId"]["x-level"] == 3
+    assert market["legalRepId"]["x-sensitivity"] == "resident-id"
+    assert "Personal data (resident-id)" in market["legalRepId"]["description"]
+    assert market["creditCode"]["format"] == "uscc"
+
+
+def test_each_served_dataset_has_typed_operations_with_its_filters(
+    document: dict[str, Any],
+) -> None:
+    paths = document["paths"]
+    listing = paths["/v1/datasets/market-entity-registration/records"]["get"]
+    names = {p.get("name") for p in listing["parameters"]}
+    assert {"creditCode", "creditCode.in", "name.prefix", "establishedDate.gte"} <= names
+    assert "legalRepId" not in names  # not in the query schema
+    status = next(p for p in listing["parameters"] if p.get("name") == "status")
+    assert "注销" in status["schema"]["enum"]
+    assert "/v1/datasets/market-entity-registration/records/{key}" in paths
+    query = paths["/v1/datasets/market-entity-registration/query"]["post"]
+    assert query["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/MarketEntityRegistrationQuery"
+    }
+    assert not any(p.startswith("/v1/datasets/household-registration/") for p in paths)
+
+
+def _validator(document: dict[str, Any], name: str) -> jsonschema.Draft202012Validator:
+    schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+    return jsonschema.Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+
+
+@pytest.mark.parametrize("tier", ["open", "partner", "government"])
+def test_records_as_served_satisfy_their_schema(
+    client: FlaskClient,
+    document: dict[str, Any],
+    token_for: Callable[..., str],
+    tier: str,
+) -> None:
+    """Masked values (张*, pseudonyms, generalised dates) and dropped fields included."""
+    headers = bearer(token_for(tier))
+    response = client.get(
+        "/v1/datasets/market-entity-registration/records?limit=20", headers=headers
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["data"]
+    errors = list(_validator(document, "MarketEntityRegistrationPage").iter_errors(body))
+    assert errors == []
+    lookup = client.get(
+        f"/v1/datasets/market-entity-registration/records/{body['data'][0]['creditCode']}",
+        headers=headers,
+    ).get_json()
+    assert list(_validator(document, "MarketEntityRegistrationOne").iter_errors(lookup)) == []
+
+
+def test_a_query_body_schema_accepts_what_the_gateway_accepts(document: dict[str, Any]) -> None:
+    validator = _validator(document, "MarketEntityRegistrationQuery")
+    assert validator.is_valid(
+        {"filter": {"status": "存续", "registeredCapital": {"gte": 100}}, "limit": 5}
+    )
+    assert not validator.is_valid({"filter": {"legalRepId": "x"}})
+    assert not validator.is_valid({"filter": {"name": {"gte": "a"}}})
+
+
+def test_the_reference_page_is_served_without_scripts_or_inline_styles(
+    client: FlaskClient, document: dict[str, Any]
+) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    csp = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "'unsafe-inline'" not in csp
+    html = page.get_data(as_text=True)
+    assert "<script" not in html and " style=" not in html and "<style" not in html
+    assert not re.search(r"(src|href)=\"https?://", html), "no external assets"
+    for path in document["paths"]:
+        assert f">{path}<" in html.replace("&#39;", "'"), path
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', html)
+    assert stylesheet is not None
+    css = client.get(stylesheet.group(1))
+    assert css.status_code == 200 and css.mimetype == "text/css"
+    css.close()
