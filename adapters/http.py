@@ -75,6 +75,18 @@ class HttpAdapter:
         self.timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
         #: Whole-call deadline, checked while the answer streams in (httpx has none).
         self.total_timeout: float | None = float(total) if total is not None else None
+        #: A query's timeouts: no single wait may outlast the whole call's deadline, so a node
+        #: that stalls is given up on within the total timeout plus at most one read.
+        self.query_timeout = (
+            self.timeout
+            if self.total_timeout is None
+            else httpx.Timeout(
+                connect=min(connect, self.total_timeout),
+                read=min(read, self.total_timeout),
+                write=min(read, self.total_timeout),
+                pool=min(connect, self.total_timeout),
+            )
+        )
         max_connections = int(settings.get("maxConnections", DEFAULT_MAX_CONNECTIONS))
         self.limits = httpx.Limits(
             max_connections=max_connections,
@@ -94,7 +106,11 @@ class HttpAdapter:
         started = time.monotonic()
         try:
             with self._http().stream(
-                "POST", "/query", json=request.to_json(), headers=headers
+                "POST",
+                "/query",
+                json=request.to_json(),
+                headers=headers,
+                timeout=self.query_timeout,
             ) as response:
                 status = response.status_code
                 if 200 <= status < 300:
@@ -241,6 +257,7 @@ class HttpAdapter:
             return AdapterTimeout(self.node_id, f"timed out ({type(exc).__name__})")
         if isinstance(exc, httpx.ConnectError):
             return AdapterUnavailable(self.node_id, "connection failed")
-        if isinstance(exc, httpx.NetworkError):
+        if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+            # A reset, or the node closing the connection before a complete answer.
             return AdapterUnavailable(self.node_id, f"connection lost ({type(exc).__name__})")
         return AdapterError(self.node_id, f"HTTP exchange failed ({type(exc).__name__})")

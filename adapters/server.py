@@ -3,6 +3,8 @@
 It runs next to a node's data (a file or SQL adapter) and answers ``POST /query`` and
 ``GET /health`` to the gateway only: every request must bear a short-lived JWT that the gateway
 signed for this node. Every failure is an RFC 9457 problem that names no file, SQL or stack.
+For resilience tests it can misbehave on purpose, to authenticated callers only
+(``adapters.faults``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
+from adapters.faults import Fault, FaultInjector
 from adapters.kinds import build_adapter
 from adapters.nodes import NodeConfig, load_nodes
 from adapters.problems import ProblemError
@@ -48,9 +51,12 @@ DEFAULT_LIMIT = 100
 MAX_EXCHANGE_ID_LENGTH = 100
 #: Key of the served adapter in ``app.extensions`` (``serve`` closes it on shutdown).
 ADAPTER_EXTENSION = "jjj-gateway.adapter"
+#: Key of the fault injector in ``app.extensions``, when the server misbehaves on purpose.
+FAULTS_EXTENSION = "jjj-gateway.faults"
 
 __all__ = [
     "ADAPTER_EXTENSION",
+    "FAULTS_EXTENSION",
     "MAX_BODY_BYTES",
     "TokenVerifier",
     "create_adapter_app",
@@ -198,11 +204,16 @@ def create_adapter_app(
     *,
     verifier: TokenVerifier,
     tracer_provider: TracerProvider | None = None,
+    fault: Fault | None = None,
 ) -> Flask:
-    """The Flask app serving one node's adapter over the adapter protocol."""
+    """The Flask app serving one node's adapter over the adapter protocol; with ``fault``, every
+    authenticated query is answered with that fault (see ``adapters.faults``)."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions[ADAPTER_EXTENSION] = adapter
+    injector = FaultInjector(fault) if fault is not None else None
+    if injector is not None:
+        app.extensions[FAULTS_EXTENSION] = injector
     tracer = trace.get_tracer("adapters", tracer_provider=tracer_provider)
 
     def traced(span_name: str, handle: Callable[[dict[str, Any]], Response]) -> Response:
@@ -249,14 +260,21 @@ def create_adapter_app(
         _authenticate(verifier, node.id)
         query = parse_query(request.get_data(cache=False), node.datasets, _exchange_id())
         attributes["jjj.dataset.id"] = query.dataset
-        try:
-            page = adapter.query(query)
-        except AdapterError as exc:
-            if not isinstance(exc, AdapterRequestError):
-                logger.warning("node %s: %s", node.id, exc)
-            raise _adapter_problem(exc) from None
-        attributes["jjj.records.count"] = len(page.records)
-        return _json({"records": list(page.records), "nextCursor": page.next_cursor})
+
+        def answer() -> dict[str, Any]:
+            try:
+                page = adapter.query(query)
+            except AdapterError as exc:
+                if not isinstance(exc, AdapterRequestError):
+                    logger.warning("node %s: %s", node.id, exc)
+                raise _adapter_problem(exc) from None
+            attributes["jjj.records.count"] = len(page.records)
+            return {"records": list(page.records), "nextCursor": page.next_cursor}
+
+        # Faults are for authenticated callers only: the token was verified above.
+        if injector is not None:
+            return injector.respond(answer, request.environ)
+        return _json(answer())
 
     def run_health(attributes: dict[str, Any]) -> Response:
         _authenticate(verifier, node.id)
@@ -292,8 +310,10 @@ def create_server_for_node(
     issuer: str,
     jwks_url: str | None = None,
     jwks_file: Path | None = None,
+    fault: Fault | None = None,
 ) -> Flask:
-    """The adapter server app for one configured node whose data lives here (file or sql)."""
+    """The adapter server app for one configured node whose data lives here (file or sql),
+    misbehaving on purpose when given a ``fault``."""
     nodes = load_nodes(nodes_dir)
     node = nodes.get(node_id)
     if node is None:
@@ -303,7 +323,9 @@ def create_server_for_node(
         raise ValueError(f"node {node_id!r} is reached over HTTP; serve it where its data lives")
     verifier = TokenVerifier(issuer, jwks_url=jwks_url, jwks_file=jwks_file)
     adapter = build_adapter(node, data_dir=data_dir)
-    return create_adapter_app(node, adapter, verifier=verifier)
+    if fault is not None:
+        logger.warning("node %s: every authenticated query gets the fault %s", node_id, fault)
+    return create_adapter_app(node, adapter, verifier=verifier, fault=fault)
 
 
 def serve(app: Flask, host: str, port: int) -> None:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from .api import admin, audit, catalog_api, data, health, metrics, oauth, problem_docs
+from . import http_guards, web
+from .api import admin, audit, catalog_api, data, docs, health, metrics, oauth, problem_docs
 from .api.common import problem_response, services
 from .ids import uuid7
+from .logs import log_request
 from .problems import Problem
 from .server_span import describe_response, end_server_span, start_server_span
 from .services import Configuration, build_services
@@ -61,11 +64,17 @@ def create_app(
         admin.bp,
         audit.bp,
         problem_docs.bp,
+        docs.bp,
+        web.bp,
     ):
         app.register_blueprint(blueprint)
     oauth.init_app(app, built)
 
     app.before_request(_begin)
+    http_guards.install(
+        app, cors_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    )
+    app.after_request(log_request)
     app.after_request(_headers)
     app.teardown_request(_end)
     app.register_error_handler(Problem, _problem)
@@ -77,6 +86,7 @@ def create_app(
 def _begin() -> None:
     g.exchange_id = uuid7()
     g.started_at = dt.datetime.now(dt.UTC)
+    g.started_monotonic = time.perf_counter()
     start_server_span(g.exchange_id)
 
 
@@ -102,6 +112,9 @@ def _http_error(exc: HTTPException) -> Response:
         from .api.oauth import oauth_error
 
         return oauth_error(exc)
+    if web.is_page_path(request.path):
+        allowed = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
+        return web.error_page(exc.code or 500, headers=allowed)
     slug = _HTTP_PROBLEMS.get(
         exc.code or 500, "invalid-request" if (exc.code or 500) < 500 else "internal-error"
     )
@@ -112,6 +125,8 @@ def _http_error(exc: HTTPException) -> Response:
 def _unexpected(exc: Exception) -> Response:
     # The stack trace goes to the log, never to the caller.
     log.exception("unhandled error in exchange %s", g.get("exchange_id"))
+    if web.is_page_path(request.path):
+        return web.error_page(500)
     return problem_response(Problem("internal-error"))
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, func, or_, select
 
 from .audit import GENESIS
 from .audit_verify import COPIES, Row, VerifyResult, verify_chain
@@ -70,7 +70,7 @@ class AuditReader:
         if before_seq is not None:
             conditions.append(r.seq < before_seq)
         query = (
-            select(audit_records).where(and_(*conditions)).order_by(r.seq.desc()).limit(limit + 1)
+            select(audit_records).where(*conditions).order_by(r.seq.desc()).limit(limit + 1)
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .logs import configure as configure_logging
 from .settings import Settings, load_settings
 
 
@@ -37,16 +38,13 @@ def _parse_bind(bind: str) -> tuple[str, int]:
 @click.pass_context
 def main(ctx: click.Context, instance: Path | None) -> None:
     """JJJ Data Gateway — cross-regional public-data sharing for Beijing, Tianjin and Hebei."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Migration chatter is for operators who ask for it (`db upgrade` prints its own summary).
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     overrides: dict[str, Any] = {"instance_path": instance} if instance else {}
     try:
-        ctx.obj = {"settings": load_settings(overrides)}
+        settings = load_settings(overrides)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    configure_logging(settings.log_level, settings.log_format)
+    ctx.obj = {"settings": settings}
 
 
 # -- demo and serving --------------------------------------------------------------------------
@@ -59,6 +57,10 @@ def main(ctx: click.Context, instance: Path | None) -> None:
 def demo(ctx: click.Context, bind: str, no_serve: bool) -> None:
     """Prepare the embedded demo (database, keys, data, clients) and serve it."""
     from .demo.run import run_demo
+
+    if "GATEWAY_LOG_FORMAT" not in os.environ:
+        # A person reads the demo's console: plain lines, unless JSON is asked for.
+        configure_logging(_settings(ctx).log_level, "text")
 
     host, port = _parse_bind(bind)
     run_demo(_settings(ctx), host=host, port=port, serve=not no_serve)
@@ -668,6 +670,84 @@ def keys() -> None:
     """Token signing keys."""
 
 
+@keys.command("list")
+@click.pass_context
+def keys_list(ctx: click.Context) -> None:
+    """The key ring: which key signs, which are published in advance, which are retired."""
+    from .keys import key_ring
+
+    ring = key_ring(_settings(ctx))
+    ring.ensure()
+    current = ring.current_kid()
+    for entry in ring.entries():
+        state = (
+            "signing"
+            if entry.kid == current
+            else "pending"
+            if entry.pending
+            else "retired"
+            if entry.retired_at
+            else "active"
+        )
+        click.echo(
+            f"{entry.kid}  {state:8} created {entry.created_at.isoformat()}"
+            + (f" retired {entry.retired_at.isoformat()}" if entry.retired_at else "")
+        )
+
+
+@keys.command("add")
+@click.pass_context
+def keys_add(ctx: click.Context) -> None:
+    """First half of a rotation across replicas: publish a new key without signing with it."""
+    from .admin import admin_record
+    from .audit import open_audit_trail
+    from .keys import key_ring, prepare_instance
+    from .storage import create_db_engine
+
+    settings = _settings(ctx)
+    prepare_instance(settings)
+    kid = key_ring(settings).add()
+    open_audit_trail(create_db_engine(settings.sqlalchemy_url), settings).append(
+        admin_record(_operator(), "keys.add", target=kid)
+    )
+    click.echo(
+        f"published key {kid}; once every replica serves it in /oauth/jwks (and clients' "
+        f"JWKS caches have expired, 300 s), run: jjj-gateway keys activate {kid}"
+    )
+
+
+@keys.command("activate")
+@click.argument("kid")
+@click.pass_context
+def keys_activate(ctx: click.Context, kid: str) -> None:
+    """Second half of a rotation: the published key signs from now on."""
+    from .admin import admin_record
+    from .audit import open_audit_trail
+    from .keys import key_ring, prepare_instance
+    from .storage import create_db_engine
+
+    settings = _settings(ctx)
+    prepare_instance(settings)
+    try:
+        previous = key_ring(settings).activate(kid)
+    except ValueError as exc:
+        raise _fail(exc) from None
+    open_audit_trail(create_db_engine(settings.sqlalchemy_url), settings).append(
+        admin_record(_operator(), "keys.activate", target=kid, details={"previous": previous})
+    )
+    click.echo(f"{kid} signs from now on; {previous} stays published until its tokens expire")
+
+
+@keys.command("prune")
+@click.pass_context
+def keys_prune(ctx: click.Context) -> None:
+    """Remove retired keys whose tokens have all expired."""
+    from .keys import key_ring
+
+    gone = key_ring(_settings(ctx)).prune()
+    click.echo(f"removed {len(gone)} retired key(s): {', '.join(gone) or 'none'}")
+
+
 @keys.command("rotate")
 @click.pass_context
 def keys_rotate(ctx: click.Context) -> None:
@@ -712,15 +792,34 @@ def adapter() -> None:
     default=None,
     help="Read the gateway's public keys from a file instead.",
 )
+@click.option(
+    "--fault",
+    "fault_text",
+    default=None,
+    metavar="KIND[:PARAM]",
+    help="Misbehave on purpose, for resilience tests: slow:SECONDS, status:5XX, reset, "
+    "malformed-json, invalid-records, oversized:BYTES, wrong-content-type, flaky:N.",
+)
 @click.pass_context
 def adapter_serve(
-    ctx: click.Context, node_id: str, bind: str, jwks_url: str | None, jwks_file: Path | None
+    ctx: click.Context,
+    node_id: str,
+    bind: str,
+    jwks_url: str | None,
+    jwks_file: Path | None,
+    fault_text: str | None,
 ) -> None:
     """Serve one node's data over the adapter protocol, to gateway-signed requests only."""
     from adapters import create_server_for_node, serve
+    from adapters.faults import Fault
     from adapters.nodes import NodeConfigError, default_directory
 
     from .telemetry import adapter_service, init_tracing
+
+    try:
+        fault = Fault.parse(fault_text) if fault_text is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault") from None
 
     settings = _settings(ctx)
     host, port = _parse_bind(bind)
@@ -736,6 +835,7 @@ def adapter_serve(
             issuer=settings.issuer,
             jwks_url=jwks_url,
             jwks_file=jwks_file,
+            fault=fault,
         )
     except (NodeConfigError, KeyError, ValueError, OSError) as exc:
         raise click.ClickException(f"cannot serve node {node_id!r}: {exc}") from None

@@ -15,11 +15,18 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from adapters.protocol import AdapterError, Page, QueryRequest, normalise_filter
+from adapters.protocol import (
+    AdapterError,
+    AdapterRequestError,
+    Page,
+    QueryRequest,
+    normalise_filter,
+)
 from catalog import Catalog, Dataset
 from policies import Caller, Decision, FieldPlan, Policies, compile_masker, decide
 
 from .audit import AuditTrail, AuditUnavailable
+from .breaker import CircuitOpen
 from .canonical import canonical_json, sha256_hex
 from .cursor import CursorCodec
 from .fleet import Fleet
@@ -381,10 +388,6 @@ class ExchangeService:
         )
         state.sources = results
 
-        with child_span("records.validate"):
-            for result in results:
-                if result.status == "ok":
-                    self._check_records(dataset, result, frozenset(fetch), filter_, limit)
         failed = [r for r in results if r.asked and r.status != "ok"]
         strict = request.strict if request.strict is not None else request.key is not None
         if failed and strict:
@@ -596,14 +599,15 @@ class ExchangeService:
         *,
         every_node: bool = False,
     ) -> list[SourceResult]:
+        """Ask the nodes in parallel within the exchange deadline, check their records, and tell
+        each node's circuit breaker how its call went (a page of invalid records is a failure)."""
         active = [route for route in routes if route.node in positions]
         # A key lookup asks every node that may hold the key; a page is split over the nodes.
         shares = [limit] * len(active) if every_node else _shares(limit, len(active))
         calls: list[tuple[Route, QueryRequest]] = []
-        results: list[SourceResult] = []
+        results: dict[str, SourceResult] = {}
         for route, share in zip(active, shares, strict=True):
-            result = SourceResult(route.node, route.regions, asked=share > 0)
-            results.append(result)
+            results[route.node] = SourceResult(route.node, route.regions, asked=share > 0)
             if share:
                 node_filter = _with_regions(filter_, dataset.region_field, route)
                 calls.append(
@@ -619,28 +623,53 @@ class ExchangeService:
                         ),
                     )
                 )
-        by_node = {r.node: r for r in results}
+        deadline = time.monotonic() + self.exchange_timeout
+        #: node → whether it answered (True), failed (False) or was not called (None)
+        answered: dict[str, bool | None] = {}
         if len(calls) == 1:
             route, query = calls[0]
-            self._call(route, query, by_node[route.node])
-            return results
-        executor = self._executor()
-        deadline = time.monotonic() + self.exchange_timeout
-        futures = {
-            executor.submit(
-                contextvars.copy_context().run, self._call, route, query, by_node[route.node]
-            ): route.node
-            for route, query in calls
-        }
-        _, pending = cf.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
-        for future in pending:
-            future.cancel()
-            result = by_node[futures[future]]
-            result.status, result.records = "timeout", ()
-            result.latency_ms = int(self.exchange_timeout * 1000)
-        return results
+            results[route.node], answered[route.node] = self._call(route, query, deadline)
+        elif calls:
+            executor = self._executor()
+            futures = {
+                executor.submit(
+                    contextvars.copy_context().run, self._call, route, query, deadline
+                ): route
+                for route, query in calls
+            }
+            done, pending = cf.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+            for future in done:
+                node = futures[future].node
+                results[node], answered[node] = future.result()
+            for future in pending:
+                # The call goes on in its thread; what it brings back later is never used (each
+                # call fills a result of its own), and it counts as the node's failure now.
+                future.cancel()
+                route = futures[future]
+                results[route.node] = SourceResult(
+                    route.node,
+                    route.regions,
+                    status="timeout",
+                    latency_ms=int(self.exchange_timeout * 1000),
+                )
+                answered[route.node] = False
+        with child_span("records.validate"):
+            for result in results.values():
+                if result.status == "ok":
+                    self._check_records(dataset, result, frozenset(fetch), filter_, limit)
+        for node, outcome in answered.items():
+            if outcome is not None:
+                self.fleet.record(node, ok=outcome and results[node].status != "invalid-data")
+        return list(results.values())
 
-    def _call(self, route: Route, query: QueryRequest, result: SourceResult) -> None:
+    def _call(
+        self, route: Route, query: QueryRequest, deadline: float
+    ) -> tuple[SourceResult, bool | None]:
+        """One node's answer, and whether the node answered (True), failed (False) or was not
+        called because its circuit is open (None). A request the node refused as the caller's
+        mistake is an answer: it says nothing about the node's health."""
+        result = SourceResult(route.node, route.regions)
+        answered: bool | None = False
         started = time.perf_counter()
         with child_span(
             "adapter.query",
@@ -652,11 +681,17 @@ class ExchangeService:
             },
         ) as span:
             try:
-                page: Page = self.fleet.adapter(route.node).query(query)
+                page: Page = self.fleet.query(route.node, query, deadline=deadline)
                 result.records, result.next_cursor = list(page.records), page.next_cursor
                 span.set_attribute("gateway.record_count", len(result.records))
+                answered = True
+            except CircuitOpen as exc:
+                result.status, answered = exc.status, None
+                span.set_status(Status(StatusCode.ERROR, exc.status))
+                span.set_attribute("gateway.breaker", "open")
             except AdapterError as exc:
                 result.status = exc.status
+                answered = isinstance(exc, AdapterRequestError)
                 span.set_status(Status(StatusCode.ERROR, exc.status))
                 log.warning("node %s failed: %s (%s)", route.node, exc.status, type(exc).__name__)
             except Exception as exc:  # a broken adapter is that node's failure, not the gateway's
@@ -666,7 +701,9 @@ class ExchangeService:
             span.set_attribute("gateway.source_status", result.status)
         seconds = time.perf_counter() - started
         result.latency_ms = int(seconds * 1000)
-        self.metrics.record_adapter_call(route.node, seconds)
+        if answered is not None:
+            self.metrics.record_adapter_call(route.node, seconds)
+        return result, answered
 
     def _check_records(
         self,

@@ -38,6 +38,8 @@ class KeyEntry:
     kid: str
     created_at: dt.datetime
     retired_at: dt.datetime | None
+    #: Published in the JWKS but not signing yet: the first half of a rotation across replicas.
+    pending: bool = False
 
 
 def key_ring(settings: Settings) -> SigningKeys:
@@ -83,7 +85,7 @@ class SigningKeys:
             self._write_new_key([])
         self.reload(force=True)
 
-    def _write_new_key(self, entries: list[KeyEntry]) -> str:
+    def _write_new_key(self, entries: list[KeyEntry], *, pending: bool = False) -> str:
         key = ECKey.generate_key("P-256", parameters={"alg": ALGORITHM, "use": "sig"}, private=True)
         kid = key.thumbprint()
         key = ECKey.import_key(key.as_dict(private=True) | {"kid": kid})
@@ -93,9 +95,12 @@ class SigningKeys:
         with os.fdopen(fd, "w") as fh:
             json.dump(key.as_dict(private=True), fh)
         now = _now()
-        entries = [KeyEntry(e.kid, e.created_at, e.retired_at or now) for e in entries] + [
-            KeyEntry(kid, now, None)
-        ]
+        if pending:
+            entries = [*entries, KeyEntry(kid, now, None, pending=True)]
+        else:
+            entries = [KeyEntry(e.kid, e.created_at, e.retired_at or now) for e in entries] + [
+                KeyEntry(kid, now, None)
+            ]
         self._write_index(entries)
         return kid
 
@@ -106,6 +111,7 @@ class SigningKeys:
                     "kid": e.kid,
                     "createdAt": e.created_at.isoformat(),
                     "retiredAt": e.retired_at.isoformat() if e.retired_at else None,
+                    "pending": e.pending,
                 }
                 for e in entries
             ]
@@ -126,6 +132,7 @@ class SigningKeys:
                 e["kid"],
                 dt.datetime.fromisoformat(e["createdAt"]),
                 dt.datetime.fromisoformat(e["retiredAt"]) if e.get("retiredAt") else None,
+                bool(e.get("pending", False)),
             )
             for e in document["keys"]
         ]
@@ -150,12 +157,57 @@ class SigningKeys:
         self._public_set = KeySet.import_key_set({"keys": public})
 
     def rotate(self) -> tuple[str, str | None]:
-        """Make a new signing key; the previous one is retired (still published until expiry)."""
+        """Make a new signing key; the previous one is retired (still published until expiry).
+
+        With several replicas, prefer ``add`` now and ``activate`` once every replica (and every
+        client's JWKS cache) has seen the new key: no token is then signed by a key a verifier
+        does not know yet.
+        """
         self.reload(force=True)
         previous = self.current_kid()
         kid = self._write_new_key(list(self._entries))
         self.reload(force=True)
         return kid, previous
+
+    def add(self) -> str:
+        """A new key, published in the JWKS but not signing until ``activate``."""
+        self.reload(force=True)
+        kid = self._write_new_key(list(self._entries), pending=True)
+        self.reload(force=True)
+        return kid
+
+    def activate(self, kid: str) -> str | None:
+        """The pending key signs from now on; the previous signing key is retired."""
+        self.reload(force=True)
+        if kid not in {e.kid for e in self._entries if e.pending}:
+            raise ValueError(f"no pending key {kid!r}")
+        previous = self.current_kid()
+        now = _now()
+        entries = [
+            KeyEntry(e.kid, e.created_at, now)
+            if e.kid == previous
+            else KeyEntry(e.kid, e.created_at, e.retired_at, pending=False)
+            if e.kid == kid
+            else e
+            for e in self._entries
+        ]
+        # The activated key moves to the end: the newest active key signs.
+        entries.sort(key=lambda e: (e.kid == kid, e.created_at))
+        self._write_index(entries)
+        self.reload(force=True)
+        return previous
+
+    def prune(self) -> list[str]:
+        """Forget retired keys whose tokens have all expired (their files go too)."""
+        self.reload(force=True)
+        now = _now()
+        gone = [e for e in self._entries if e.retired_at and e.retired_at + self._grace <= now]
+        if gone:
+            self._write_index([e for e in self._entries if e not in gone])
+            for entry in gone:
+                (self.directory / f"{entry.kid}.jwk.json").unlink(missing_ok=True)
+            self.reload(force=True)
+        return [e.kid for e in gone]
 
     # -- use --------------------------------------------------------------------------------
 
@@ -172,7 +224,7 @@ class SigningKeys:
                 self._rebuild_public()  # a retired key leaves once its tokens have expired
 
     def current_kid(self) -> str | None:
-        active = [e for e in self._entries if e.retired_at is None]
+        active = [e for e in self._entries if e.retired_at is None and not e.pending]
         return active[-1].kid if active else None
 
     def signing_key(self) -> ECKey:
@@ -183,7 +235,8 @@ class SigningKeys:
         return self._private[kid]
 
     def jwks(self) -> dict[str, Any]:
-        """The public JWKS: the current key and retired keys whose tokens may still be live."""
+        """The public JWKS: the current key, pending keys, and retired keys whose tokens may
+        still be live."""
         self._fresh()
         with self._lock:
             self._rebuild_public()

@@ -71,6 +71,32 @@ class GatewayMetrics:
             buckets=AUDIT_BUCKETS,
             registry=self.registry,
         )
+        self.breaker_state = Gauge(
+            "jjj_node_breaker_state",
+            "Each node's circuit breaker: 0 closed, 1 open, 2 half-open (the worst over workers).",
+            ["node"],
+            registry=self.registry,
+            multiprocess_mode="livemax",
+        )
+        self.breaker_transitions = Counter(
+            "jjj_node_breaker_transitions",
+            "Changes of a node's circuit breaker, by the state it went to.",
+            ["node", "to"],
+            registry=self.registry,
+        )
+        self.node_retries = Counter(
+            "jjj_node_retries",
+            "Reads sent to a node again, by why the attempt before failed "
+            "(connect, reset, 502, 503, 504).",
+            ["node", "reason"],
+            registry=self.registry,
+        )
+        self.retry_budget_exhausted = Counter(
+            "jjj_node_retry_budget_exhausted",
+            "Retries not sent because the node's retry budget was spent.",
+            ["node"],
+            registry=self.registry,
+        )
         build = Gauge(
             "jjj_build_info",
             "The running gateway's version (always 1).",
@@ -98,6 +124,20 @@ class GatewayMetrics:
 
     def record_adapter_call(self, node: str, seconds: float) -> None:
         self.adapter_latency.labels(node=node).observe(seconds)
+
+    def record_breaker_state(
+        self, node: str, code: int, *, transition_to: str | None = None
+    ) -> None:
+        """A node's circuit state (``BreakerState.code``), and the transition that led to it."""
+        self.breaker_state.labels(node=node).set(code)
+        if transition_to is not None:
+            self.breaker_transitions.labels(node=node, to=transition_to).inc()
+
+    def record_node_retry(self, node: str, reason: str) -> None:
+        self.node_retries.labels(node=node, reason=reason).inc()
+
+    def record_retry_budget_exhausted(self, node: str) -> None:
+        self.retry_budget_exhausted.labels(node=node).inc()
 
     def record_audit_append(self, seconds: float) -> None:
         self.audit_append.observe(seconds)

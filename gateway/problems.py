@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 CONTENT_TYPE = "application/problem+json"
+# RFC 3986 §3.3: characters a path may carry unencoded.
+URI_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,19 @@ TYPES: dict[str, ProblemType] = {
             "The request body is larger than the gateway accepts.",
         ),
         ProblemType(
+            "uri-too-long",
+            "URI too long",
+            414,
+            "The request URI is longer than the gateway accepts (4,096 characters); send long "
+            "queries as a POST body.",
+        ),
+        ProblemType(
+            "headers-too-large",
+            "Request header fields too large",
+            431,
+            "A request header, or all of them together, is larger than the gateway accepts.",
+        ),
+        ProblemType(
             "unsupported-media-type",
             "Unsupported media type",
             415,
@@ -209,7 +225,8 @@ class Problem(Exception):
             "title": self.title,
             "status": self.status,
             "detail": self.detail,
-            "instance": instance,
+            # RFC 9457 §3.1.5: a URI reference — the path as sent, percent-encoded.
+            "instance": quote(instance, safe=URI_SAFE),
         }
         if exchange_id:
             out["exchangeId"] = exchange_id

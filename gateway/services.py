@@ -17,6 +17,7 @@ from policies import Policies, derive_pseudonym_key, load_policies
 from .admin import ClientAdmin
 from .audit import AuditTrail, open_audit_trail
 from .audit_store import AuditReader
+from .breaker import BreakerPolicy
 from .clients import ClientStatusCache, ClientStore
 from .cursor import CursorCodec
 from .exchange import ExchangeService
@@ -31,6 +32,7 @@ from .oauth.tokens import AccessTokenVerifier, TokenIssuer
 from .pool import ForkSafeExecutor
 from .quotas import Quotas
 from .redis_store import connect as connect_redis
+from .retries import RetryPolicy
 from .routing import RoutingTable
 from .secrets_file import load_or_create_secret
 from .settings import Settings
@@ -95,7 +97,11 @@ class Services:
 
 def build_services(settings: Settings, config: Configuration | None = None) -> Services:
     config = config or load_configuration(settings)
-    engine = create_db_engine(settings.sqlalchemy_url)
+    engine = create_db_engine(
+        settings.sqlalchemy_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     keys = key_ring(settings)
     keys.ensure()
     issuer = TokenIssuer(
@@ -122,13 +128,18 @@ def build_services(settings: Settings, config: Configuration | None = None) -> S
     )
     secret = load_or_create_secret(settings.secret_key, settings.instance_path)
     audit = open_audit_trail(engine, settings)
+    metrics = GatewayMetrics()
     fleet = Fleet(
-        config.nodes, data_dir=settings.resolved_data_dir, token_provider=issuer.adapter_token
+        config.nodes,
+        data_dir=settings.resolved_data_dir,
+        token_provider=issuer.adapter_token,
+        breaker=BreakerPolicy.from_settings(settings),
+        retry=RetryPolicy.from_settings(settings),
+        metrics=metrics,
     )
     executor = ForkSafeExecutor()
     grant_store = GrantStore(engine)
     quotas = Quotas(settings.redis_url, fail_open=settings.quota_fail_open)
-    metrics = GatewayMetrics()
     exchanges = ExchangeService(
         catalog=config.catalog,
         policies=config.policies,

@@ -20,6 +20,9 @@ class Settings:
     instance_path: Path = Path("instance")
     #: SQLAlchemy URL; default: SQLite in the instance folder.
     database_url: str = ""
+    #: PostgreSQL connections per worker process: a pool of this size, plus this overflow.
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
     #: Redis URL for quotas and the replay/revocation caches; empty: in-process stores.
     redis_url: str = ""
     #: The issuer identifier of this authorisation server (RFC 8414) and base URL of the API.
@@ -48,6 +51,10 @@ class Settings:
     max_page_size: int = 1000
     default_page_size: int = 50
     log_level: str = "INFO"
+    #: "json" (one object per line, the default) or "text".
+    log_format: str = "json"
+    #: Browser origins allowed to call the API (comma-separated); empty: CORS is off.
+    cors_origins: str = ""
     #: The audit chain head is signed every this many records, or this many seconds.
     audit_checkpoint_every: int = 1000
     audit_checkpoint_seconds: float = 60.0
@@ -56,6 +63,22 @@ class Settings:
     quota_fail_open: bool = False
     #: Load every in-process adapter's data at start-up, so the first exchange is not the slow one.
     warm_start: bool = True
+    #: Node faults. A read a node did not answer (connect error, connection reset, HTTP 502, 503,
+    #: 504) is sent again at most this many times, never after a read timeout …
+    node_retries: int = 2
+    #: … after this many seconds, three times longer for each next retry (with jitter) …
+    node_retry_backoff: float = 0.05
+    #: … and within a per-node budget: each request earns this fraction of a retry.
+    node_retry_budget: float = 0.2
+    #: A node's circuit opens after this many consecutive failures (0: never by count) …
+    node_breaker_failures: int = 5
+    #: … or when this share of its calls failed (0: never by ratio) …
+    node_breaker_failure_ratio: float = 0.5
+    #: … within the last this many seconds, once it had at least this many calls …
+    node_breaker_window: float = 30.0
+    node_breaker_min_calls: int = 20
+    #: … and lets one probe through after this many seconds.
+    node_breaker_cooldown: float = 10.0
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -55,7 +55,13 @@ def loads(data: bytes | str) -> Any:
     if _depth(text) > MAX_DEPTH:
         raise StrictJSONError(f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        # RFC 8259 §8.2: a lone surrogate (\ud800) is not a Unicode character; refuse it here
+        # rather than fail later when the value is hashed or sent on.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        raise StrictJSONError("the body contains an unpaired UTF-16 surrogate") from None
     except StrictJSONError:
         raise
     except json.JSONDecodeError as exc:

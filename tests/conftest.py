@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +57,40 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+# --- every log of the run is kept, then scanned for leaks (tests/test_log_leaks.py) ---------
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+LOG_DIR = ARTIFACTS / "logs"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _keep_logs() -> Iterator[None]:
+    """The gateway's in-process logs go to test-artifacts/logs as JSON lines."""
+    from gateway.logs import JsonFormatter
+
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(LOG_DIR / f"pytest-{os.getpid()}.log", encoding="utf-8")
+    handler.setFormatter(JsonFormatter())
+    handler.setLevel(logging.DEBUG)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    previous = root.level
+    root.setLevel(logging.INFO)
+    yield
+    root.removeHandler(handler)
+    root.setLevel(previous)
+    handler.close()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # Logs of earlier runs must not be scanned again (or blamed on this one).
+    if LOG_DIR.exists() and not hasattr(session.config, "workerinput"):
+        for old in LOG_DIR.glob("*.log"):
+            old.unlink()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `last` run after everything else (they look at what the run left)."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)

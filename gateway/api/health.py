@@ -47,8 +47,14 @@ def readyz() -> Response:
         "datasets": len(svc.config.catalog.datasets),
         "nodes": len(svc.config.nodes),
     }
+    # Each node's own report and its circuit breaker (state, consecutive failures).
+    breakers = svc.fleet.breakers()
     checks["nodes"] = {
-        node: {"status": h.status, **({"detail": h.detail} if h.detail else {})}
+        node: {
+            "status": h.status,
+            **({"detail": h.detail} if h.detail else {}),
+            "breaker": breakers[node],
+        }
         for node, h in svc.fleet.health().items()
     }
     return json_response(

@@ -12,8 +12,12 @@ from sqlalchemy import Connection, Engine, create_engine, event
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine with settings that keep the audit trail durable on each backend."""
+def create_db_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+    """An engine with settings that keep the audit trail durable on each backend.
+
+    PostgreSQL connections per process are at most pool_size + max_overflow: size them so that
+    replicas × workers × that stays under the server's max_connections.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -37,7 +41,9 @@ def create_db_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=5
+    )
 
 
 def alembic_config(url: str) -> Config:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 
 JJJ = str(Path(sys.executable).parent / "jjj-gateway")
+KEPT_LOGS = Path(__file__).resolve().parents[2] / "test-artifacts" / "logs"
 
 
 def free_port() -> int:
@@ -23,7 +25,8 @@ def free_port() -> int:
 
 
 class Process:
-    """A child process whose output goes to a log file (read it when a test fails)."""
+    """A child process: its standard output (what it prints for people, e.g. the demo's banner)
+    and its standard error (its logs) go to two files."""
 
     def __init__(
         self,
@@ -38,17 +41,15 @@ class Process:
         self.args = list(args)
         self.env = {**os.environ, **env}
         self.log_path = log_dir / f"{name}.log"
+        self.out_path = log_dir / f"{name}.out"
         self.health_url = health_url
         self.popen: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> Process:
-        with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
+        # The child keeps its own descriptors.
+        with open(self.log_path, "ab") as log, open(self.out_path, "ab") as out:
             self.popen = subprocess.Popen(
-                self.args,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+                self.args, env=self.env, stdout=out, stderr=log, start_new_session=True
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -64,6 +65,19 @@ class Process:
         raise RuntimeError(f"{self.name} did not start in {timeout} s:\n{self.log()}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        try:
+            self._stop(sig, timeout)
+        finally:
+            self._keep_log()
+
+    def _keep_log(self) -> None:
+        """A copy of the process's log for the leak scan at the end of the run."""
+        if self.log_path.exists():
+            KEPT_LOGS.mkdir(parents=True, exist_ok=True)
+            target = KEPT_LOGS / f"{self.name}-{os.getpid()}-{id(self)}-{time.monotonic_ns()}.log"
+            shutil.copyfile(self.log_path, target)
+
+    def _stop(self, sig: int, timeout: float) -> None:
         if self.popen is None or self.popen.poll() is not None:
             return
         os.killpg(self.popen.pid, sig)
@@ -73,5 +87,11 @@ class Process:
             os.killpg(self.popen.pid, signal.SIGKILL)
             self.popen.wait(timeout)
 
+    def output(self) -> str:
+        """Everything the process printed on standard output."""
+        return self.out_path.read_text("utf-8", errors="replace") if self.out_path.exists() else ""
+
     def log(self) -> str:
-        return self.log_path.read_text("utf-8", errors="replace")[-4000:]
+        """The tail of both streams, for failure messages."""
+        logs = self.log_path.read_text("utf-8", errors="replace") if self.log_path.exists() else ""
+        return f"{self.output()[-3000:]}\n--- log ---\n{logs[-3000:]}"

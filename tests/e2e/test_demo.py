@@ -26,7 +26,7 @@ def test_the_demo_banner_commands_work_when_pasted(tmp_path: Path) -> None:
     )
     demo.start(timeout=90)
     try:
-        banner = demo.log()
+        banner = demo.output()
         commands = [
             line.strip()
             for line in banner.splitlines()
@@ -66,6 +66,6 @@ def test_the_demo_banner_commands_work_when_pasted(tmp_path: Path) -> None:
             "demo-admin",
         }
         assert (tmp_path / "instance" / "demo-clients.json").stat().st_mode & 0o077 == 0
-        assert re.search(r"ready in [0-9.]+ s", demo.log())
+        assert re.search(r"ready in [0-9.]+ s", demo.output())
     finally:
         demo.stop()

@@ -27,15 +27,18 @@ def _auditor(token_for: Callable[..., str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for('regulator')}"}
 
 
-def _traffic(client: FlaskClient, token_for: Callable[..., str],
-             demo_data: GenerationReport) -> dict[str, Any]:
+def _traffic(
+    client: FlaskClient, token_for: Callable[..., str], demo_data: GenerationReport
+) -> dict[str, Any]:
     partner, opener = token_for("partner", region="120000"), token_for("open")
-    allowed = client.get(f"{ME}/records/{demo_data.samples['haidian_entity']}",
-                         headers=bearer(partner))
+    allowed = client.get(
+        f"{ME}/records/{demo_data.samples['haidian_entity']}", headers=bearer(partner)
+    )
     denied = client.get("/v1/datasets/tax-credit-rating/records", headers=bearer(opener))
     failed = client.get(f"{ME}/records?colour=red", headers=bearer(partner, "statistics"))
-    fan_out = client.get(f"{ME}/records?region=120000&limit=5",
-                         headers=bearer(partner, "statistics"))
+    fan_out = client.get(
+        f"{ME}/records?region=120000&limit=5", headers=bearer(partner, "statistics")
+    )
     return {"allowed": allowed, "denied": denied, "failed": failed, "fan_out": fan_out}
 
 
@@ -45,16 +48,18 @@ def _verify(client: FlaskClient, headers: dict[str, str], **params: str) -> dict
     return dict(response.get_json())
 
 
-def test_audit_endpoints_need_audit_read(client: FlaskClient,
-                                         token_for: Callable[..., str]) -> None:
+def test_audit_endpoints_need_audit_read(
+    client: FlaskClient, token_for: Callable[..., str]
+) -> None:
     assert client.get("/v1/audit/exchanges").status_code == 401
     response = client.get("/v1/audit/exchanges", headers=bearer(token_for("partner")))
     assert response.status_code == 403
     assert 'scope="audit:read"' in response.headers["WWW-Authenticate"]
 
 
-def test_records_carry_who_what_when_why(client: FlaskClient, token_for: Callable[..., str],
-                                         demo_data: GenerationReport) -> None:
+def test_records_carry_who_what_when_why(
+    client: FlaskClient, token_for: Callable[..., str], demo_data: GenerationReport
+) -> None:
     made = _traffic(client, token_for, demo_data)
     headers = _auditor(token_for)
     exchange_id = made["allowed"].headers["X-Exchange-Id"]
@@ -67,8 +72,9 @@ def test_records_carry_who_what_when_why(client: FlaskClient, token_for: Callabl
     assert record["sources"][0]["node"] == "beijing-haidian" and record["recordCount"] == 1
     assert record["fields"]["dropped"] == ["legalRepId"]
     assert record["httpStatus"] == 200 and len(record["responseHash"]) == 64
-    assert {"seq", "prevHash", "hash", "tokenJti", "requestHash", "startedAt",
-            "finishedAt"} <= set(record)
+    assert {"seq", "prevHash", "hash", "tokenJti", "requestHash", "startedAt", "finishedAt"} <= set(
+        record
+    )
     denied_id = made["denied"].headers["X-Exchange-Id"]
     denied = client.get(f"/v1/audit/exchanges/{denied_id}", headers=headers).get_json()["data"]
     assert denied["decision"] == "deny" and denied["ruleId"] == "level-exceeds-tier"
@@ -78,8 +84,9 @@ def test_records_carry_who_what_when_why(client: FlaskClient, token_for: Callabl
     assert failed["decision"] == "error" and failed["httpStatus"] == 400
 
 
-def test_search_filters_and_cursor_pages(client: FlaskClient, token_for: Callable[..., str],
-                                         demo_data: GenerationReport) -> None:
+def test_search_filters_and_cursor_pages(
+    client: FlaskClient, token_for: Callable[..., str], demo_data: GenerationReport
+) -> None:
     made = _traffic(client, token_for, demo_data)
     headers = _auditor(token_for)
 
@@ -88,8 +95,9 @@ def test_search_filters_and_cursor_pages(client: FlaskClient, token_for: Callabl
         return [r["exchangeId"] for r in body["data"]]
 
     assert ids(decision="deny") == [made["denied"].headers["X-Exchange-Id"]]
-    assert made["allowed"].headers["X-Exchange-Id"] in ids(dataset="market-entity-registration",
-                                                            purpose="credit-check")
+    assert made["allowed"].headers["X-Exchange-Id"] in ids(
+        dataset="market-entity-registration", purpose="credit-check"
+    )
     assert made["fan_out"].headers["X-Exchange-Id"] in ids(region="120116")
     assert made["allowed"].headers["X-Exchange-Id"] in ids(region="110000")
     assert made["fan_out"].headers["X-Exchange-Id"] not in ids(region="110108")
@@ -110,8 +118,9 @@ def test_search_filters_and_cursor_pages(client: FlaskClient, token_for: Callabl
     assert client.get("/v1/audit/exchanges?from=yesterday", headers=headers).status_code == 400
 
 
-def test_reading_the_trail_is_itself_recorded(client: FlaskClient,
-                                              token_for: Callable[..., str]) -> None:
+def test_reading_the_trail_is_itself_recorded(
+    client: FlaskClient, token_for: Callable[..., str]
+) -> None:
     headers = _auditor(token_for)
     client.get("/v1/audit/exchanges?decision=deny", headers=headers)
     body = client.get("/v1/audit/exchanges?kind=audit", headers=headers).get_json()
@@ -120,8 +129,8 @@ def test_reading_the_trail_is_itself_recorded(client: FlaskClient,
 
 
 def test_an_untouched_chain_verifies_in_full_and_from_a_checkpoint(
-        app: Flask, client: FlaskClient, token_for: Callable[..., str],
-        demo_data: GenerationReport) -> None:
+    app: Flask, client: FlaskClient, token_for: Callable[..., str], demo_data: GenerationReport
+) -> None:
     _traffic(client, token_for, demo_data)
     headers = _auditor(token_for)
     app.extensions["jjj-gateway"].audit.checkpoint()
@@ -149,8 +158,9 @@ def _broken(app: Flask) -> tuple[int | None, str]:
 
 
 @pytest.fixture
-def chain(app: Flask, client: FlaskClient, token_for: Callable[..., str],
-          demo_data: GenerationReport) -> Flask:
+def chain(
+    app: Flask, client: FlaskClient, token_for: Callable[..., str], demo_data: GenerationReport
+) -> Flask:
     for _ in range(3):
         _traffic(client, token_for, demo_data)
     return app
@@ -160,8 +170,11 @@ def test_a_changed_field_is_found(chain: Flask) -> None:
     with chain.extensions["jjj-gateway"].engine.connect() as conn:
         body = conn.execute(text("SELECT body FROM audit_records WHERE seq = 5")).scalar_one()
     changed = json.loads(body) | {"recordCount": 9999}
-    _sql(chain, "UPDATE audit_records SET body = :b WHERE seq = 5",
-         b=json.dumps(changed, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    _sql(
+        chain,
+        "UPDATE audit_records SET body = :b WHERE seq = 5",
+        b=json.dumps(changed, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+    )
     assert _broken(chain) == (5, "seq 5 was altered: its hash does not match its content")
 
 
@@ -179,8 +192,11 @@ def test_a_deleted_row_is_found(chain: Flask) -> None:
 
 def test_an_inserted_row_is_found(chain: Flask) -> None:
     with chain.extensions["jjj-gateway"].engine.connect() as conn:
-        rows = conn.execute(text("SELECT * FROM audit_records WHERE seq >= 7 ORDER BY seq DESC"))\
-            .mappings().all()
+        rows = (
+            conn.execute(text("SELECT * FROM audit_records WHERE seq >= 7 ORDER BY seq DESC"))
+            .mappings()
+            .all()
+        )
     # Make room at seq 7 and forge a record there that links to seq 6.
     for row in rows:
         _sql(chain, "UPDATE audit_records SET seq = seq + 1 WHERE seq = :s", s=row["seq"])
@@ -188,24 +204,53 @@ def test_an_inserted_row_is_found(chain: Flask) -> None:
         prev = conn.execute(text("SELECT hash FROM audit_records WHERE seq = 6")).scalar_one()
     from gateway.audit import chain_hash
 
-    body = json.dumps({"seq": 7, "prevHash": prev, "kind": "exchange", "exchangeId": "forged",
-                       "decision": "allow", "httpStatus": 200}, sort_keys=True,
-                      separators=(",", ":"))
-    _sql(chain, "INSERT INTO audit_records (seq, exchange_id, kind, recorded_at, decision, "
-         "http_status, body, prev_hash, hash) VALUES (7, 'forged', 'exchange', '2026-01-01', "
-         "'allow', 200, :b, :p, :h)", b=body, p=prev, h=chain_hash(prev, body))
+    body = json.dumps(
+        {
+            "seq": 7,
+            "prevHash": prev,
+            "kind": "exchange",
+            "exchangeId": "forged",
+            "decision": "allow",
+            "httpStatus": 200,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    _sql(
+        chain,
+        "INSERT INTO audit_records (seq, exchange_id, kind, recorded_at, decision, "
+        "http_status, body, prev_hash, hash) VALUES (7, 'forged', 'exchange', '2026-01-01', "
+        "'allow', 200, :b, :p, :h)",
+        b=body,
+        p=prev,
+        h=chain_hash(prev, body),
+    )
     seq, reason = _broken(chain)
     assert seq == 8 and "another position" in reason
 
 
 def test_swapped_rows_are_found(chain: Flask) -> None:
     with chain.extensions["jjj-gateway"].engine.connect() as conn:
-        a, b = (conn.execute(text("SELECT body, hash, prev_hash FROM audit_records WHERE seq = :s"),
-                             {"s": s}).one() for s in (3, 4))
-    _sql(chain, "UPDATE audit_records SET body = :b, hash = :h, prev_hash = :p WHERE seq = 3",
-         b=b.body, h=b.hash, p=b.prev_hash)
-    _sql(chain, "UPDATE audit_records SET body = :b, hash = :h, prev_hash = :p WHERE seq = 4",
-         b=a.body, h=a.hash, p=a.prev_hash)
+        a, b = (
+            conn.execute(
+                text("SELECT body, hash, prev_hash FROM audit_records WHERE seq = :s"), {"s": s}
+            ).one()
+            for s in (3, 4)
+        )
+    _sql(
+        chain,
+        "UPDATE audit_records SET body = :b, hash = :h, prev_hash = :p WHERE seq = 3",
+        b=b.body,
+        h=b.hash,
+        p=b.prev_hash,
+    )
+    _sql(
+        chain,
+        "UPDATE audit_records SET body = :b, hash = :h, prev_hash = :p WHERE seq = 4",
+        b=a.body,
+        h=a.hash,
+        p=a.prev_hash,
+    )
     assert _broken(chain)[0] == 3
 
 
@@ -213,8 +258,9 @@ def test_a_forged_checkpoint_signature_is_found(chain: Flask) -> None:
     mark = chain.extensions["jjj-gateway"].audit.checkpoint()
     assert mark is not None
     forged = mark["signature"][:-4] + ("AAAA" if mark["signature"][-4:] != "AAAA" else "BBBB")
-    _sql(chain, "UPDATE audit_checkpoints SET signature = :s WHERE seq = :q", s=forged,
-         q=mark["seq"])
+    _sql(
+        chain, "UPDATE audit_checkpoints SET signature = :s WHERE seq = :q", s=forged, q=mark["seq"]
+    )
     seq, reason = _broken(chain)
     assert seq == mark["seq"] and "signature" in reason
 
@@ -232,8 +278,8 @@ def test_removing_the_newest_records_is_found_by_the_signed_head(chain: Flask) -
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_an_export_verifies_offline_and_a_tampered_one_does_not(
-        chain: Flask, client: FlaskClient, token_for: Callable[..., str], tmp_path: Path,
-        fmt: str) -> None:
+    chain: Flask, client: FlaskClient, token_for: Callable[..., str], tmp_path: Path, fmt: str
+) -> None:
     headers = _auditor(token_for)
     response = client.get(f"/v1/audit/export?format={fmt}", headers=headers)
     assert response.status_code == 200
@@ -253,8 +299,9 @@ def test_an_export_verifies_offline_and_a_tampered_one_does_not(
     assert broken.exit_code != 0 and "broken at seq" in broken.output
 
 
-def test_pinning_another_key_refuses_a_bundle(chain: Flask, client: FlaskClient,
-                                              token_for: Callable[..., str]) -> None:
+def test_pinning_another_key_refuses_a_bundle(
+    chain: Flask, client: FlaskClient, token_for: Callable[..., str]
+) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from gateway.audit_keys import public_jwk
@@ -265,8 +312,9 @@ def test_pinning_another_key_refuses_a_bundle(chain: Flask, client: FlaskClient,
     assert not result.valid and "signature" in result.reason
 
 
-def test_checkpoints_are_made_every_n_records(app: Flask, client: FlaskClient,
-                                              token_for: Callable[..., str]) -> None:
+def test_checkpoints_are_made_every_n_records(
+    app: Flask, client: FlaskClient, token_for: Callable[..., str]
+) -> None:
     trail = app.extensions["jjj-gateway"].audit
     trail.checkpoint_every, trail.checkpoint_seconds = 3, 3600.0
     token = token_for("partner")

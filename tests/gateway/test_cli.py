@@ -120,3 +120,34 @@ def test_keys_rotate_keeps_the_previous_key_published(runner: CliRunner, tmp_pat
     kids = [k["kid"] for k in ring.jwks()["keys"]]
     assert len(kids) == 2 and ring.current_kid() == kids[-1]
     assert all(p.stat().st_mode & 0o077 == 0 for p in (tmp_path / "keys").glob("*.jwk.json"))
+
+
+def test_a_two_step_rotation_publishes_before_it_signs(runner: CliRunner, tmp_path: Path) -> None:
+    import re
+
+    from gateway.keys import SigningKeys
+
+    base = ["--instance", str(tmp_path)]
+    runner.invoke(main, [*base, "keys", "list"], env={})
+    ring = SigningKeys(tmp_path / "keys", token_lifetime=600, clock_skew=60)
+    ring.reload(force=True)
+    first = ring.current_kid()
+    added = runner.invoke(main, [*base, "keys", "add"], env={})
+    assert added.exit_code == 0, added.output
+    match = re.search(r"published key (\S+);", added.output)
+    assert match
+    kid = match.group(1)
+    ring.reload(force=True)
+    assert ring.current_kid() == first  # published, not signing yet
+    assert kid in {k["kid"] for k in ring.jwks()["keys"]}
+    activated = runner.invoke(main, [*base, "keys", "activate", kid], env={})
+    assert activated.exit_code == 0, activated.output
+    ring.reload(force=True)
+    assert ring.current_kid() == kid
+    assert first in {k["kid"] for k in ring.jwks()["keys"]}  # until its tokens expire
+    assert runner.invoke(main, [*base, "keys", "activate", "nope"], env={}).exit_code != 0
+    pruned = runner.invoke(main, [*base, "keys", "prune"], env={})
+    assert "removed 0" in pruned.output  # the retired key's tokens may still be live
+    short = SigningKeys(tmp_path / "keys", token_lifetime=-120, clock_skew=0)
+    assert short.prune() == [first]
+    assert not (tmp_path / "keys" / f"{first}.jwk.json").exists()

@@ -273,7 +273,7 @@ def test_a_forged_or_foreign_cursor_is_refused(
     page = client.post(f"{ME}/query", json={"limit": 5}, headers=headers).get_json()
     cursor = page["meta"]["nextCursor"]
     middle = len(cursor) // 2
-    forged = cursor[:middle] + ("A" if cursor[middle] != "A" else "B") + cursor[middle + 1:]
+    forged = cursor[:middle] + ("A" if cursor[middle] != "A" else "B") + cursor[middle + 1 :]
     for bad, body in (
         (forged, {"limit": 5}),
         ("garbage", {"limit": 5}),
@@ -354,8 +354,9 @@ def test_a_filter_on_the_region_field_asks_only_the_nodes_of_those_regions(
 def test_a_region_nobody_serves_is_an_empty_complete_answer(
     client: FlaskClient, token_for: Callable[..., str]
 ) -> None:
-    response = client.get(f"{ME}/records?regionCode=110101&region=120000",
-                          headers=bearer(token_for("partner")))
+    response = client.get(
+        f"{ME}/records?regionCode=110101&region=120000", headers=bearer(token_for("partner"))
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert body["data"] == [] and body["meta"]["sources"] == [] and body["meta"]["complete"]

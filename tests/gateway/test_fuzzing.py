@@ -1,0 +1,102 @@
+"""Schemathesis against the gateway's own /openapi.json: generated requests (valid and broken)
+to every operation find no 5xx and no response that breaks the document."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+from gateway import create_app
+from gateway.demo import GenerationReport
+from gateway.services import Configuration
+from gateway.settings import load_settings
+from gateway.storage import upgrade
+
+from .conftest import basic
+
+
+@pytest.fixture(scope="module")
+def fuzzed_app(
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_data: GenerationReport,
+    configuration: Configuration,
+) -> Iterator[tuple[Flask, str]]:
+    instance: Path = tmp_path_factory.mktemp("fuzz") / "instance"
+    settings_ = load_settings(
+        {
+            "instance_path": instance,
+            "data_dir": demo_data.data_dir,
+            "issuer": "http://gateway.test",
+            "warm_start": False,
+        },
+        environ={},
+    )
+    instance.mkdir(parents=True)
+    upgrade(settings_.sqlalchemy_url)
+    app = create_app(settings_, configuration=configuration)
+    client, secret = app.extensions["jjj-gateway"].clients.create(
+        name="fuzz",
+        region="110000",
+        tier="regulator",
+        scopes=["data:read", "catalog:read", "audit:read"],
+    )
+    assert secret
+    token = (
+        app.test_client()
+        .post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers=basic(client.client_id, secret),
+        )
+        .get_json()["access_token"]
+    )
+    yield app, token
+    app.extensions["jjj-gateway"].close()
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzzed_app: tuple[Flask, str]) -> Any:
+    app, _ = fuzzed_app
+    return schemathesis.openapi.from_wsgi("/openapi.json", app)
+
+
+def test_no_generated_request_breaks_the_gateway_or_its_document(
+    api_schema: Any, fuzzed_app: tuple[Flask, str]
+) -> None:
+    _, token = fuzzed_app
+    headers = {"Authorization": f"Bearer {token}", "X-Purpose": "regulatory-supervision"}
+    checks = [not_a_server_error, response_schema_conformance, content_type_conformance]
+    failures: list[str] = []
+    operations = 0
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+
+        @settings(
+            max_examples=6,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy())
+        def run(case: Any) -> None:
+            case.call_and_validate(headers=headers, checks=checks)
+
+        try:
+            run()
+        except (Exception, BaseExceptionGroup) as exc:  # every operation reports, then all fail
+            failures.append(f"{operation.label}: {str(exc)[:1500]}")
+    assert operations >= 20
+    assert not failures, "\n\n".join(failures)
