@@ -166,7 +166,7 @@ def _adapter_problem(exc: AdapterError) -> ProblemError:
 
 
 _HTTP_PROBLEMS = {
-    404: ("not-found", "this node serves POST /query and GET /health"),
+    404: ("not-found", "this node serves POST /query, GET /health and GET /livez"),
     405: ("method-not-allowed", "this method is not allowed here"),
     413: ("payload-too-large", f"the request body is larger than {MAX_BODY_BYTES} bytes"),
 }
@@ -289,6 +289,11 @@ def create_adapter_app(
     @app.get("/health")
     def health() -> Response:
         return traced("adapter.health", run_health)
+
+    @app.get("/livez")
+    def livez() -> Response:
+        # For probes: says only that the process answers (no data, no node detail, no token).
+        return _json({"status": "ok"})
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -196,9 +196,10 @@ class Source:
     def of(cls, table: sa.Table, names: FieldNames) -> Source:
         columns: dict[str, sa.Column[Any]] = {}
         for column in table.columns:
-            name = names.catalogue_name(column.name)
+            # Reflected names are SQLAlchemy's str subclass; records carry plain strings.
+            name = names.catalogue_name(str(column.name))
             if name is not None:
-                columns[name] = column
+                columns[str(name)] = column
         return cls(table, columns, tuple(table.primary_key.columns))
 
 

@@ -43,6 +43,8 @@ REFETCH_INTERVAL = 30.0
 RETRY_INTERVAL = 1.0
 #: A cached JWKS older than this is fetched again before use, so a withdrawn key stops working.
 MAX_JWKS_AGE = 300.0
+#: Verified tokens remembered (the gateway sends few distinct ones: one per node per 30 s).
+VERIFIED_CACHE_SIZE = 1024
 #: A JWKS document larger than this is not a JWKS.
 MAX_JWKS_BYTES = 256 * 1024
 
@@ -119,9 +121,24 @@ class TokenVerifier:
         self._keys: KeySet | None = None
         self._fetched_at = float("-inf")
         self._registry = _Registry(algorithms=list(ALLOWED_ALGORITHMS))
+        self._verified: dict[tuple[str, str], dict[str, Any]] = {}
 
     def verify(self, token: str, *, audience: str) -> dict[str, Any]:
-        """The claims of a valid token for ``audience``; raises InvalidToken otherwise."""
+        """The claims of a valid token for ``audience``; raises InvalidToken otherwise.
+
+        The gateway reuses one token per node for half its lifetime, so a token once verified
+        is remembered until it expires (the expiry is still checked on every use).
+        """
+        cached = self._verified.get((token, audience))
+        if cached is not None and cached["exp"] + CLOCK_SKEW > self._clock():
+            return cached
+        claims = self._verify(token, audience=audience)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[(token, audience)] = claims
+        return claims
+
+    def _verify(self, token: str, *, audience: str) -> dict[str, Any]:
         try:
             header = jws.extract_compact(token.encode("ascii")).headers()
         except (JoseError, ValueError, UnicodeEncodeError):

@@ -184,3 +184,15 @@ FORMAT_CHECKER = _build_checker()
 
 #: The formats a record schema may name.
 KNOWN_FORMATS = frozenset(_PROBLEMS)
+
+
+def _predicate(name: str) -> Callable[[str], bool]:
+    check = _PROBLEMS[name]
+    return lambda value: check(value) is None
+
+
+#: The same formats as predicates (value → bool), for the compiled fast path of record
+#: validation; the identifier checks use their direct, allocation-free forms.
+FORMAT_PREDICATES: dict[str, Callable[[str], bool]] = {
+    name: _predicate(name) for name in _PROBLEMS
+} | {"uscc": uscc.is_valid, "resident-id": resident_id.is_valid}

@@ -217,4 +217,3 @@ def load_regions(path: Path | None = None) -> RegionRegistry:
     except yaml.YAMLError as exc:
         raise CatalogError([CatalogIssue(path.name, "$", yaml_problem(exc))]) from None
     return parse_regions(document, path.name)
-

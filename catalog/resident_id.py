@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 
 # GB 11643-1999 §7.2: weights W_i = 2^(i−1) mod 11 read from the right,
 # i.e. these for positions 1–17.
@@ -26,15 +28,30 @@ def birth_date(code: str) -> dt.date | None:
         return None
 
 
+# Σ of the weights × ord("0"): subtracted once instead of converting each digit.
+_ZERO = 48 * sum(WEIGHTS)
+
+
+@functools.lru_cache(maxsize=65536)
+def _real_date(digits: str) -> bool:
+    # Dates of birth repeat a great deal; each is checked once per process.
+    try:
+        dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return False
+    return True
+
+
 def is_valid(code: object) -> bool:
     """18 characters: a region (any well-formed code; retired ones are accepted), a real date of
     birth, a three-digit sequence and the check character."""
-    if not isinstance(code, str) or len(code) != LENGTH:
+    if not isinstance(code, str) or len(code) != LENGTH or not code.isascii():
         return False
-    body, check = code[:17], code[17]
-    if not body.isdigit() or code[:2] in ("00",) or birth_date(code) is None:
+    body = code[:17]
+    if not body.isdigit() or code[:2] == "00" or not _real_date(code[6:14]):
         return False
-    return check_character(body) == check
+    total = sum(map(operator.mul, body.encode("ascii"), WEIGHTS)) - _ZERO
+    return CHECK[total % 11] == code[17]
 
 
 def is_male(code: str) -> bool:

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 from jsonschema.exceptions import ValidationError, best_match
 
-from catalog.formats import FORMAT_CHECKER, FORMAT_NAMES, FormatProblem
+from catalog.formats import FORMAT_CHECKER, FORMAT_NAMES, FORMAT_PREDICATES, FormatProblem
 from catalog.issues import json_path
 
 #: Filter operators of the adapter protocol, in the order messages list them.
@@ -135,6 +136,17 @@ def _dedupe(issues: Iterable[ValidationIssue]) -> list[ValidationIssue]:
     return list(dict.fromkeys(issues))
 
 
+def _fast_validator(schema: Mapping[str, Any]) -> Any:
+    """A compiled (Rust) validator with the catalogue's formats.
+
+    It only answers "valid or not": every record goes through it, and only a record it refuses
+    goes through the jsonschema validator, whose errors say precisely what is wrong.
+    """
+    return jsonschema_rs.validator_for(
+        dict(schema), formats=FORMAT_PREDICATES, validate_formats=True, ignore_unknown_formats=False
+    )
+
+
 class RecordValidator:
     """Compiled validators of one record schema: the full schema and one per projection."""
 
@@ -142,10 +154,10 @@ class RecordValidator:
         # A private copy: the compiled validators must not change if a caller edits the entry.
         self._schema: dict[str, Any] = copy.deepcopy(dict(record_schema))
         self._properties = frozenset(self._schema.get("properties", {}))
-        self._full = compile_validator(self._schema)
+        self._full = (compile_validator(self._schema), _fast_validator(self._schema))
         self._projected = functools.lru_cache(maxsize=PROJECTION_CACHE_SIZE)(self._compile)
 
-    def _compile(self, projection: frozenset[str]) -> jsonschema.protocols.Validator:
+    def _compile(self, projection: frozenset[str]) -> tuple[jsonschema.protocols.Validator, Any]:
         properties = self._schema.get("properties", {})
         schema = {
             **self._schema,
@@ -153,10 +165,11 @@ class RecordValidator:
             "required": [name for name in self._schema.get("required", []) if name in projection],
             "additionalProperties": False,
         }
-        return compile_validator(schema)
+        return compile_validator(schema), _fast_validator(schema)
 
-    def validator_for(self, fields: Collection[str] | None) -> jsonschema.protocols.Validator:
-        """The compiled validator for a projection (None: every field)."""
+    def _validators(
+        self, fields: Collection[str] | None
+    ) -> tuple[jsonschema.protocols.Validator, Any]:
         if fields is None:
             return self._full
         projection = frozenset(fields) & self._properties
@@ -164,11 +177,20 @@ class RecordValidator:
             return self._full
         return self._projected(projection)
 
+    def validator_for(self, fields: Collection[str] | None) -> jsonschema.protocols.Validator:
+        """The compiled validator for a projection (None: every field)."""
+        return self._validators(fields)[0]
+
     def errors(
         self, record: object, fields: Collection[str] | None = None
     ) -> list[ValidationIssue]:
         """Why ``record`` does not conform; with ``fields``, only those may (and must) appear."""
-        validator = self.validator_for(fields)
+        validator, fast = self._validators(fields)
+        try:
+            if fast.is_valid(record):
+                return []
+        except (ValueError, TypeError):
+            pass  # a value that is not JSON data at all: the full validator says what is wrong
         errors = list(validator.iter_errors(record))
         if not errors:
             return []
@@ -197,6 +219,7 @@ class FilterValidator:
         self._fields = frozenset(properties)
         self._allowed = {name: tuple(ops) for name, ops in filters.items()}
         self._values: dict[str, jsonschema.protocols.Validator] = {}
+        self._fast: dict[str, Any] = {}
         for name in filters:
             if name in properties:
                 # Local "#/$defs/..." references inside a field schema must still resolve.
@@ -204,6 +227,7 @@ class FilterValidator:
                 if defs is not None:
                     schema = {"$defs": copy.deepcopy(defs), **schema}
                 self._values[name] = compile_validator(schema)
+                self._fast[name] = _fast_validator(schema)
 
     def errors(self, filter: object) -> list[ValidationIssue]:
         """Why the filter is not acceptable: field, operator and every value are checked."""
@@ -258,6 +282,11 @@ class FilterValidator:
         return issues
 
     def _value_errors(self, name: str, value: object, path: list[object]) -> list[ValidationIssue]:
+        try:
+            if self._fast[name].is_valid(value):
+                return []
+        except (ValueError, TypeError):
+            pass  # not JSON data: the full validator explains
         issues: list[ValidationIssue] = []
         for error in self._values[name].iter_errors(value):
             issues.extend(schema_error_issues(error, prefix=path))

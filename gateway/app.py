@@ -92,7 +92,6 @@ def _begin() -> None:
 
 def _headers(response: Response) -> Response:
     response.headers.setdefault("X-Exchange-Id", g.get("exchange_id", ""))
-    response.headers["X-Content-Type-Options"] = "nosniff"
     if request.path.startswith(("/v1/", "/oauth/")):
         response.headers.setdefault("Cache-Control", "no-store")
     describe_response(response)

@@ -10,9 +10,13 @@ the newest records, too, is detectable.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, text
@@ -25,6 +29,27 @@ from .storage.tables import audit_checkpoints, audit_records
 GENESIS = "0" * 64
 # One lock id for the whole chain: appenders on every replica take turns on PostgreSQL.
 CHAIN_LOCK_KEY = 0x4A4A4A01
+
+
+HEAD_SQL = "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
+INSERT_SQL = "INSERT INTO audit_records ({columns}) VALUES ({values})"
+AUDIT_COLUMNS = (
+    "seq",
+    "exchange_id",
+    "kind",
+    "recorded_at",
+    "client_id",
+    "dataset",
+    "purpose",
+    "decision",
+    "rule_id",
+    "http_status",
+    "trace_id",
+    "regions",
+    "body",
+    "prev_hash",
+    "hash",
+)
 
 
 class AuditUnavailable(Exception):
@@ -56,6 +81,67 @@ class AuditTrail:
         self._lock = threading.Lock()
         self._postgres = engine.dialect.name == "postgresql"
         self._last_checkpoint = time.monotonic()
+        # pyformat for psycopg, named for sqlite3: both take a mapping per row.
+        marker = "%({})s" if self._postgres else ":{}"
+        self._insert_sql = INSERT_SQL.format(
+            columns=", ".join(AUDIT_COLUMNS),
+            values=", ".join(marker.format(c) for c in AUDIT_COLUMNS),
+        )
+        self._writer: _GroupWriter | None = None
+        self._writer_pid: int | None = None
+
+    def record(self, record: Mapping[str, Any], *, timeout: float = 10.0) -> dict[str, Any]:
+        """Append an exchange's record and return once it is committed.
+
+        Records arriving while one batch commits are committed together in the next (group
+        commit): one transaction and one disk flush for many exchanges, and still no answer
+        before its own record is durable.
+        """
+        if self._writer is None or self._writer_pid != os.getpid():
+            with self._lock:
+                if self._writer is None or self._writer_pid != os.getpid():
+                    self._writer = _GroupWriter(self)  # a fork gets its own writer thread
+                    self._writer_pid = os.getpid()
+        return self._writer.submit(record, timeout)
+
+    def close(self) -> None:
+        if self._writer is not None and self._writer_pid == os.getpid():
+            self._writer.stop()
+        self._writer = None
+
+    def append_batch(self, records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Append records in order in one transaction; all or none are committed."""
+        try:
+            with (
+                self.engine.connect().execution_options(sqlite_immediate=True) as conn,
+                conn.begin(),
+            ):
+                self._lock_chain(conn)
+                head = self._head(conn)
+                seq, prev_hash = head if head else (0, GENESIS)
+                first = seq + 1
+                rows, stored_all = [], []
+                for record in records:
+                    seq += 1
+                    stored = dict(record) | {"seq": seq, "prevHash": prev_hash}
+                    body = canonical_json(stored)
+                    prev_hash = chain_hash(stored["prevHash"], body)
+                    rows.append(columns(stored, body, prev_hash))
+                    stored_all.append(stored | {"hash": prev_hash})
+                if not self._postgres:
+                    for row in rows:  # stored as SQLAlchemy's SQLite DateTime stores it (UTC)
+                        row["recorded_at"] = (
+                            row["recorded_at"].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+                        )
+                conn.exec_driver_sql(self._insert_sql, rows)
+                crossed = (first - 1) // self.checkpoint_every != seq // self.checkpoint_every
+                if self.signer is not None and (
+                    crossed or time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds
+                ):
+                    self._sign(conn, seq, prev_hash)
+        except Exception as exc:  # nothing of the batch is committed: every exchange fails closed
+            raise AuditUnavailable(type(exc).__name__) from exc
+        return stored_all
 
     def append(
         self, record: Mapping[str, Any], *, alongside: Callable[[Connection], Any] | None = None
@@ -110,12 +196,9 @@ class AuditTrail:
 
     @staticmethod
     def _head(conn: Connection) -> tuple[int, str] | None:
-        row = conn.execute(
-            select(audit_records.c.seq, audit_records.c.hash)
-            .order_by(audit_records.c.seq.desc())
-            .limit(1)
-        ).first()
-        return (int(row.seq), str(row.hash)) if row else None
+        # Plain SQL on the hot path: one index lookup, without building a statement per call.
+        row = conn.exec_driver_sql(HEAD_SQL).first()
+        return (int(row[0]), str(row[1])) if row else None
 
     def _insert(self, conn: Connection, record: Mapping[str, Any]) -> dict[str, Any]:
         head = self._head(conn)
@@ -154,6 +237,56 @@ class AuditTrail:
             "kid": self.signer.kid,
             "signature": signature,
         }
+
+
+class _GroupWriter:
+    """One thread per process that commits waiting records in batches."""
+
+    MAX_BATCH = 256
+
+    def __init__(self, trail: AuditTrail) -> None:
+        self._trail = trail
+        self._queue: queue.SimpleQueue[tuple[Mapping[str, Any], Future[dict[str, Any]]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, record: Mapping[str, Any], timeout: float) -> dict[str, Any]:
+        future: Future[dict[str, Any]] = Future()
+        self._queue.put((record, future))
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            raise AuditUnavailable("the audit trail did not commit in time") from None
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    break
+                batch.append(more)
+            try:
+                stored = self._trail.append_batch([record for record, _ in batch])
+            except AuditUnavailable as exc:
+                for _, future in batch:
+                    future.set_exception(exc)
+            else:
+                for (_, future), result in zip(batch, stored, strict=True):
+                    future.set_result(result)
 
 
 def open_audit_trail(engine: Engine, settings: Settings) -> AuditTrail:

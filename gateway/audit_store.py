@@ -69,9 +69,7 @@ class AuditReader:
             conditions.append(r.recorded_at < filters.until)
         if before_seq is not None:
             conditions.append(r.seq < before_seq)
-        query = (
-            select(audit_records).where(*conditions).order_by(r.seq.desc()).limit(limit + 1)
-        )
+        query = select(audit_records).where(*conditions).order_by(r.seq.desc()).limit(limit + 1)
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         page = rows[:limit]

@@ -800,6 +800,22 @@ def adapter() -> None:
     help="Misbehave on purpose, for resilience tests: slow:SECONDS, status:5XX, reset, "
     "malformed-json, invalid-records, oversized:BYTES, wrong-content-type, flaky:N.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    envvar="GATEWAY_ADAPTER_WORKERS",
+    default=1,
+    show_default=True,
+    help="Worker processes (each holds the data).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    envvar="GATEWAY_ADAPTER_THREADS",
+    default=16,
+    show_default=True,
+    help="Threads per worker.",
+)
 @click.pass_context
 def adapter_serve(
     ctx: click.Context,
@@ -808,13 +824,16 @@ def adapter_serve(
     jwks_url: str | None,
     jwks_file: Path | None,
     fault_text: str | None,
+    workers: int,
+    threads: int,
 ) -> None:
     """Serve one node's data over the adapter protocol, to gateway-signed requests only."""
-    from adapters import create_server_for_node, serve
+    from adapters import create_server_for_node
     from adapters.faults import Fault
     from adapters.nodes import NodeConfigError, default_directory
 
-    from .telemetry import adapter_service, init_tracing
+    from .server import serve_adapter
+    from .telemetry import adapter_service
 
     try:
         fault = Fault.parse(fault_text) if fault_text is not None else None
@@ -823,12 +842,11 @@ def adapter_serve(
 
     settings = _settings(ctx)
     host, port = _parse_bind(bind)
-    # The node's spans join the gateway's traces (traceparent) under a service name of its own.
-    init_tracing(adapter_service(node_id))
     if jwks_file is None and jwks_url is None:
         jwks_url = f"{settings.issuer.rstrip('/')}/oauth/jwks"
-    try:
-        app = create_server_for_node(
+
+    def load() -> Any:
+        return create_server_for_node(
             node_id,
             nodes_dir=settings.nodes_dir or default_directory(),
             data_dir=settings.resolved_data_dir,
@@ -837,10 +855,21 @@ def adapter_serve(
             jwks_file=jwks_file,
             fault=fault,
         )
+
+    try:
+        load()  # check the node, its data and its keys now: a mistake fails here, not per worker
     except (NodeConfigError, KeyError, ValueError, OSError) as exc:
         raise click.ClickException(f"cannot serve node {node_id!r}: {exc}") from None
     click.echo(f"adapter server for node {node_id} on http://{host}:{port}", err=True)
-    serve(app, host, port)
+    # The node's spans join the gateway's traces (traceparent) under a service name of its own.
+    serve_adapter(
+        load,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        service_name=adapter_service(node_id),
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

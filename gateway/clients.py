@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import hmac
 import re
 import secrets
+import threading
 import time
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -23,9 +26,28 @@ SCOPES = ("data:read", "catalog:read", "audit:read", "admin")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 
 # argon2id with the library's defaults (RFC 9106 second recommendation): slow to brute-force.
-_hasher = PasswordHasher()
+# argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): slow enough to make a
+# stolen table of hashes useless against 256-bit random secrets, cheap enough (~20 ms, 19 MiB)
+# that token issuance does not exhaust a worker's memory under load.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 # Verifying against a dummy hash keeps an unknown client as slow as a wrong secret.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# At most this many argon2 verifications run at once in a process: each takes its memory cost,
+# and a burst of wrong secrets must not be able to exhaust a worker.
+_VERIFYING = threading.BoundedSemaphore(4)
+# A secret proven against a hash is remembered (as its SHA-256, never in clear) for a while, so
+# that a client asking for a token every few minutes does not pay argon2 each time. A rotated
+# secret has a new hash, which misses this memory.
+_PROVEN: dict[tuple[str, str], tuple[float, bytes]] = {}
+PROVEN_SECONDS = 300.0
+
+
+def _argon2_verify(hashed: str, secret: str) -> bool:
+    with _VERIFYING:
+        try:
+            return bool(_hasher.verify(hashed, secret))
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 class ClientError(ValueError):
@@ -51,12 +73,24 @@ class Client:
         return self.status == "active"
 
     def check_secret(self, secret: str) -> bool:
-        try:
-            return _hasher.verify(self.secret_hash or _DUMMY_HASH, secret) and bool(
-                self.secret_hash
-            )
-        except (VerificationError, InvalidHashError):
+        if not self.secret_hash:
+            _argon2_verify(_DUMMY_HASH, secret)  # as slow as a real check
             return False
+        digest = hashlib.sha256(secret.encode("utf-8")).digest()
+        key = (self.client_id, self.secret_hash)
+        proven = _PROVEN.get(key)
+        if (
+            proven is not None
+            and proven[0] > time.monotonic()
+            and hmac.compare_digest(proven[1], digest)
+        ):
+            return True
+        if not _argon2_verify(self.secret_hash, secret):
+            return False
+        if len(_PROVEN) > 10000:
+            _PROVEN.clear()
+        _PROVEN[key] = (time.monotonic() + PROVEN_SECONDS, digest)
+        return True
 
     def public(self) -> dict[str, Any]:
         """What the admin API shows: never the secret hash."""
@@ -76,8 +110,7 @@ class Client:
 
 def verify_unknown_secret(secret: str) -> None:
     """Spend the same time as a real verification (for unknown client ids)."""
-    with contextlib.suppress(VerificationError, InvalidHashError):
-        _hasher.verify(_DUMMY_HASH, secret)
+    _argon2_verify(_DUMMY_HASH, secret)
 
 
 def _row_to_client(row: Any) -> Client:

@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 RESERVED_PARAMS = frozenset({"region", "regions", "fields", "limit", "cursor", "strict"})
 MAX_FILTER_TERMS = 20
+#: Decisions remembered per process (those that no grant, hence no time window, affects).
+DECISION_CACHE_SIZE = 4096
 MAX_IN_VALUES = 100
 
 
@@ -136,6 +138,8 @@ class ExchangeService:
         self._pseudonym_key_for = pseudonym_key_for
         self._executor = executor
         self.quotas = quotas
+        self._decisions: dict[tuple[Any, ...], Decision] = {}
+        self._maskers: dict[tuple[Any, ...], Callable[[Mapping[str, Any]], dict[str, Any]]] = {}
         self.metrics = metrics
         self.exchange_timeout = exchange_timeout
         self.default_page_size = default_page_size
@@ -216,7 +220,7 @@ class ExchangeService:
         appending = time.perf_counter()
         with child_span("audit.append"):
             try:
-                self.audit.append(record)
+                self.audit.record(record)
             except AuditUnavailable:
                 log.error("audit append failed; exchange %s fails closed", exchange_id)
                 failure = Problem("service-unavailable", headers={"Retry-After": "5"})
@@ -276,21 +280,7 @@ class ExchangeService:
         requested = self._requested_leaves(dataset, request)
 
         with child_span("policy.decide") as span:
-            decision = decide(
-                dataset,
-                Caller(
-                    client_id=principal.client_id,
-                    tier=principal.tier,
-                    scopes=principal.scopes,
-                    region=principal.region,
-                ),
-                purpose,
-                self._grants_for(principal.client_id, dataset.id),
-                policies=self.policies,
-                now=dt.datetime.now(dt.UTC),
-                requested_leaves=requested,
-                region_leaves=self.catalog.regions.leaves,
-            )
+            decision = self._decide(principal, dataset, purpose, requested)
             span.set_attribute("gateway.decision", "allow" if decision.allowed else "deny")
             span.set_attribute("gateway.rule_id", decision.rule_id)
         state.decision = decision
@@ -402,16 +392,17 @@ class ExchangeService:
                 extra={"sources": [r.meta() for r in results if r.asked]},
             )
 
-        masker = compile_masker(
-            plan, dataset, pseudonym_key=self._pseudonym_key_for(principal.client_id)
-        )
+        masker = self._masker(plan, dataset, principal.client_id)
         records = [masker(record) for r in results for record in r.records]
         state.record_count = len(records)
         if state.quota is not None:
             self.quotas.spend_records(principal.client_id, tier, len(records))
-            with contextlib.suppress(QuotaStoreUnavailable):
-                # Read back: the day's window may have begun with these records.
-                state.quota = self.quotas.state(principal.client_id, tier)
+            # What is left after these records; a window that was empty begins now, for a day.
+            state.quota = replace(
+                state.quota,
+                records_remaining=state.quota.records_remaining - len(records),
+                records_reset=state.quota.records_reset or 86400,
+            )
         meta: dict[str, Any] = {
             "exchangeId": exchange_id,
             "traceId": trace_id,
@@ -440,6 +431,60 @@ class ExchangeService:
         return 200, {"data": records, "meta": meta}
 
     # -- steps ------------------------------------------------------------------------------
+
+    def _masker(
+        self, plan: FieldPlan, dataset: Dataset, client_id: str
+    ) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        """The compiled masker of a field plan for a client, built once and reused."""
+        key = (plan.clear, tuple(sorted(plan.masked.items())), plan.dropped, dataset.id, client_id)
+        masker = self._maskers.get(key)
+        if masker is None:
+            if len(self._maskers) >= DECISION_CACHE_SIZE:
+                self._maskers.clear()
+            masker = self._maskers[key] = compile_masker(
+                plan, dataset, pseudonym_key=self._pseudonym_key_for(client_id)
+            )
+        return masker
+
+    def _decide(
+        self, principal: Principal, dataset: Dataset, purpose: str, requested: frozenset[str] | None
+    ) -> Decision:
+        """The policy decision. Without grants it depends on nothing that changes over time
+        (tier, scopes, dataset, purpose, regions), so it is computed once and remembered."""
+        grants = tuple(self._grants_for(principal.client_id, dataset.id))
+        key = (
+            principal.client_id,
+            principal.tier,
+            principal.scopes,
+            principal.region,
+            dataset.id,
+            purpose,
+            requested,
+        )
+        if not grants:
+            cached = self._decisions.get(key)
+            if cached is not None:
+                return cached
+        decision = decide(
+            dataset,
+            Caller(
+                client_id=principal.client_id,
+                tier=principal.tier,
+                scopes=principal.scopes,
+                region=principal.region,
+            ),
+            purpose,
+            grants,
+            policies=self.policies,
+            now=dt.datetime.now(dt.UTC),
+            requested_leaves=requested,
+            region_leaves=self.catalog.regions.leaves,
+        )
+        if not grants:
+            if len(self._decisions) >= DECISION_CACHE_SIZE:
+                self._decisions.clear()
+            self._decisions[key] = decision
+        return decision
 
     def _take_quota(self, principal: Principal, decision: Decision, state: _Trace) -> Decision:
         """Rule 5: count the request against the client's tier quotas; 429 when one is spent."""

@@ -23,28 +23,36 @@ EXPOSED = "X-Exchange-Id, X-Exchange-Complete, RateLimit, RateLimit-Policy, Retr
 
 def limit_request() -> Response | None:
     """RFC 9110 §15.5.15 / RFC 6585 §5: refuse an over-long URI (414) or headers (431)."""
-    uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+    environ = request.environ
+    uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
     if len(uri) > MAX_URI:
         return problem_response(Problem("uri-too-long"))
     total = 0
-    for name, value in request.headers.items():
-        size = len(name) + len(value)
-        total += size
-        if size > MAX_HEADER or total > MAX_HEADERS_TOTAL:
-            return problem_response(Problem("headers-too-large"))
+    for name, value in environ.items():
+        if name.startswith("HTTP_") and isinstance(value, str):
+            size = len(name) + len(value)
+            total += size
+            if size > MAX_HEADER or total > MAX_HEADERS_TOTAL:
+                return problem_response(Problem("headers-too-large"))
     return None
 
 
+# JSON answers need nothing from a browser; pages set their own, stricter-than-default policy.
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def security_headers(response: Response) -> Response:
-    headers = response.headers
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    # JSON answers need nothing from a browser; pages set their own, stricter-than-default policy.
-    headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    """The security headers on every response, unless the view set its own (one pass)."""
+    present = {name.lower() for name, _ in response.headers}
+    wanted = (*SECURITY_HEADERS, HSTS) if request.is_secure else SECURITY_HEADERS
+    response.headers.extend([(k, v) for k, v in wanted if k.lower() not in present])
     return response
 
 

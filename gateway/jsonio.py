@@ -1,12 +1,12 @@
-"""JSON out: UTF-8 with Chinese text unescaped (DESIGN §4)."""
+"""JSON out: UTF-8 with Chinese text unescaped (DESIGN §4), by orjson (several times faster than
+the standard library on the envelopes the gateway writes for every exchange)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 
 def dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
-        "utf-8"
-    )
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)

@@ -7,7 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
+import queue
 import sys
+import threading
 import time
 from typing import Any
 
@@ -45,9 +48,68 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class BackgroundStreamHandler(logging.Handler):
+    """Formats in the logging thread (which knows the request and the trace) and writes from a
+    background thread, so request threads never queue on the stream's lock.
+
+    A forked worker starts its own writer thread on first use.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__()
+        self.stream = stream
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._pid: int | None = None
+        self._start_lock = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        if self._pid != os.getpid():
+            with self._start_lock:
+                if self._pid != os.getpid():
+                    self._queue = queue.SimpleQueue()
+                    threading.Thread(
+                        target=self._write, args=(self._queue,), daemon=True, name="log-writer"
+                    ).start()
+                    self._pid = os.getpid()
+        self._queue.put(line)
+
+    def _write(self, lines: queue.SimpleQueue[str | None]) -> None:
+        while True:
+            line = lines.get()
+            if line is None:
+                return
+            batch = [line]
+            while True:
+                try:
+                    more = lines.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    lines.put(None)
+                    break
+                batch.append(more)
+            try:
+                self.stream.write("\n".join(batch) + "\n")
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass  # a closed stream at exit: nothing left to tell
+
+    def flush(self) -> None:
+        # At exit: let the writer drain what is queued (bounded wait).
+        if self._pid == os.getpid():
+            deadline = time.monotonic() + 2.0
+            while not self._queue.empty() and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+
 def configure(level: str = "INFO", fmt: str = "json") -> None:
     """Process-wide logging: JSON lines on standard error (text when asked for)."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = BackgroundStreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,52 @@ class GatewayServer(BaseApplication):
         from .app import create_app
 
         return create_app(self.settings)
+
+
+class LoadedServer(BaseApplication):
+    """gunicorn for an app built by a function in each worker (an adapter server)."""
+
+    def __init__(self, load: Callable[[], Any], options: dict[str, Any]) -> None:
+        self._load = load
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self._load()
+
+
+def serve_adapter(
+    load: Callable[[], Any], *, host: str, port: int, workers: int, threads: int, service_name: str
+) -> None:
+    """An adapter server under gunicorn: each worker loads the node's data and sets up its own
+    tracer provider after the fork."""
+
+    def post_fork(_server: Any, _worker: Any) -> None:
+        init_tracing(service_name)
+
+    LoadedServer(
+        load,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "timeout": 30,
+            "graceful_timeout": 30,
+            "keepalive": 5,
+            "preload_app": False,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "warning",
+            "proc_name": "jjj-adapter",
+            "post_fork": post_fork,
+            "worker_exit": _worker_exit,
+        },
+    ).run()
 
 
 def serve(

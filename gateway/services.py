@@ -92,6 +92,7 @@ class Services:
         self.fleet.close()
         self.quotas.close()
         self.executor.shutdown()
+        self.audit.close()
         self.engine.dispose()
 
 

@@ -92,8 +92,16 @@ def _resource(service_name: str) -> Resource:
     return Resource.create(attributes)
 
 
+_tracers: dict[int, trace.Tracer] = {}
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("gateway")
+    """The gateway's tracer, looked up once per provider (the lookup is not free)."""
+    provider = trace.get_tracer_provider()
+    found = _tracers.get(id(provider))
+    if found is None:
+        found = _tracers[id(provider)] = trace.get_tracer("gateway")
+    return found
 
 
 @contextmanager

@@ -23,8 +23,12 @@ def _doc(slug: str) -> dict[str, object]:
 
 @bp.get("")
 def list_problems() -> Response:
-    return json_response({"data": [_doc(slug) for slug in sorted(TYPES)],
-                          "meta": {"total": len(TYPES), "page": 1, "perPage": len(TYPES)}})
+    return json_response(
+        {
+            "data": [_doc(slug) for slug in sorted(TYPES)],
+            "meta": {"total": len(TYPES), "page": 1, "perPage": len(TYPES)},
+        }
+    )
 
 
 @bp.get("/<slug>")

@@ -110,6 +110,9 @@ class TokenIssuer:
         return token
 
 
+#: Verified tokens remembered per process (a token lives ten minutes; clients reuse it).
+VERIFIED_CACHE_SIZE = 20000
+
 # Algorithms accepted from trusted regional issuers (never "none", never HMAC).
 FOREIGN_ALGORITHMS = ("ES256", "ES384", "RS256", "PS256", "Ed25519")
 
@@ -143,6 +146,7 @@ class AccessTokenVerifier:
         self._trusted = dict(trusted or {})
         self._remote_keys = remote_keys or KeySetDirectory()
         self._claims = self._registry(issuer, audience)
+        self._verified: dict[str, Principal] = {}
         self._foreign_claims = {
             iss: self._registry(iss, spec.audience) for iss, spec in self._trusted.items()
         }
@@ -163,16 +167,24 @@ class AccessTokenVerifier:
             return self._verify_foreign(token, self._trusted[issuer])
         if issuer is not None and issuer != self.issuer:
             raise invalid_token("the access token's issuer is not trusted by this gateway")
-        claims = self.decode(token)
-        principal = Principal(
-            client_id=claims["client_id"],
-            scopes=frozenset(str(claims.get("scope", "")).split()),
-            region=claims.get("region"),
-            tier=str(claims.get("tier", "")),
-            jti=claims["jti"],
-            issuer=claims["iss"],
-            expires_at=int(claims["exp"]),
-        )
+        principal = self._verified.get(token)
+        now = time.time()
+        if principal is None or principal.expires_at + self._clock_skew <= now:
+            claims = self.decode(token)
+            principal = Principal(
+                client_id=claims["client_id"],
+                scopes=frozenset(str(claims.get("scope", "")).split()),
+                region=claims.get("region"),
+                tier=str(claims.get("tier", "")),
+                jti=claims["jti"],
+                issuer=claims["iss"],
+                expires_at=int(claims["exp"]),
+            )
+            # A token's signature and claims do not change: verify them once per process and
+            # token. Revocation and the client's status are still checked on every request.
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = principal
         if self._is_revoked(principal.jti):
             raise invalid_token("the access token has been revoked")
         if not self._client_active(principal.client_id):

@@ -184,7 +184,7 @@ def test_an_exchange_that_fails_closed_marks_the_server_span_as_an_error(
     def unavailable(record: Any) -> None:
         raise AuditUnavailable("the database is gone")
 
-    monkeypatch.setattr(app.extensions["jjj-gateway"].exchanges.audit, "append", unavailable)
+    monkeypatch.setattr(app.extensions["jjj-gateway"].exchanges.audit, "record", unavailable)
     response = client.get(f"{ME}/records", headers=bearer(token))
     assert response.status_code == 503
     (server,) = by_name(spans.get_finished_spans(), response.get_json()["traceId"])[
