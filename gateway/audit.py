@@ -10,13 +10,15 @@ the newest records, too, is detectable.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, text
@@ -89,6 +91,25 @@ class AuditTrail:
         )
         self._writer: _GroupWriter | None = None
         self._writer_pid: int | None = None
+        self._turn_file = writer_turn_file(engine)
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """Take turns with the other processes that append to this SQLite file.
+
+        SQLite's own busy handler polls with sleeps of up to 100 ms, so a process that keeps
+        committing can starve another one for seconds; a blocking ``flock`` hands the write lock
+        over as soon as it is released. PostgreSQL queues appenders on an advisory lock instead.
+        """
+        if self._turn_file is None:
+            yield
+            return
+        fd = os.open(self._turn_file, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def record(self, record: Mapping[str, Any], *, timeout: float = 10.0) -> dict[str, Any]:
         """Append an exchange's record and return once it is committed.
@@ -113,6 +134,7 @@ class AuditTrail:
         """Append records in order in one transaction; all or none are committed."""
         try:
             with (
+                self._writer_turn(),
                 self.engine.connect().execution_options(sqlite_immediate=True) as conn,
                 conn.begin(),
             ):
@@ -154,6 +176,7 @@ class AuditTrail:
         try:
             with (
                 self._lock,
+                self._writer_turn(),
                 self.engine.connect().execution_options(sqlite_immediate=True) as conn,
                 conn.begin(),
             ):
@@ -174,6 +197,7 @@ class AuditTrail:
             return None
         with (
             self._lock,
+            self._writer_turn(),
             self.engine.connect().execution_options(sqlite_immediate=True) as conn,
             conn.begin(),
         ):
@@ -287,6 +311,16 @@ class _GroupWriter:
             else:
                 for (_, future), result in zip(batch, stored, strict=True):
                     future.set_result(result)
+
+
+def writer_turn_file(engine: Engine) -> str | None:
+    """The lock file beside a SQLite database file; None for PostgreSQL or an in-memory DB."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return f"{database}.audit-lock"
 
 
 def open_audit_trail(engine: Engine, settings: Settings) -> AuditTrail:

@@ -137,7 +137,17 @@ def postgres_database(postgres_url: str) -> Iterator[str]:
 def test_two_processes_on_one_postgresql_keep_one_chain(
     tmp_path: Path, postgres_database: str
 ) -> None:
-    env, client_id, secret = prepare_instance(tmp_path, postgres_database)
+    _two_processes_keep_one_chain(tmp_path, postgres_database)
+
+
+def test_two_processes_on_one_sqlite_file_keep_one_chain(tmp_path: Path) -> None:
+    """Both take turns on the file's writer lock: neither starves, the chain stays one."""
+    _two_processes_keep_one_chain(tmp_path, None)
+    assert (tmp_path / "instance" / "gateway.sqlite3.audit-lock").exists()
+
+
+def _two_processes_keep_one_chain(tmp_path: Path, database_url: str | None) -> None:
+    env, client_id, secret = prepare_instance(tmp_path, database_url)
     ports = [free_port(), free_port()]
     gateways = [_gateway(tmp_path, env, port, f"gateway-{port}").start() for port in ports]
     try:
@@ -159,7 +169,9 @@ def test_two_processes_on_one_postgresql_keep_one_chain(
         for gateway in gateways:
             gateway.stop()
     assert statuses.count(200) == len(statuses) == 480
-    engine = sa.create_engine(postgres_database.replace("postgresql+psycopg", "postgresql+psycopg"))
+    engine = sa.create_engine(
+        database_url or f"sqlite:///{tmp_path / 'instance' / 'gateway.sqlite3'}"
+    )
     with engine.connect() as conn:
         seqs = [
             r[0]
