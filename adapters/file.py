@@ -79,6 +79,8 @@ def _holds(value: Any, op: str, operand: Any) -> bool:
 
 
 _MISSING = object()
+#: Strings up to this length are stored once per snapshot (see ``Snapshot.load``).
+SHARED_STRING_LENGTH = 32
 
 
 def matches(record: Mapping[str, Any], filter: Filter) -> bool:
@@ -111,6 +113,9 @@ class Snapshot:
         """Read a JSONL file, translating local field names to catalogue names once."""
         records: list[Record] = []
         seen: set[str] = set()
+        # One object per distinct short string: region codes, statuses, categories and dates
+        # repeat across records, and every gateway worker holds the snapshot in memory.
+        shared: dict[str, str] = {}
         try:
             handle = path.open("r", encoding="utf-8")
         except OSError as exc:
@@ -130,6 +135,8 @@ class Snapshot:
                     for local, value in document.items():
                         name = names.catalogue_name(local)
                         if name is not None:
+                            if type(value) is str and len(value) <= SHARED_STRING_LENGTH:
+                                value = shared.setdefault(value, value)
                             record[name] = value
                     seen.update(record)
                     records.append(record)

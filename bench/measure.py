@@ -9,8 +9,8 @@ from typing import Any
 
 from .deployment import Deployment
 from .procstat import (
+    GunicornGroup,
     RssSampler,
-    cpu_seconds,
     harness_seconds,
     machine_busy_seconds,
     memory_kib,
@@ -117,12 +117,13 @@ def measure(scenario: Scenario, deployment: Deployment, options: LoadOptions) ->
 
     workers = group.workers()
     peaks_reset = all([reset_peak(pid) for pid in workers])
-    adapter_pids = [deployment.adapters[node].pid for node in scenario.adapter_nodes]
-    every_adapter = [process.pid for process in deployment.adapters.values()]
+    # An adapter server is a gunicorn master with its workers: count the whole group.
+    adapter_groups = [GunicornGroup(deployment.adapters[n].pid) for n in scenario.adapter_nodes]
+    every_adapter = [GunicornGroup(process.pid) for process in deployment.adapters.values()]
     machine_before, harness_before = machine_busy_seconds(), harness_seconds()
     gateway_before = group.cpu_seconds()
-    adapters_before = sum(cpu_seconds(pid) for pid in adapter_pids)
-    all_adapters_before = sum(cpu_seconds(pid) for pid in every_adapter)
+    adapters_before = sum(g.cpu_seconds() for g in adapter_groups)
+    all_adapters_before = sum(g.cpu_seconds() for g in every_adapter)
     sampler = RssSampler(group, interval=1.0).start()
     load = run_wrk(
         options.wrk,
@@ -136,12 +137,12 @@ def measure(scenario: Scenario, deployment: Deployment, options: LoadOptions) ->
         timeout=scenario.timeout,
     )
     gateway_cpu = group.cpu_seconds() - gateway_before
-    adapter_cpu = sum(cpu_seconds(pid) for pid in adapter_pids) - adapters_before
+    adapter_cpu = sum(g.cpu_seconds() for g in adapter_groups) - adapters_before
     samples = sampler.stop()
     # What the machine did beyond the gateway, the adapter servers, wrk and this harness.
     ours = (
         gateway_cpu
-        + sum(cpu_seconds(pid) for pid in every_adapter)
+        + sum(g.cpu_seconds() for g in every_adapter)
         - all_adapters_before
         + harness_seconds()
         - harness_before
@@ -178,7 +179,7 @@ def measure(scenario: Scenario, deployment: Deployment, options: LoadOptions) ->
         gateway_cpu_per_1k=gateway_cpu / thousands
         if thousands and scenario.through_gateway
         else None,
-        adapter_cpu_per_1k=adapter_cpu / thousands if thousands and adapter_pids else None,
+        adapter_cpu_per_1k=adapter_cpu / thousands if thousands and adapter_groups else None,
         peak_rss_mb=peak if scenario.through_gateway else (),
         steady_rss_mb=steady if scenario.through_gateway else (),
         note=note,
