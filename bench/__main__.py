@@ -97,6 +97,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also profile one worker with py-spy under these scenarios (c,e)",
     )
     parser.add_argument("--profile-seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--otlp-protocol",
+        choices=("http/json", "http/protobuf"),
+        default="http/json",
+        help="OTEL_EXPORTER_OTLP_PROTOCOL of the gateway and adapter servers (http/json)",
+    )
     parser.add_argument("--no-pipeline", action="store_true", help="skip the record pipeline")
     parser.add_argument(
         "--no-reference", action="store_true", help="skip the bare Flask reference run"
@@ -209,7 +215,7 @@ def run_database(
     stamp: str,
 ) -> dict[str, Any]:
     shape = ServerShape(args.workers, args.threads)
-    deployment = Deployment(fixtures, name, shape, sink.endpoint, url)
+    deployment = Deployment(fixtures, name, shape, sink.endpoint, url, args.otlp_protocol)
     say(f"[{name}] starting the gateway ({shape.workers}×{shape.threads}) and adapter servers …")
     try:
         deployment.start()
@@ -283,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": describe(wrk_version(wrk)),
         "configuration": {
             "workers": args.workers,
+            "otlpProtocol": args.otlp_protocol,
             "threads": args.threads,
             "workerClass": "gthread",
             "connections": args.connections,

@@ -114,6 +114,7 @@ class Deployment:
     shape: ServerShape
     otlp_endpoint: str
     database_url: str = ""
+    otlp_protocol: str = "http/json"
     gateway: Process | None = None
     adapters: dict[str, Process] = field(default_factory=dict)
     adapter_urls: dict[str, str] = field(default_factory=dict)
@@ -152,6 +153,7 @@ class Deployment:
             "GATEWAY_POLICIES_DIR": str(self.fixtures.policies_dir),
             # Tracing on, every span sampled, exported over OTLP/HTTP to the discarding sink.
             "OTEL_EXPORTER_OTLP_ENDPOINT": self.otlp_endpoint,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": self.otlp_protocol,
             "OTEL_TRACES_EXPORTER": "otlp",
             "OTEL_SDK_DISABLED": "false",
             "OTEL_TRACES_SAMPLER": "parentbased_always_on",

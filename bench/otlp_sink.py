@@ -37,11 +37,17 @@ class OtlpSink:
                     self.end_headers()
                     return
                 sink._count(length)
-                # An empty ExportTraceServiceResponse encodes to zero bytes: full success.
+                # An empty ExportTraceServiceResponse (full success) in the request's encoding:
+                # zero bytes of protobuf, or `{}`.
+                json = self.headers.get_content_type() == "application/json"
+                answer = b"{}" if json else b""
                 self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", "0")
+                self.send_header(
+                    "Content-Type", "application/json" if json else "application/x-protobuf"
+                )
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
+                self.wfile.write(answer)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

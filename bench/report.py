@@ -185,8 +185,9 @@ def render(report: Mapping[str, Any], runs_markdown: Sequence[str]) -> str:
         f"{config['seconds']:.0f} s per scenario after {config['warmupSeconds']:.0f} s of warm-up, "
         "on the same machine.",
         f"Gateway: `jjj-gateway serve`, gunicorn {config['workers']} workers × "
-        f"{config['threads']} threads (gthread); audit on; tracing on (every span, OTLP/HTTP to a "
-        "discarding receiver); quotas counted for a `bench` tier (government rights, quotas "
+        f"{config['threads']} threads (gthread); audit on; tracing on (every span, OTLP/HTTP "
+        f"`{config.get('otlpProtocol', 'http/protobuf')}` to a discarding receiver); quotas "
+        "counted for a `bench` tier (government rights, quotas "
         "raised so that the load is not refused).",
         "",
     ]

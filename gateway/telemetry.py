@@ -18,7 +18,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from .version import version
@@ -63,16 +63,27 @@ def init_tracing(service_name: str = GATEWAY_SERVICE) -> None:
         # keep their last spans; `shutdown_tracing` does the same earlier (gunicorn worker_exit).
         provider = TracerProvider(resource=_resource(service_name), shutdown_on_exit=True)
         if exporting():
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-            protocol = os.environ.get(
-                "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-            )
-            if protocol not in (None, "", "http/protobuf"):
-                log.warning("OTLP protocol %r is not supported; exporting http/protobuf", protocol)
-            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+            provider.add_span_processor(BatchSpanProcessor(span_exporter()))
         trace.set_tracer_provider(provider)
         _provider = provider
+
+
+def span_exporter(environ: Mapping[str, str] = os.environ) -> SpanExporter:
+    """The OTLP/HTTP exporter of the protocol the standard variables name (default protobuf)."""
+    protocol = (
+        environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+        or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "http/protobuf"
+    ).strip()
+    if protocol == "http/json":
+        from .otlp_json import OTLPJsonSpanExporter
+
+        return OTLPJsonSpanExporter(environ)
+    if protocol != "http/protobuf":
+        log.warning("OTLP protocol %r is not supported; exporting http/protobuf", protocol)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()
 
 
 def shutdown_tracing() -> None:

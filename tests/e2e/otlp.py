@@ -1,9 +1,12 @@
 """An OTLP/HTTP trace receiver on loopback: what a collector would get from the processes under
-test, decoded from the protobuf export requests (OTLP 1.x, ``POST /v1/traces``)."""
+test, decoded from the export requests (OTLP 1.x, ``POST /v1/traces``) in either encoding:
+protobuf, or the JSON Protobuf Encoding (hex trace and span ids)."""
 
 from __future__ import annotations
 
+import base64
 import gzip
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -55,6 +58,26 @@ def _value(value: AnyValue) -> Any:
     return getattr(value, kind) if kind else None
 
 
+#: OTLP JSON writes these bytes fields as hex, where protobuf's JSON mapping has base64.
+_HEX_IDS = frozenset({"traceId", "spanId", "parentSpanId"})
+
+
+def parse_json_request(body: bytes) -> ExportTraceServiceRequest:
+    """An export request in the OTLP JSON encoding, as the protobuf message it stands for."""
+
+    def base64_ids(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: base64.b64encode(bytes.fromhex(v)).decode() if k in _HEX_IDS else base64_ids(v)
+                for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [base64_ids(item) for item in node]
+        return node
+
+    return json_format.ParseDict(base64_ids(json.loads(body)), ExportTraceServiceRequest())
+
+
 class OtlpReceiver:
     def __init__(self) -> None:
         self.requests: list[ExportTraceServiceRequest] = []
@@ -67,15 +90,20 @@ class OtlpReceiver:
                 if self.path != "/v1/traces":
                     self.send_error(404)
                     return
-                if self.headers.get_content_type() != "application/x-protobuf":
+                content_type = self.headers.get_content_type()
+                if content_type not in ("application/x-protobuf", "application/json"):
                     self.send_error(415)
                     return
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)
-                receiver._add(ExportTraceServiceRequest.FromString(body))
-                answer = ExportTraceServiceResponse().SerializeToString()
+                if content_type == "application/json":
+                    receiver._add(parse_json_request(body))
+                    answer = b"{}"
+                else:
+                    receiver._add(ExportTraceServiceRequest.FromString(body))
+                    answer = ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
@@ -132,4 +160,4 @@ class OtlpReceiver:
         return "\n".join(json_format.MessageToJson(r, ensure_ascii=False) for r in requests)
 
 
-__all__ = ["ExportedSpan", "OtlpReceiver"]
+__all__ = ["ExportedSpan", "OtlpReceiver", "parse_json_request"]

@@ -144,14 +144,18 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faults]:
                 "kind": "http",
                 "url": urls[node],
                 "timeouts": {"connect": 1, "read": READ_TIMEOUT.get(node, 5)},
-                **({"maxResponseBytes": MAX_RESPONSE_BYTES[node]}
-                   if node in MAX_RESPONSE_BYTES else {}),
+                **(
+                    {"maxResponseBytes": MAX_RESPONSE_BYTES[node]}
+                    if node in MAX_RESPONSE_BYTES
+                    else {}
+                ),
             }
         (nodes_dir / path.name).write_text(yaml.safe_dump(document, allow_unicode=True), "utf-8")
     gateway = Process(
         "gateway",
         [JJJ, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "16"],
-        env=env | {
+        env=env
+        | {
             "GATEWAY_NODES_DIR": str(nodes_dir),
             "GATEWAY_NODE_BREAKER_FAILURES": str(BREAKER_FAILURES),
             "GATEWAY_NODE_BREAKER_COOLDOWN": str(COOLDOWN),
@@ -163,8 +167,17 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faults]:
     adapters = [
         Process(
             f"adapter-{case.node}",
-            [JJJ, "adapter", "serve", "--node", case.node, "--fault", case.fault,
-             "--bind", urls[case.node].removeprefix("http://")],
+            [
+                JJJ,
+                "adapter",
+                "serve",
+                "--node",
+                case.node,
+                "--fault",
+                case.fault,
+                "--bind",
+                urls[case.node].removeprefix("http://"),
+            ],
             env=env,
             log_dir=log_dir,
             health_url=f"{urls[case.node]}/health",

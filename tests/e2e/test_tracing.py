@@ -1,6 +1,7 @@
 """One exchange, one trace across processes (DESIGN §8): the gateway under gunicorn and an
-adapter server export their spans over OTLP/HTTP to a receiver on loopback; the spans share one
-trace id, which the exchange's audit record carries too. No span holds personal data.
+adapter server export their spans over OTLP/HTTP (JSON and protobuf) to a receiver on loopback;
+the spans share one trace id, which the exchange's audit record carries too. No span holds
+personal data.
 
 The gateway's /metrics adds up the counts of all its workers."""
 
@@ -103,12 +104,18 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TracedDeploymen
         "OTEL_TRACES_SAMPLER": "parentbased_always_on",
         "OTEL_SERVICE_NAME": "",
     }
+    # The gateway exports OTLP JSON (as the Helm chart configures it), the adapter server the
+    # SDK's protobuf: one trace either way.
+    gateway_env = env | {
+        "GATEWAY_NODES_DIR": str(nodes_dir),
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
+    }
     logs = root / "logs"
     logs.mkdir()
     gateway = Process(
         "gateway",
         [JJJ, "serve", "--bind", f"127.0.0.1:{gateway_port}", "--workers", "2", "--threads", "4"],
-        env=env | {"GATEWAY_NODES_DIR": str(nodes_dir)},
+        env=gateway_env,
         log_dir=logs,
         health_url=f"{base_url}/healthz",
     )

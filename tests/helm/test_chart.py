@@ -559,7 +559,12 @@ def test_telemetry_settings_come_from_values(
 ) -> None:
     env = env_of(container(gateway_deployment(render(production_values)), "gateway"))
     assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector.observability.svc:4318"
-    assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
+    assert env["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/json"
+    protobuf = production_values | {
+        "otel": production_values["otel"] | {"protocol": "http/protobuf"}
+    }
+    env_protobuf = env_of(container(gateway_deployment(render(protobuf)), "gateway"))
+    assert env_protobuf["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
     assert env["OTEL_SERVICE_NAME"] == "jjj-gateway"
     attributes = dict(pair.split("=", 1) for pair in env["OTEL_RESOURCE_ATTRIBUTES"].split(","))
     assert attributes["deployment.environment.name"] == "production"

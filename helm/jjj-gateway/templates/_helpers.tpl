@@ -179,7 +179,7 @@ set (empty: the process's own default, jjj-gateway or jjj-adapter-<node>). */}}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ . | quote }}
 - name: OTEL_EXPORTER_OTLP_PROTOCOL
-  value: http/protobuf
+  value: {{ $root.Values.otel.protocol | quote }}
 {{- end }}
 {{- with .serviceName }}
 - name: OTEL_SERVICE_NAME
