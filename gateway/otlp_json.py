@@ -251,7 +251,12 @@ def _flags(context: SpanContext | None) -> int:
 def _attributes(attributes: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     if not attributes:
         return []
-    return [{"key": key, "value": _value(value)} for key, value in attributes.items()]
+    # The SDK's BoundedAttributes keeps a plain dict; iterating the mapping itself goes through
+    # the Mapping ABC and takes the span's lock once per key. A finished span's attributes no
+    # longer change, so its dict is read directly when it has one.
+    plain = getattr(attributes, "_dict", None)
+    items = plain.items() if isinstance(plain, dict) else attributes.items()
+    return [{"key": key, "value": _value(value)} for key, value in items]
 
 
 def _value(value: Any) -> dict[str, Any]:
