@@ -7,6 +7,7 @@ message can say *why* a value is not, say, a resident ID (length, date of birth,
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 
@@ -186,9 +187,19 @@ FORMAT_CHECKER = _build_checker()
 KNOWN_FORMATS = frozenset(_PROBLEMS)
 
 
+#: Formats whose values repeat across records (dates, region codes, months): their verdicts are
+#: kept, up to this many values per format, so each distinct value is parsed once per process.
+_CACHED = frozenset({"date", "region-code", "year-month"})
+_CACHE_SIZE = 16384
+
+
 def _predicate(name: str) -> Callable[[str], bool]:
     check = _PROBLEMS[name]
-    return lambda value: check(value) is None
+
+    def conforms(value: str) -> bool:
+        return check(value) is None
+
+    return functools.lru_cache(maxsize=_CACHE_SIZE)(conforms) if name in _CACHED else conforms
 
 
 #: The same formats as predicates (value → bool), for the compiled fast path of record

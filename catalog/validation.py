@@ -156,6 +156,9 @@ class RecordValidator:
         self._properties = frozenset(self._schema.get("properties", {}))
         self._full = (compile_validator(self._schema), _fast_validator(self._schema))
         self._projected = functools.lru_cache(maxsize=PROJECTION_CACHE_SIZE)(self._compile)
+        # The validators of the field sets callers passed, by the set itself: one exchange
+        # validates all its records against one frozenset, hashed once.
+        self._by_fields: dict[frozenset[str], tuple[jsonschema.protocols.Validator, Any]] = {}
 
     def _compile(self, projection: frozenset[str]) -> tuple[jsonschema.protocols.Validator, Any]:
         properties = self._schema.get("properties", {})
@@ -172,6 +175,13 @@ class RecordValidator:
     ) -> tuple[jsonschema.protocols.Validator, Any]:
         if fields is None:
             return self._full
+        if type(fields) is frozenset:
+            found = self._by_fields.get(fields)
+            if found is None:
+                if len(self._by_fields) >= PROJECTION_CACHE_SIZE:
+                    self._by_fields.clear()
+                found = self._by_fields[fields] = self._validators(tuple(fields))
+            return found
         projection = frozenset(fields) & self._properties
         if projection == self._properties:
             return self._full

@@ -196,6 +196,7 @@ def _pseudonym_masker(pseudonym_key: bytes) -> ValueMasker:
             data = json.dumps(
                 value, ensure_ascii=False, sort_keys=True, separators=(",", ":")
             ).encode("utf-8")
+        # Copying the keyed state beats a one-shot hmac.digest, which pads the key every time.
         digest = keyed.copy()
         digest.update(data)
         return "p:" + digest.hexdigest()[:16]
@@ -207,6 +208,8 @@ def _element_wise(mask: ValueMasker) -> ValueMasker:
     """Null stays null; a list (e.g. inventors) is masked element by element."""
 
     def masked(value: Any) -> Any:
+        if type(value) is str:  # nearly every value: no further checks
+            return mask(value)
         if value is None:
             return None
         if isinstance(value, list | tuple):
