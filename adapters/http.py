@@ -3,7 +3,8 @@
 One ``httpx.Client`` per node owns every call to it, with explicit timeouts and pool limits; it
 is created on first use in the process that makes the calls (a forked worker makes its own).
 The answer is read as a stream and abandoned as soon as it grows past the node's size cap, so a
-misbehaving node cannot exhaust the gateway's memory.
+misbehaving node cannot exhaust the gateway's memory; a compressed answer is inflated here, in
+steps that never exceed the cap either.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import threading
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -33,6 +35,10 @@ DEFAULT_CONNECT_TIMEOUT = 2.0
 DEFAULT_READ_TIMEOUT = 10.0
 DEFAULT_MAX_CONNECTIONS = 20
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+#: Content encodings of a node's answer and their zlib window bits (0: none to decode). HTTP's
+#: "deflate" is the zlib format (RFC 9110 §8.4.1.2).
+DECODERS = {"identity": 0, "gzip": 31, "x-gzip": 31, "deflate": 15}
+ACCEPTED_ENCODINGS = ("gzip", "deflate")
 #: Error and health answers are small; more than this is not read.
 SMALL_BODY_BYTES = 64 * 1024
 #: Longest remote problem detail passed on.
@@ -124,9 +130,7 @@ class HttpAdapter:
     def health(self) -> Health:
         """The node's own report; never raises: any failure is ``unavailable`` with a reason."""
         try:
-            with self._http().stream(
-                "GET", "/health", headers=self._headers(None)
-            ) as response:
+            with self._http().stream("GET", "/health", headers=self._headers(None)) as response:
                 body = self._read(response, SMALL_BODY_BYTES, time.monotonic(), truncate=True)
                 status = response.status_code
                 is_json = _is_json(response)
@@ -178,7 +182,8 @@ class HttpAdapter:
         )
 
     def _headers(self, exchange_id: str | None) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
+        # Only the encodings _read can decode within the size cap.
+        headers = {"Accept": "application/json", "Accept-Encoding": ", ".join(ACCEPTED_ENCODINGS)}
         if self._token_provider is not None:
             headers["Authorization"] = f"Bearer {self._token_provider(self.node_id)}"
         if exchange_id:
@@ -192,18 +197,42 @@ class HttpAdapter:
     ) -> bytes:
         """The body, read as a stream and given up on past ``cap`` bytes or the total deadline."""
         declared = response.headers.get("content-length", "")
-        if not truncate and declared.isdigit() and int(declared) > cap:
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in DECODERS:
+            raise AdapterError(self.node_id, f"malformed response: content encoding {encoding!r}")
+        if not truncate and encoding == "identity" and declared.isdigit() and int(declared) > cap:
             raise AdapterError(self.node_id, f"response larger than {cap} bytes")
+        # The body is decoded here, never more than the cap: a few kilobytes of gzip can inflate
+        # to gigabytes, and httpx would decode a whole received chunk at once.
+        inflater = zlib.decompressobj(DECODERS[encoding]) if DECODERS[encoding] else None
+        if response.is_stream_consumed:  # a transport that read (and decoded) the body already
+            inflater, received = None, iter((response.content,))
+        else:
+            received = response.iter_raw()
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > cap:
-                if truncate:
-                    chunks.append(chunk[: cap - (size - len(chunk))])
+        for raw in received:
+            pending = raw
+            while pending:
+                if inflater is None:
+                    piece, pending = pending, b""
+                else:
+                    try:
+                        piece = inflater.decompress(pending, cap - size + 1)
+                    except zlib.error:
+                        raise AdapterError(
+                            self.node_id, f"malformed response: bad {encoding} data"
+                        ) from None
+                    pending = inflater.unconsumed_tail
+                size += len(piece)
+                if size > cap:
+                    if truncate:
+                        chunks.append(piece[: cap - (size - len(piece))])
+                        return b"".join(chunks)
+                    raise AdapterError(self.node_id, f"response larger than {cap} bytes")
+                chunks.append(piece)
+                if not piece and pending:  # no progress: the stream ended inside the data
                     break
-                raise AdapterError(self.node_id, f"response larger than {cap} bytes")
-            chunks.append(chunk)
             if self.total_timeout is not None and time.monotonic() - started > self.total_timeout:
                 raise AdapterTimeout(self.node_id, "no complete answer within the total timeout")
         return b"".join(chunks)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -73,8 +75,12 @@ def remote(
 
 @pytest.mark.parametrize(
     "condition",
-    [{}, {"regionCode": {"in": ["110108", "120116"]}}, {"name": {"prefix": "100%"}},
-     {"establishedDate": {"gte": "2015-01-01"}, "listed": {"eq": False}}],
+    [
+        {},
+        {"regionCode": {"in": ["110108", "120116"]}},
+        {"name": {"prefix": "100%"}},
+        {"establishedDate": {"gte": "2015-01-01"}, "listed": {"eq": False}},
+    ],
 )
 def test_a_remote_node_answers_what_it_answers_in_process(
     remote: HttpAdapter, local: FileAdapter, condition: dict[str, Any]
@@ -103,8 +109,10 @@ def test_a_rejected_request_carries_the_remote_problem_detail(remote: HttpAdapte
 def test_a_token_the_node_refuses_is_a_request_error(
     start_node: Callable[[Adapter], str], local: FileAdapter, other_key: ECKey
 ) -> None:
-    adapter = HttpAdapter(http_node(start_node(local)),
-                          token_provider=lambda node_id: sign(other_key, claims_for(aud=node_id)))
+    adapter = HttpAdapter(
+        http_node(start_node(local)),
+        token_provider=lambda node_id: sign(other_key, claims_for(aud=node_id)),
+    )
     try:
         with pytest.raises(AdapterRequestError, match="HTTP 401"):
             adapter.query(QueryRequest(DATASET))
@@ -118,8 +126,9 @@ def test_trace_context_and_exchange_id_reach_the_node(
     caller = TracerProvider(shutdown_on_exit=False)
     try:
         with caller.get_tracer("test").start_as_current_span("adapter.query") as parent:
-            remote.query(QueryRequest(DATASET, {"regionCode": {"eq": "110108"}},
-                                      exchange_id="01J0EXCHANGE"))
+            remote.query(
+                QueryRequest(DATASET, {"regionCode": {"eq": "110108"}}, exchange_id="01J0EXCHANGE")
+            )
     finally:
         caller.shutdown()
     (served,) = [s for s in spans[1].get_finished_spans() if s.name == "adapter.serve"]
@@ -182,10 +191,26 @@ def test_health_never_raises_even_when_no_token_can_be_made(failure: type[Except
 # --- a faulty server ------------------------------------------------------------------------
 
 
-def respond(start_response: Callable[..., Any], status: str, body: bytes,
-            content_type: str = "application/json") -> list[bytes]:
+def respond(
+    start_response: Callable[..., Any],
+    status: str,
+    body: bytes,
+    content_type: str = "application/json",
+) -> list[bytes]:
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
+
+
+PAGE = {"records": [{"name": "北京某某科技有限公司"}], "nextCursor": None}
+#: Compressed answers: (body, Content-Encoding) per fault.
+ENCODED = {
+    "gzip": (gzip.compress(json.dumps(PAGE).encode()), "gzip"),
+    "deflate": (zlib.compress(json.dumps(PAGE).encode()), "deflate"),
+    # 8 MB of JSON whitespace compress to about 8 KB: far over the cap once inflated.
+    "gzip-bomb": (gzip.compress(b'{"records": [' + b" " * 8_000_000 + b"]}"), "gzip"),
+    "bad-gzip": (b"\x1f\x8b\x08\x00 this is not deflate data", "gzip"),
+    "brotli": (b"\x0b\x02\x80{}\x03", "br"),
+}
 
 
 def fault_app(release: threading.Event) -> WSGIApp:
@@ -208,12 +233,23 @@ def fault_app(release: threading.Event) -> WSGIApp:
                     if release.wait(0.05):
                         break
                     yield b" "
-                yield b"], \"nextCursor\": null}"
+                yield b'], "nextCursor": null}'
 
             return drip()
         if fault == "big-declared":
             body = json.dumps({"records": [{"x": "y" * 200_000}]}).encode()
             return respond(start_response, "200 OK", body)
+        if fault in ENCODED:
+            body, encoding = ENCODED[fault]
+            start_response(
+                "200 OK",
+                [
+                    ("Content-Type", "application/json"),
+                    ("Content-Encoding", encoding),
+                    ("Content-Length", str(len(body))),
+                ],
+            )
+            return [body]
         if fault == "big-chunked":
             start_response("200 OK", [("Content-Type", "application/json")])
             return (b'{"records": [' if i == 0 else b" " * 65536 for i in range(20))
@@ -225,17 +261,22 @@ def fault_app(release: threading.Event) -> WSGIApp:
             "record-not-object": ("200 OK", b'{"records": [1]}', "application/json"),
             "cursor-number": ("200 OK", b'{"records": [], "nextCursor": 5}', "application/json"),
             "no-records": ("200 OK", b'{"nextCursor": null}', "application/json"),
-            "bad-request": ("400 Bad Request",
-                            b'{"title": "Invalid request", "detail": "limit too large"}',
-                            "application/problem+json"),
+            "bad-request": (
+                "400 Bad Request",
+                b'{"title": "Invalid request", "detail": "limit too large"}',
+                "application/problem+json",
+            ),
             "not-found": ("404 Not Found", b"<html>no</html>", "text/html"),
             "server-error": ("500 Internal Server Error", b"oops", "text/plain"),
             "unavailable": ("503 Service Unavailable", b"{}", "application/problem+json"),
             "bad-gateway": ("502 Bad Gateway", b"{}", "application/problem+json"),
             "gateway-timeout": ("504 Gateway Timeout", b"{}", "application/problem+json"),
             "redirect": ("302 Found", b"", "text/plain"),
-            "health-down": ("503 Service Unavailable",
-                            b'{"status": "unavailable", "datasets": ["x"]}', "application/json"),
+            "health-down": (
+                "503 Service Unavailable",
+                b'{"status": "unavailable", "datasets": ["x"]}',
+                "application/json",
+            ),
         }
         status, body, content_type = documents.get(fault, ("404 Not Found", b"", "text/plain"))
         return respond(start_response, status, body, content_type)
@@ -251,8 +292,9 @@ def faulty(serve_wsgi: Callable[[WSGIApp], str]) -> Iterator[Callable[..., HttpA
     made: list[HttpAdapter] = []
 
     def make(fault: str, **settings: Any) -> HttpAdapter:
-        adapter = HttpAdapter(http_node(f"{base}/{fault}", **settings),
-                              token_provider=lambda node_id: "token")
+        adapter = HttpAdapter(
+            http_node(f"{base}/{fault}", **settings), token_provider=lambda node_id: "token"
+        )
         made.append(adapter)
         return adapter
 
@@ -281,20 +323,54 @@ def test_an_answer_that_trickles_past_the_total_timeout_is_a_timeout(
 
 @pytest.mark.parametrize(
     "fault",
-    ["not-json", "html", "not-object", "records-not-list", "record-not-object", "cursor-number",
-     "no-records"],
+    [
+        "not-json",
+        "html",
+        "not-object",
+        "records-not-list",
+        "record-not-object",
+        "cursor-number",
+        "no-records",
+    ],
 )
-def test_a_malformed_answer_is_an_adapter_error(faulty: Callable[..., HttpAdapter],
-                                                fault: str) -> None:
+def test_a_malformed_answer_is_an_adapter_error(
+    faulty: Callable[..., HttpAdapter], fault: str
+) -> None:
     with pytest.raises(AdapterError, match="malformed response") as raised:
         faulty(fault).query(QueryRequest(DATASET))
     assert type(raised.value) is AdapterError
     assert raised.value.status == "error"
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_compressed_answer_is_inflated(faulty: Callable[..., HttpAdapter], encoding: str) -> None:
+    page = faulty(encoding).query(QueryRequest(DATASET))
+    assert page.records == PAGE["records"]
+
+
+def test_a_compressed_answer_is_abandoned_as_soon_as_it_inflates_past_the_cap(
+    faulty: Callable[..., HttpAdapter],
+) -> None:
+    adapter = faulty("gzip-bomb", maxResponseBytes=65536)
+    with pytest.raises(AdapterError, match="larger than 65536 bytes"):
+        adapter.query(QueryRequest(DATASET))
+
+
+@pytest.mark.parametrize(
+    ("fault", "text"),
+    [("bad-gzip", "bad gzip data"), ("brotli", "content encoding 'br'")],
+)
+def test_an_encoding_that_cannot_be_read_is_malformed(
+    faulty: Callable[..., HttpAdapter], fault: str, text: str
+) -> None:
+    with pytest.raises(AdapterError, match=f"malformed response: {text}"):
+        faulty(fault).query(QueryRequest(DATASET))
+
+
 @pytest.mark.parametrize("fault", ["big-declared", "big-chunked"])
-def test_an_answer_over_the_size_cap_is_abandoned(faulty: Callable[..., HttpAdapter],
-                                                  fault: str) -> None:
+def test_an_answer_over_the_size_cap_is_abandoned(
+    faulty: Callable[..., HttpAdapter], fault: str
+) -> None:
     adapter = faulty(fault, maxResponseBytes=65536)
     with pytest.raises(AdapterError, match="larger than 65536 bytes") as raised:
         adapter.query(QueryRequest(DATASET))
@@ -324,9 +400,11 @@ def test_http_status_maps_to_the_adapter_error(
 
 @pytest.mark.parametrize(
     ("fault", "detail"),
-    [("health-down", "node reports 'unavailable' (HTTP 503)"),
-     ("html", "malformed health answer (HTTP 200)"),
-     ("slow", "timed out (ReadTimeout)")],
+    [
+        ("health-down", "node reports 'unavailable' (HTTP 503)"),
+        ("html", "malformed health answer (HTTP 200)"),
+        ("slow", "timed out (ReadTimeout)"),
+    ],
 )
 def test_an_unhealthy_answer_is_unavailable_health(
     faulty: Callable[..., HttpAdapter], fault: str, detail: str
@@ -351,21 +429,36 @@ def test_calls_carry_token_exchange_id_and_trace_context_with_configured_limits(
 
     def factory(*, base_url: str, timeout: httpx.Timeout, limits: httpx.Limits) -> httpx.Client:
         made.append({"base_url": base_url, "timeout": timeout, "limits": limits})
-        return httpx.Client(base_url=base_url, timeout=timeout, limits=limits,
-                            transport=httpx.MockTransport(handler))
+        return httpx.Client(
+            base_url=base_url,
+            timeout=timeout,
+            limits=limits,
+            transport=httpx.MockTransport(handler),
+        )
 
-    node = http_node("http://node.test/adapter/", timeouts={"connect": 1.5, "read": 4},
-                     maxConnections=7)
-    adapter = build_adapter(node, data_dir=Path("."), http_client_factory=factory,
-                            token_provider=lambda node_id: f"token-for-{node_id}")
+    node = http_node(
+        "http://node.test/adapter/", timeouts={"connect": 1.5, "read": 4}, maxConnections=7
+    )
+    adapter = build_adapter(
+        node,
+        data_dir=Path("."),
+        http_client_factory=factory,
+        token_provider=lambda node_id: f"token-for-{node_id}",
+    )
     assert isinstance(adapter, HttpAdapter)
     assert made == []  # the client is made on first use
     caller = TracerProvider(shutdown_on_exit=False)
     try:
         with caller.get_tracer("test").start_as_current_span("adapter.query"):
-            page = adapter.query(QueryRequest(DATASET, {"name": {"prefix": "北京"}},
-                                              fields=("creditCode",), limit=5,
-                                              exchange_id="ex-7"))
+            page = adapter.query(
+                QueryRequest(
+                    DATASET,
+                    {"name": {"prefix": "北京"}},
+                    fields=("creditCode",),
+                    limit=5,
+                    exchange_id="ex-7",
+                )
+            )
             adapter.query(QueryRequest(DATASET))
     finally:
         caller.shutdown()
@@ -378,11 +471,15 @@ def test_calls_carry_token_exchange_id_and_trace_context_with_configured_limits(
     request = seen[0]
     assert str(request.url) == "http://node.test/adapter/query"
     assert request.headers["authorization"] == f"Bearer token-for-{NODE_ID}"
+    assert request.headers["accept-encoding"] == "gzip, deflate"  # what the cap can bound
     assert request.headers["x-exchange-id"] == "ex-7"
     assert request.headers["traceparent"].startswith("00-")
     assert json.loads(request.content) == {
-        "dataset": DATASET, "filter": {"name": {"prefix": "北京"}}, "fields": ["creditCode"],
-        "limit": 5, "cursor": None,
+        "dataset": DATASET,
+        "filter": {"name": {"prefix": "北京"}},
+        "fields": ["creditCode"],
+        "limit": 5,
+        "cursor": None,
     }
     assert "x-exchange-id" not in seen[1].headers
 
