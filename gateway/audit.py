@@ -300,13 +300,13 @@ class AuditTrail:
         """A signed checkpoint of the head ``seq``/``digest``, as its table row."""
         assert self.signer is not None
         signed_at = dt.datetime.now(dt.UTC).isoformat()
-        signature = self.signer.sign(checkpoint_payload(seq, digest, signed_at))
+        kid, signature = self.signer.signed(checkpoint_payload(seq, digest, signed_at))
         self._last_checkpoint = time.monotonic()
         return {
             "seq": seq,
             "hash": digest,
             "signed_at": signed_at,
-            "kid": self.signer.kid,
+            "kid": kid,
             "signature": signature,
         }
 

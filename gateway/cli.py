@@ -581,7 +581,7 @@ def audit_verify(
         )
     else:
         reader, trail = _reader_and_trail(_settings(ctx))
-        keys = {trail.signer.kid: trail.signer.jwk} if trail.signer else {}
+        keys = trail.signer.public_keys() if trail.signer else {}
         result = reader.verify(keys, from_checkpoint=start == "checkpoint")
     click.echo(json.dumps(result.as_json(), ensure_ascii=False))
     if not result.valid:
@@ -642,7 +642,7 @@ def audit_export(
     span = reader.seq_range(_utc(since), _utc(until))
     if span is None:
         raise click.ClickException("no audit records in that time range")
-    keys = [trail.signer.jwk] if trail.signer else []
+    keys = list(trail.signer.public_keys().values()) if trail.signer else []
     lines = bundle_lines(reader, keys, first=span[0], last=span[1], issuer=settings.issuer, fmt=fmt)
     if output is None:
         for line in lines:
@@ -657,9 +657,44 @@ def audit_export(
 @audit.command("key")
 @click.pass_context
 def audit_key(ctx: click.Context) -> None:
-    """Print the public key that signs checkpoints (publish it to auditors)."""
+    """Print the public checkpoint keys as a JWK set (publish it to auditors): the one that
+    signs now and those retired by rotation, whose checkpoints still verify."""
     _, trail = _reader_and_trail(_settings(ctx))
-    click.echo(json.dumps(trail.signer.jwk if trail.signer else {}, indent=2))
+    keys = list(trail.signer.public_keys().values()) if trail.signer else []
+    click.echo(json.dumps({"keys": keys}, indent=2))
+
+
+@audit.command("rotate-key")
+@click.pass_context
+def audit_rotate_key(ctx: click.Context) -> None:
+    """Replace the checkpoint signing key (e.g. when it may be compromised).
+
+    The head is signed with the old key first; the rotation is recorded in the chain and the
+    new key signs a checkpoint at once, so every record stays covered. Gateways running on the
+    same keys directory switch to the new key at their next checkpoint.
+    """
+    from .admin import admin_record
+    from .audit_keys import rotate
+
+    settings = _settings(ctx)
+    _, trail = _reader_and_trail(settings)
+    if trail.signer is None:
+        raise click.ClickException("this gateway signs no checkpoints")
+    trail.checkpoint()
+    try:
+        retired, kid = rotate(settings.resolved_keys_dir)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write the keys directory {settings.resolved_keys_dir}: {exc.strerror}"
+        ) from None
+    trail.append(
+        admin_record(_operator(), "audit-key.rotate", target=kid, details={"previous": retired})
+    )
+    trail.checkpoint()
+    click.echo(
+        f"new checkpoint key {kid}; {retired} is retired and still verifies the checkpoints it "
+        "signed. Publish the key set again: jjj-gateway audit key"
+    )
 
 
 # -- keys --------------------------------------------------------------------------------------

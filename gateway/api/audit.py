@@ -187,4 +187,4 @@ def export() -> Response:
 
 def _keys() -> dict[str, dict[str, object]]:
     signer = services().audit.signer
-    return {signer.kid: dict(signer.jwk)} if signer is not None else {}
+    return signer.public_keys() if signer is not None else {}

@@ -324,3 +324,51 @@ def test_checkpoints_are_made_every_n_records(
     assert [m["seq"] for m in marks if m["seq"] % 3 == 0] == [m["seq"] for m in marks]
     assert len(marks) >= 2
     time.sleep(0)  # checkpoints by time are covered by checkpoint_seconds in production
+
+
+# -- rotation of the checkpoint key ------------------------------------------------------------
+
+
+def test_a_rotated_checkpoint_key_keeps_every_checkpoint_verifiable(
+    app: Flask,
+    client: FlaskClient,
+    token_for: Callable[..., str],
+    settings_overrides: dict[str, Any],
+) -> None:
+    instance = ["--instance", str(settings_overrides["instance_path"])]
+    headers, partner = _auditor(token_for), bearer(token_for("partner"), "statistics")
+    assert client.get(f"{ME}/records?limit=1", headers=partner).status_code == 200
+    before = json.loads(CliRunner().invoke(main, [*instance, "audit", "key"]).output)["keys"]
+    assert len(before) == 1
+    rotated = CliRunner().invoke(main, [*instance, "audit", "rotate-key"])
+    assert rotated.exit_code == 0, rotated.output
+    assert client.get(f"{ME}/records?limit=1", headers=partner).status_code == 200
+    # The running gateway signs with the new key from its next checkpoint on.
+    trail = app.extensions["jjj-gateway"].audit
+    newest = trail.checkpoint()
+    after = json.loads(CliRunner().invoke(main, [*instance, "audit", "key"]).output)["keys"]
+    assert {k["kid"] for k in after} == {before[0]["kid"], newest["kid"]}
+    assert newest["kid"] != before[0]["kid"]
+    retired = next(k for k in after if k["kid"] == before[0]["kid"])
+    assert "retiredAt" in retired and "d" not in retired  # the public half only
+    marks = app.extensions["jjj-gateway"].audit_reader.checkpoints()
+    assert {m["kid"] for m in marks} == {before[0]["kid"], newest["kid"]}
+    rotation = client.get(
+        "/v1/audit/exchanges", headers=headers, query_string={"kind": "admin"}
+    ).get_json()["data"]
+    assert [r for r in rotation if r.get("action") == "audit-key.rotate"]
+    assert _verify(client, headers)["valid"] is True
+    bundle = client.get("/v1/audit/export", headers=headers).get_data(as_text=True)
+    assert verify_bundle(bundle)[0].valid
+    assert verify_bundle(bundle, {k["kid"]: k for k in after})[0].valid
+    old_only, _ = verify_bundle(bundle, {before[0]["kid"]: before[0]})
+    assert not old_only.valid and "signature" in old_only.reason
+
+
+def test_a_damaged_retired_key_set_stops_the_signer_with_the_file_named(tmp_path: Path) -> None:
+    from gateway.audit_keys import RETIRED_FILE, AuditSigner
+
+    AuditSigner(tmp_path)
+    (tmp_path / RETIRED_FILE).write_text("{not json", "utf-8")
+    with pytest.raises(ValueError, match=RETIRED_FILE):
+        AuditSigner(tmp_path)
