@@ -533,6 +533,7 @@ def _reader_and_trail(settings: Settings) -> tuple[Any, Any]:
 
     prepare_instance(settings)
     engine = create_db_engine(settings.sqlalchemy_url)
+    click.get_current_context().call_on_close(engine.dispose)  # no connection outlives the command
     return AuditReader(engine), open_audit_trail(engine, settings)
 
 

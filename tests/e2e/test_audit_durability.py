@@ -9,8 +9,6 @@ import signal
 import subprocess
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -117,21 +115,6 @@ def test_a_gateway_killed_mid_load_keeps_the_record_of_every_2xx(tmp_path: Path)
     finally:
         restarted.stop()
     assert _verify_cli(env)["valid"] is True
-
-
-@pytest.fixture
-def postgres_database(postgres_url: str) -> Iterator[str]:
-    """A fresh database on the test PostgreSQL, dropped afterwards."""
-    name = f"jjj_audit_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_two_processes_on_one_postgresql_keep_one_chain(

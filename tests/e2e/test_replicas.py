@@ -12,8 +12,6 @@ import signal
 import subprocess
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -33,20 +31,6 @@ pytestmark = pytest.mark.slow
 
 REMOTE = ("beijing-haidian", "tianjin")
 RECORDS = "/v1/datasets/market-entity-registration/records"
-
-
-@pytest.fixture
-def postgres_database(postgres_url: str) -> Iterator[str]:
-    name = f"jjj_replicas_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _token(client_id: str, secret: str, port: int) -> str:

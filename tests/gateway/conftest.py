@@ -39,14 +39,40 @@ def demo_data(
     return generate(data_dir, load_nodes(), configuration.catalog, seed=2026)
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests of a module marked ``both_backends`` run once per database: SQLite (the embedded
+    default) and PostgreSQL (production), each on a fresh database."""
+    if metafunc.definition.get_closest_marker("both_backends") and (
+        "database_url" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("database_url", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def settings_overrides(tmp_path: Path, demo_data: GenerationReport) -> dict[str, Any]:
-    return {
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None (SQLite in the instance folder), or the URL of a fresh PostgreSQL database."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield None
+        return
+    yield request.getfixturevalue("postgres_database")
+
+
+@pytest.fixture
+def settings_overrides(
+    tmp_path: Path, demo_data: GenerationReport, database_url: str | None
+) -> dict[str, Any]:
+    overrides: dict[str, Any] = {
         "instance_path": tmp_path / "instance",
         "data_dir": demo_data.data_dir,
         "issuer": "http://gateway.test",
         "warm_start": False,
     }
+    if database_url is not None:
+        overrides["database_url"] = database_url
+    return overrides
 
 
 @pytest.fixture

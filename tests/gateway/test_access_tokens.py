@@ -8,12 +8,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 
 from .conftest import basic, bearer
+
+pytestmark = pytest.mark.both_backends
 
 ME = "/v1/datasets/market-entity-registration/records?limit=1"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from joserfc.jwk import ECKey
@@ -13,6 +14,8 @@ from sqlalchemy import select
 from gateway.storage.tables import audit_records
 
 from .conftest import basic, bearer
+
+pytestmark = pytest.mark.both_backends
 
 
 def _admin(token_for: Callable[..., str]) -> dict[str, str]:

@@ -20,6 +20,8 @@ from gateway.demo import GenerationReport
 
 from .conftest import bearer
 
+pytestmark = pytest.mark.both_backends
+
 ME = "/v1/datasets/market-entity-registration"
 
 
@@ -336,17 +338,23 @@ def test_a_rotated_checkpoint_key_keeps_every_checkpoint_verifiable(
     settings_overrides: dict[str, Any],
 ) -> None:
     instance = ["--instance", str(settings_overrides["instance_path"])]
+    database = settings_overrides.get("database_url")
+    env = {"GATEWAY_DATABASE_URL": database} if database else {}
     headers, partner = _auditor(token_for), bearer(token_for("partner"), "statistics")
     assert client.get(f"{ME}/records?limit=1", headers=partner).status_code == 200
-    before = json.loads(CliRunner().invoke(main, [*instance, "audit", "key"]).output)["keys"]
+    before = json.loads(CliRunner().invoke(main, [*instance, "audit", "key"], env=env).output)[
+        "keys"
+    ]
     assert len(before) == 1
-    rotated = CliRunner().invoke(main, [*instance, "audit", "rotate-key"])
+    rotated = CliRunner().invoke(main, [*instance, "audit", "rotate-key"], env=env)
     assert rotated.exit_code == 0, rotated.output
     assert client.get(f"{ME}/records?limit=1", headers=partner).status_code == 200
     # The running gateway signs with the new key from its next checkpoint on.
     trail = app.extensions["jjj-gateway"].audit
     newest = trail.checkpoint()
-    after = json.loads(CliRunner().invoke(main, [*instance, "audit", "key"]).output)["keys"]
+    after = json.loads(CliRunner().invoke(main, [*instance, "audit", "key"], env=env).output)[
+        "keys"
+    ]
     assert {k["kid"] for k in after} == {before[0]["kid"], newest["kid"]}
     assert newest["kid"] != before[0]["kid"]
     retired = next(k for k in after if k["kid"] == before[0]["kid"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -14,6 +15,8 @@ from gateway.demo import GenerationReport
 from gateway.storage.tables import audit_records
 
 from .conftest import bearer
+
+pytestmark = pytest.mark.both_backends
 
 ME = "/v1/datasets/market-entity-registration"
 

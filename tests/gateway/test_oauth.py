@@ -26,6 +26,8 @@ from policies.documents import default_directory as policies_directory
 
 from .conftest import basic, bearer
 
+pytestmark = pytest.mark.both_backends
+
 ME = "/v1/datasets/market-entity-registration/records?limit=1"
 TOKEN_ENDPOINT = "http://gateway.test/oauth/token"
 

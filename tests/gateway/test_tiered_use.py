@@ -39,6 +39,8 @@ from policies.documents import default_directory as default_policies_directory
 
 from .conftest import SCOPES_BY_TIER
 
+pytestmark = pytest.mark.both_backends
+
 MATRIX: dict[str, Any] = yaml.safe_load(
     Path(__file__).with_name("decision_matrix.yaml").read_text("utf-8")
 )
