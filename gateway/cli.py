@@ -21,6 +21,16 @@ def _settings(ctx: click.Context) -> Settings:
     return settings
 
 
+def _engine(settings: Settings) -> Any:
+    """The database engine of this command, disposed when the command ends (no connection is
+    left to the garbage collector)."""
+    from .storage import create_db_engine
+
+    engine = create_db_engine(settings.sqlalchemy_url)
+    click.get_current_context().call_on_close(engine.dispose)
+    return engine
+
+
 def _parse_bind(bind: str) -> tuple[str, int]:
     host, sep, port = bind.rpartition(":")
     if not sep or not port.isdigit() or not host:
@@ -162,10 +172,9 @@ def clients() -> None:
 def _client_store(settings: Settings) -> Any:
     from .clients import ClientStore
     from .keys import prepare_instance
-    from .storage import create_db_engine
 
     prepare_instance(settings)
-    return ClientStore(create_db_engine(settings.sqlalchemy_url))
+    return ClientStore(_engine(settings))
 
 
 def _admin(settings: Settings) -> Any:
@@ -529,11 +538,9 @@ def _reader_and_trail(settings: Settings) -> tuple[Any, Any]:
     from .audit import open_audit_trail
     from .audit_store import AuditReader
     from .keys import prepare_instance
-    from .storage import create_db_engine
 
     prepare_instance(settings)
-    engine = create_db_engine(settings.sqlalchemy_url)
-    click.get_current_context().call_on_close(engine.dispose)  # no connection outlives the command
+    engine = _engine(settings)
     return AuditReader(engine), open_audit_trail(engine, settings)
 
 
@@ -738,12 +745,11 @@ def keys_add(ctx: click.Context) -> None:
     from .admin import admin_record
     from .audit import open_audit_trail
     from .keys import key_ring, prepare_instance
-    from .storage import create_db_engine
 
     settings = _settings(ctx)
     prepare_instance(settings)
     kid = key_ring(settings).add()
-    open_audit_trail(create_db_engine(settings.sqlalchemy_url), settings).append(
+    open_audit_trail(_engine(settings), settings).append(
         admin_record(_operator(), "keys.add", target=kid)
     )
     click.echo(
@@ -760,7 +766,6 @@ def keys_activate(ctx: click.Context, kid: str) -> None:
     from .admin import admin_record
     from .audit import open_audit_trail
     from .keys import key_ring, prepare_instance
-    from .storage import create_db_engine
 
     settings = _settings(ctx)
     prepare_instance(settings)
@@ -768,7 +773,7 @@ def keys_activate(ctx: click.Context, kid: str) -> None:
         previous = key_ring(settings).activate(kid)
     except ValueError as exc:
         raise _fail(exc) from None
-    open_audit_trail(create_db_engine(settings.sqlalchemy_url), settings).append(
+    open_audit_trail(_engine(settings), settings).append(
         admin_record(_operator(), "keys.activate", target=kid, details={"previous": previous})
     )
     click.echo(f"{kid} signs from now on; {previous} stays published until its tokens expire")
@@ -791,13 +796,12 @@ def keys_rotate(ctx: click.Context) -> None:
     from .admin import admin_record
     from .audit import open_audit_trail
     from .keys import key_ring, prepare_instance
-    from .storage import create_db_engine
 
     settings = _settings(ctx)
     prepare_instance(settings)
     ring = key_ring(settings)
     kid, previous = ring.rotate()
-    open_audit_trail(create_db_engine(settings.sqlalchemy_url), settings).append(
+    open_audit_trail(_engine(settings), settings).append(
         admin_record(_operator(), "keys.rotate", target=kid, details={"previous": previous})
     )
     click.echo(
