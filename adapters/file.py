@@ -12,21 +12,18 @@ import bisect
 import json
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from adapters.field_names import FieldNames
+from adapters.filters import ValueKey, matches, value_key
 from adapters.nodes import NodeConfig
 from adapters.protocol import AdapterRequestError, Filter, Health, Page, QueryRequest, Record
 from adapters.request_checks import check_request
 
 _CURSOR = re.compile(r"[0-9]{1,12}")
-
-#: An index key: the JSON type travels with the value, so ``true`` never equals ``1``.
-ValueKey = tuple[str, Any]
-
 
 class SnapshotError(Exception):
     """A dataset snapshot cannot be loaded; names the file and line so an operator can fix it."""
@@ -39,60 +36,9 @@ class SnapshotError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-def value_key(value: Any) -> ValueKey | None:
-    """The typed key under which a JSON scalar is indexed; None for arrays and objects."""
-    if isinstance(value, bool):
-        return ("boolean", value)
-    if isinstance(value, int | float):
-        return ("number", value)
-    if isinstance(value, str):
-        return ("string", value)
-    if value is None:
-        return ("null", None)
-    return None
-
-
-def _comparable(a: Any, b: Any) -> bool:
-    """Numbers compare with numbers, strings with strings (ISO dates then order correctly)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return False
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return True
-    return isinstance(a, str) and isinstance(b, str)
-
-
-def _holds(value: Any, op: str, operand: Any) -> bool:
-    """Whether one record value satisfies one condition."""
-    if op == "eq":
-        key = value_key(value)
-        return key is not None and key == value_key(operand)
-    if op == "in":
-        key = value_key(value)
-        return key is not None and any(key == value_key(item) for item in operand)
-    if op == "gte":
-        return _comparable(value, operand) and value >= operand
-    if op == "lte":
-        return _comparable(value, operand) and value <= operand
-    if op == "prefix":
-        return isinstance(value, str) and value.startswith(operand)
-    raise ValueError(f"unknown operator {op!r}")
-
-
 _MISSING = object()
 #: Strings up to this length are stored once per snapshot (see ``Snapshot.load``).
 SHARED_STRING_LENGTH = 32
-
-
-def matches(record: Mapping[str, Any], filter: Filter) -> bool:
-    """All conditions on all fields hold (several operators on one field are ANDed)."""
-    for name, ops in filter.items():
-        value = record.get(name, _MISSING)
-        if value is _MISSING:
-            return False
-        for op, operand in ops.items():
-            if not _holds(value, op, operand):
-                return False
-    return True
 
 
 def _reject_constant(name: str) -> Any:

@@ -30,7 +30,7 @@ from .reference import measure_reference
 from .report import TARGETS, ratios, render, render_run
 from .scenarios import SCENARIOS, Scenario
 from .soak import soak
-from .wrk import WrkUnavailable, ensure_wrk, run_wrk, wrk_version
+from .wrk import WrkUnavailable, ensure_wrk, wrk_version
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DATABASES = ("sqlite", "postgresql")
@@ -169,18 +169,7 @@ def profile_scenario(
         out = RESULTS / f"{stem}-{mode}.speedscope.json"
         load: list[Any] = []
         runner = threading.Thread(
-            target=lambda load=load: load.append(
-                run_wrk(
-                    options.wrk,
-                    request.url,
-                    method=request.method,
-                    headers=request.headers,
-                    body=request.body,
-                    connections=options.connections,
-                    threads=options.threads,
-                    seconds=seconds + 3,
-                )
-            )
+            target=lambda load=load: load.append(options.drive(request, seconds + 3))
         )
         runner.start()
         time.sleep(1.0)

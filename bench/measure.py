@@ -18,7 +18,7 @@ from .procstat import (
     settle,
     usable_cpus,
 )
-from .scenarios import Scenario
+from .scenarios import Request, Scenario
 from .wrk import WrkResult, run_wrk
 
 #: A scenario whose answers are more than this share of errors measures the errors: invalid.
@@ -34,6 +34,20 @@ class LoadOptions:
     warmup: float
     connections: int
     threads: int
+
+    def drive(self, request: Request, seconds: float, *, timeout: float = 10.0) -> WrkResult:
+        """wrk sending ``request`` for ``seconds`` with these connections and threads."""
+        return run_wrk(
+            self.wrk,
+            request.url,
+            method=request.method,
+            headers=request.headers,
+            body=request.body,
+            connections=self.connections,
+            threads=self.threads,
+            seconds=seconds,
+            timeout=timeout,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +113,7 @@ def measure(scenario: Scenario, deployment: Deployment, options: LoadOptions) ->
     if problem:
         return ScenarioResult(scenario.key, scenario.title, False, f"probe failed: {problem}")
     if options.warmup > 0:
-        run_wrk(
-            options.wrk,
-            request.url,
-            method=request.method,
-            headers=request.headers,
-            body=request.body,
-            connections=options.connections,
-            threads=options.threads,
-            seconds=options.warmup,
-            timeout=scenario.timeout,
-        )
+        options.drive(request, options.warmup, timeout=scenario.timeout)
     group = deployment.group
     settle(group)
     # Fresh credentials for the measured load (an adapter token lives 60 s).
@@ -125,17 +129,7 @@ def measure(scenario: Scenario, deployment: Deployment, options: LoadOptions) ->
     adapters_before = sum(g.cpu_seconds() for g in adapter_groups)
     all_adapters_before = sum(g.cpu_seconds() for g in every_adapter)
     sampler = RssSampler(group, interval=1.0).start()
-    load = run_wrk(
-        options.wrk,
-        request.url,
-        method=request.method,
-        headers=request.headers,
-        body=request.body,
-        connections=options.connections,
-        threads=options.threads,
-        seconds=seconds,
-        timeout=scenario.timeout,
-    )
+    load = options.drive(request, seconds, timeout=scenario.timeout)
     gateway_cpu = group.cpu_seconds() - gateway_before
     adapter_cpu = sum(g.cpu_seconds() for g in adapter_groups) - adapters_before
     samples = sampler.stop()

@@ -7,7 +7,7 @@ over the samples after a settling period) says how fast.
 from __future__ import annotations
 
 import statistics
-import threading
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from .deployment import Deployment
 from .measure import LoadOptions
 from .procstat import RssSampler
 from .scenarios import Scenario
-from .wrk import WrkResult, run_wrk
+from .wrk import WrkResult
 
 #: Samples taken before this share of the run are left out of the slope (caches filling).
 SETTLE_SHARE = 0.2
@@ -61,27 +61,14 @@ def soak(
 ) -> SoakResult:
     seconds = min(seconds, MAX_SOAK_SECONDS)
     request = scenario.build(deployment)
-    outcome: list[WrkResult] = []
-
-    def load() -> None:
-        outcome.append(
-            run_wrk(
-                options.wrk,
-                request.url,
-                method=request.method,
-                headers=request.headers,
-                body=request.body,
-                connections=options.connections,
-                threads=options.threads,
-                seconds=seconds,
-            )
-        )
-
     sampler = RssSampler(deployment.group, interval=interval).start()
-    runner = threading.Thread(target=load, name="soak-load")
-    runner.start()
-    runner.join()
-    samples = sampler.stop()
+    load: WrkResult | None = None
+    try:
+        load = options.drive(request, seconds)
+    except RuntimeError as exc:  # wrk failed: the RSS samples taken meanwhile are still reported
+        print(f"soak: the load failed: {exc}", file=sys.stderr, flush=True)
+    finally:
+        samples = sampler.stop()
 
     series: dict[int, list[tuple[float, float]]] = {}
     for at, sample in samples:
@@ -101,4 +88,4 @@ def soak(
             round(slope, 3),
             len(points),
         )
-    return SoakResult(scenario.key, seconds, interval, outcome[0] if outcome else None, workers)
+    return SoakResult(scenario.key, seconds, interval, load, workers)

@@ -168,27 +168,18 @@ class AuditTrail:
                 cursor.execute("BEGIN IMMEDIATE")
             cursor.execute(HEAD_SQL)
             head = cursor.fetchone()
-            seq, prev_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS)
-            first = seq + 1
-            rows, stored_all = [], []
-            for record in records:
-                seq += 1
-                stored = dict(record) | {"seq": seq, "prevHash": prev_hash}
-                body = canonical_json(stored)
-                prev_hash = chain_hash(stored["prevHash"], body)
-                rows.append(columns(stored, body, prev_hash))
-                stored_all.append(stored | {"hash": prev_hash})
+            rows, stored_all = linked(records, (int(head[0]), str(head[1])) if head else None)
             if not self._postgres:
                 for row in rows:  # stored as SQLAlchemy's SQLite DateTime stores it (UTC)
                     row["recorded_at"] = (
                         row["recorded_at"].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
                     )
             cursor.executemany(self._insert_sql, rows)
-            crossed = (first - 1) // self.checkpoint_every != seq // self.checkpoint_every
-            if self.signer is not None and (
-                crossed or time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds
-            ):
-                cursor.execute(self._checkpoint_sql, self._checkpoint_row(seq, prev_hash))
+            last = stored_all[-1]
+            if self._checkpoint_due(stored_all[0]["seq"], last["seq"]):
+                cursor.execute(
+                    self._checkpoint_sql, self._checkpoint_row(last["seq"], last["hash"])
+                )
             if self._postgres:
                 raw.commit()
             else:
@@ -215,17 +206,13 @@ class AuditTrail:
         committed together or not at all.
         """
         try:
-            with (
-                self._lock,
-                self._writer_turn(),
-                self.engine.connect().execution_options(sqlite_immediate=True) as conn,
-                conn.begin(),
-            ):
-                self._lock_chain(conn)
+            with self._chain_transaction() as conn:
                 if alongside is not None:
                     alongside(conn)
-                stored = self._insert(conn, record)
-                self._maybe_checkpoint(conn, stored["seq"], stored["hash"])
+                [row], [stored] = linked([record], self._head(conn))
+                conn.execute(insert(audit_records).values(**row))
+                if self._checkpoint_due(stored["seq"], stored["seq"]):
+                    self._sign(conn, stored["seq"], stored["hash"])
         except (AuditUnavailable, ValueError):
             raise
         except Exception as exc:  # any storage failure means the exchange cannot be accounted for
@@ -236,13 +223,7 @@ class AuditTrail:
         """Sign the current head now (an export ends with one); None for an empty chain."""
         if self.signer is None:
             return None
-        with (
-            self._lock,
-            self._writer_turn(),
-            self.engine.connect().execution_options(sqlite_immediate=True) as conn,
-            conn.begin(),
-        ):
-            self._lock_chain(conn)
+        with self._chain_transaction() as conn:
             head = self._head(conn)
             if head is None:
                 return None
@@ -250,10 +231,22 @@ class AuditTrail:
                 select(audit_checkpoints).where(audit_checkpoints.c.seq == head[0])
             ).first()
             if existing is not None:
-                return _checkpoint_json(existing)
+                return _checkpoint_json(existing._mapping)
             return self._sign(conn, head[0], head[1])
 
     # -- inside the chain lock -------------------------------------------------------------
+
+    @contextmanager
+    def _chain_transaction(self) -> Iterator[Connection]:
+        """A transaction that holds the chain: this process's lock, the file's or the database's."""
+        with (
+            self._lock,
+            self._writer_turn(),
+            self.engine.connect().execution_options(sqlite_immediate=True) as conn,
+            conn.begin(),
+        ):
+            self._lock_chain(conn)
+            yield conn
 
     def _lock_chain(self, conn: Connection) -> None:
         if self._postgres:
@@ -265,36 +258,18 @@ class AuditTrail:
         row = conn.exec_driver_sql(HEAD_SQL).first()
         return (int(row[0]), str(row[1])) if row else None
 
-    def _insert(self, conn: Connection, record: Mapping[str, Any]) -> dict[str, Any]:
-        head = self._head(conn)
-        seq = head[0] + 1 if head else 1
-        prev_hash = head[1] if head else GENESIS
-        stored = dict(record) | {"seq": seq, "prevHash": prev_hash}
-        body = canonical_json(stored)
-        digest = chain_hash(prev_hash, body)
-        conn.execute(insert(audit_records).values(**columns(stored, body, digest)))
-        return stored | {"hash": digest}
-
-    def _maybe_checkpoint(self, conn: Connection, seq: int, digest: str) -> None:
+    def _checkpoint_due(self, first: int, last: int) -> bool:
+        """Whether appending seq ``first``..``last`` calls for a signed checkpoint: every N
+        records or T seconds."""
         if self.signer is None:
-            return
-        due = (
-            seq % self.checkpoint_every == 0
-            or time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds
-        )
-        if due:
-            self._sign(conn, seq, digest)
+            return False
+        crossed = (first - 1) // self.checkpoint_every != last // self.checkpoint_every
+        return crossed or time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds
 
     def _sign(self, conn: Connection, seq: int, digest: str) -> dict[str, Any]:
         row = self._checkpoint_row(seq, digest)
         conn.execute(insert(audit_checkpoints).values(**row))
-        return {
-            "seq": seq,
-            "hash": digest,
-            "signedAt": row["signed_at"],
-            "kid": row["kid"],
-            "signature": row["signature"],
-        }
+        return _checkpoint_json(row)
 
     def _checkpoint_row(self, seq: int, digest: str) -> dict[str, Any]:
         """A signed checkpoint of the head ``seq``/``digest``, as its table row."""
@@ -381,14 +356,31 @@ def open_audit_trail(engine: Engine, settings: Settings) -> AuditTrail:
     )
 
 
-def _checkpoint_json(row: Any) -> dict[str, Any]:
+def _checkpoint_json(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
-        "seq": int(row.seq),
-        "hash": row.hash,
-        "signedAt": row.signed_at,
-        "kid": row.kid,
-        "signature": row.signature,
+        "seq": int(row["seq"]),
+        "hash": row["hash"],
+        "signedAt": row["signed_at"],
+        "kid": row["kid"],
+        "signature": row["signature"],
     }
+
+
+def linked(
+    records: list[Mapping[str, Any]], head: tuple[int, str] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Records chained after ``head`` (seq, hash; None for an empty chain): their table rows
+    and the stored records (with seq, prevHash and hash)."""
+    seq, prev_hash = head if head else (0, GENESIS)
+    rows, stored_all = [], []
+    for record in records:
+        seq += 1
+        stored = dict(record) | {"seq": seq, "prevHash": prev_hash}
+        body = canonical_json(stored)
+        prev_hash = chain_hash(stored["prevHash"], body)
+        rows.append(columns(stored, body, prev_hash))
+        stored_all.append(stored | {"hash": prev_hash})
+    return rows, stored_all
 
 
 def columns(stored: Mapping[str, Any], body: str, digest: str) -> dict[str, Any]:

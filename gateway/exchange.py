@@ -15,6 +15,7 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from adapters.filters import matches
 from adapters.protocol import (
     AdapterError,
     AdapterRequestError,
@@ -504,22 +505,12 @@ class ExchangeService:
         state.quota = quota
         if allowed and quota.records_remaining > 0:
             return decision
-        if not allowed:
-            denied = decision.denied_by(
-                "quota-requests",
-                client=principal.client_id,
-                tier=tier.id,
-                limit=tier.requests_per_minute,
-            )
-            retry = quota.requests_reset
-        else:
-            denied = decision.denied_by(
-                "quota-records",
-                client=principal.client_id,
-                tier=tier.id,
-                limit=tier.records_per_day,
-            )
-            retry = quota.records_reset
+        rule, limit, retry = (
+            ("quota-requests", tier.requests_per_minute, quota.requests_reset)
+            if not allowed
+            else ("quota-records", tier.records_per_day, quota.records_reset)
+        )
+        denied = decision.denied_by(rule, client=principal.client_id, tier=tier.id, limit=limit)
         state.decision = denied
         raise Problem(
             "quota-exceeded",
@@ -770,7 +761,7 @@ class ExchangeService:
                     reason = "a record does not conform to the record schema"
                 elif record.get(dataset.region_field) not in regions:
                     reason = "a record lies outside the regions the node was asked about"
-                elif not _matches(record, filter_):
+                elif not matches(record, filter_):
                     reason = "a record does not match the filter"
                 if reason:
                     break
@@ -939,21 +930,3 @@ def _with_regions(
     return out
 
 
-def _matches(record: Mapping[str, Any], filter_: Mapping[str, Mapping[str, Any]]) -> bool:
-    for name, ops in filter_.items():
-        value = record.get(name)
-        for op, operand in ops.items():
-            try:
-                if op == "eq" and value != operand:
-                    return False
-                if op == "in" and value not in operand:
-                    return False
-                if op == "gte" and not (value is not None and value >= operand):
-                    return False
-                if op == "lte" and not (value is not None and value <= operand):
-                    return False
-                if op == "prefix" and not (isinstance(value, str) and value.startswith(operand)):
-                    return False
-            except TypeError:
-                return False
-    return True

@@ -95,3 +95,42 @@ class Process:
         """The tail of both streams, for failure messages."""
         logs = self.log_path.read_text("utf-8", errors="replace") if self.log_path.exists() else ""
         return f"{self.output()[-3000:]}\n--- log ---\n{logs[-3000:]}"
+
+
+def gateway_server(
+    name: str,
+    port: int,
+    env: Mapping[str, str],
+    log_dir: Path,
+    *,
+    threads: int = 8,
+    migrate: bool = False,
+) -> Process:
+    """``jjj-gateway serve`` with one worker on a loopback port (not started)."""
+    return Process(
+        name,
+        [
+            JJJ,
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            str(threads),
+            *([] if migrate else ["--no-migrate"]),
+        ],
+        env=env,
+        log_dir=log_dir,
+        health_url=f"http://127.0.0.1:{port}/healthz",
+    )
+
+
+def client_token(base_url: str, client_id: str, secret: str) -> str:
+    """An access token of a registered client (client credentials, HTTP Basic)."""
+    answer = httpx.post(
+        f"{base_url}/oauth/token",
+        auth=(client_id, secret),
+        data={"grant_type": "client_credentials"},
+    )
+    return str(answer.json()["access_token"])

@@ -18,41 +18,11 @@ import sqlalchemy as sa
 from gateway.storage import create_db_engine
 
 from .instances import prepare_instance
-from .processes import JJJ, Process, free_port
+from .processes import JJJ, client_token, free_port, gateway_server
 
 pytestmark = pytest.mark.slow
 
 RECORDS = "/v1/datasets/market-entity-registration/records"
-
-
-def _gateway(tmp_path: Path, env: dict[str, str], port: int, name: str) -> Process:
-    return Process(
-        name,
-        [
-            JJJ,
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "8",
-            "--no-migrate",
-        ],
-        env=env,
-        log_dir=tmp_path,
-        health_url=f"http://127.0.0.1:{port}/healthz",
-    )
-
-
-def _token(port: int, client_id: str, secret: str) -> str:
-    return str(
-        httpx.post(
-            f"http://127.0.0.1:{port}/oauth/token",
-            auth=(client_id, secret),
-            data={"grant_type": "client_credentials"},
-        ).json()["access_token"]
-    )
 
 
 def _verify_cli(env: dict[str, str]) -> dict[str, object]:
@@ -70,8 +40,8 @@ def _verify_cli(env: dict[str, str]) -> dict[str, object]:
 def test_a_gateway_killed_mid_load_keeps_the_record_of_every_2xx(tmp_path: Path) -> None:
     env, client_id, secret = prepare_instance(tmp_path)
     port = free_port()
-    gateway = _gateway(tmp_path, env, port, "gateway").start()
-    token = _token(port, client_id, secret)
+    gateway = gateway_server("gateway", port, env, tmp_path).start()
+    token = client_token(f"http://127.0.0.1:{port}", client_id, secret)
     headers = {"Authorization": f"Bearer {token}", "X-Purpose": "statistics"}
     acknowledged: list[str] = []
     lock = threading.Lock()
@@ -108,7 +78,7 @@ def test_a_gateway_killed_mid_load_keeps_the_record_of_every_2xx(tmp_path: Path)
     engine.dispose()
     assert set(acknowledged) <= stored
     # And the restarted gateway carries on the same chain.
-    restarted = _gateway(tmp_path, env, port, "gateway-restarted").start()
+    restarted = gateway_server("gateway-restarted", port, env, tmp_path).start()
     try:
         answer = httpx.get(f"http://127.0.0.1:{port}{RECORDS}?limit=1", headers=headers)
         assert answer.status_code == 200
@@ -132,9 +102,9 @@ def test_two_processes_on_one_sqlite_file_keep_one_chain(tmp_path: Path) -> None
 def _two_processes_keep_one_chain(tmp_path: Path, database_url: str | None) -> None:
     env, client_id, secret = prepare_instance(tmp_path, database_url)
     ports = [free_port(), free_port()]
-    gateways = [_gateway(tmp_path, env, port, f"gateway-{port}").start() for port in ports]
+    gateways = [gateway_server(f"gateway-{port}", port, env, tmp_path).start() for port in ports]
     try:
-        token = _token(ports[0], client_id, secret)
+        token = client_token(f"http://127.0.0.1:{ports[0]}", client_id, secret)
         headers = {"Authorization": f"Bearer {token}", "X-Purpose": "statistics"}
 
         def burst(port: int) -> list[int]:

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from tests.conftest import service_missing
 
 from .instances import prepare_instance
-from .processes import JJJ, Process, free_port
+from .processes import client_token, free_port, gateway_server
 
 pytestmark = pytest.mark.slow
 
@@ -108,29 +108,9 @@ def test_the_database_stopped_and_restarted_under_load(
     env, client_id, secret = prepare_instance(tmp_path, private_postgres.url)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    gateway = Process(
-        "gateway",
-        [
-            JJJ,
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "8",
-            "--no-migrate",
-        ],
-        env=env,
-        log_dir=tmp_path,
-        health_url=f"{base}/healthz",
-    ).start()
+    gateway = gateway_server("gateway", port, env, tmp_path).start()
     try:
-        token = httpx.post(
-            f"{base}/oauth/token",
-            auth=(client_id, secret),
-            data={"grant_type": "client_credentials"},
-        ).json()["access_token"]
+        token = client_token(base, client_id, secret)
         headers = {"Authorization": f"Bearer {token}", "X-Purpose": "statistics"}
         outcomes: list[tuple[int, str, str | None]] = []
         lock = threading.Lock()

@@ -25,21 +25,12 @@ from gateway.clients import ClientStore
 from gateway.storage import create_db_engine
 
 from .instances import prepare_instance
-from .processes import JJJ, Process, free_port
+from .processes import JJJ, Process, client_token, free_port, gateway_server
 
 pytestmark = pytest.mark.slow
 
 REMOTE = ("beijing-haidian", "tianjin")
 RECORDS = "/v1/datasets/market-entity-registration/records"
-
-
-def _token(client_id: str, secret: str, port: int) -> str:
-    answer = httpx.post(
-        f"http://127.0.0.1:{port}/oauth/token",
-        auth=(client_id, secret),
-        data={"grant_type": "client_credentials"},
-    )
-    return str(answer.json()["access_token"])
 
 
 def test_three_replicas_behave_as_one_gateway(
@@ -67,26 +58,8 @@ def test_three_replicas_behave_as_one_gateway(
         if document["id"] in adapter_urls:
             document["adapter"] = {"kind": "http", "url": adapter_urls[document["id"]]}
         (nodes_dir / path.name).write_text(yaml.safe_dump(document, allow_unicode=True), "utf-8")
-    gateways = [
-        Process(
-            f"replica-{port}",
-            [
-                JJJ,
-                "serve",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--threads",
-                "8",
-                "--no-migrate",
-            ],
-            env=env | {"GATEWAY_NODES_DIR": str(nodes_dir)},
-            log_dir=tmp_path,
-            health_url=f"http://127.0.0.1:{port}/healthz",
-        )
-        for port in ports
-    ]
+    replica_env = env | {"GATEWAY_NODES_DIR": str(nodes_dir)}
+    gateways = [gateway_server(f"replica-{port}", port, replica_env, tmp_path) for port in ports]
     started: list[Process] = []
     try:
         for gateway in gateways:
@@ -118,7 +91,8 @@ def test_three_replicas_behave_as_one_gateway(
 
         # 1. Quotas hold across replicas: 60 requests a minute for the open tier.
         headers = {
-            "Authorization": f"Bearer {_token(opener.client_id, opener_secret or '', ports[0])}",
+            "Authorization": "Bearer "
+            + client_token(f"http://127.0.0.1:{ports[0]}", opener.client_id, opener_secret or ""),
             "X-Purpose": "statistics",
         }
 
@@ -135,7 +109,7 @@ def test_three_replicas_behave_as_one_gateway(
         assert statuses.count(200) + statuses.count(429) == 75
 
         # 2. A revocation on one replica holds on all within a second.
-        partner = _token(partner_id, partner_secret, ports[1])
+        partner = client_token(f"http://127.0.0.1:{ports[1]}", partner_id, partner_secret)
         data_headers = {"Authorization": f"Bearer {partner}", "X-Purpose": "statistics"}
         for port in ports:
             assert (
@@ -167,7 +141,8 @@ def test_three_replicas_behave_as_one_gateway(
 
         # 3. Load over all replicas through both adapter servers; one replica is killed.
         load_headers = {
-            "Authorization": f"Bearer {_token(partner_id, partner_secret, ports[2])}",
+            "Authorization": "Bearer "
+            + client_token(f"http://127.0.0.1:{ports[2]}", partner_id, partner_secret),
             "X-Purpose": "statistics",
         }
         acknowledged: list[str] = []

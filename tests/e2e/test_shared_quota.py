@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from .instances import prepare_instance
-from .processes import JJJ, Process, free_port
+from .processes import client_token, free_port, gateway_server
 
 pytestmark = pytest.mark.slow
 
@@ -20,26 +20,15 @@ def test_two_processes_share_one_quota_through_redis(tmp_path: Path, redis_url: 
     with redis.Redis.from_url(redis_url) as store:
         store.flushdb()
     env, client_id, secret = prepare_instance(tmp_path, tier="open", redis_url=redis_url)
-    processes = []
     ports = [free_port(), free_port()]
-    for port in ports:
-        processes.append(
-            Process(
-                f"gateway-{port}",
-                [JJJ, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"],
-                env=env,
-                log_dir=tmp_path,
-                health_url=f"http://127.0.0.1:{port}/healthz",
-            )
-        )
+    processes = [
+        gateway_server(f"gateway-{port}", port, env, tmp_path, threads=4, migrate=True)
+        for port in ports
+    ]
     try:
         for process in processes:
             process.start()
-        token = httpx.post(
-            f"http://127.0.0.1:{ports[0]}/oauth/token",
-            auth=(client_id, secret),
-            data={"grant_type": "client_credentials"},
-        ).json()["access_token"]
+        token = client_token(f"http://127.0.0.1:{ports[0]}", client_id, secret)
         headers = {"Authorization": f"Bearer {token}", "X-Purpose": "statistics"}
         statuses = []
         with httpx.Client(timeout=10) as http:
