@@ -7,7 +7,7 @@ import logging
 from flask import Response
 
 from .headers import page_headers
-from .rendering import render_page
+from .rendering import ERROR_CACHE_CONTROL, render_page
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ def error_page(
             status=status,
             content_type="text/html; charset=utf-8",
         )
+        response.headers["Cache-Control"] = ERROR_CACHE_CONTROL
         page_headers(response)
     for name, value in (headers or {}).items():
         response.headers[name] = value

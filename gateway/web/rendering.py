@@ -11,6 +11,11 @@ from flask import Response, render_template, request, url_for
 from .headers import page_headers
 from .i18n import HTML_LANG, Language, Translator, negotiate
 
+#: A page changes only when the catalogue, the nodes or the policies are deployed anew: shared
+#: caches may keep one for five minutes. An error page is not kept, so a fix shows at once.
+PAGE_CACHE_CONTROL = "public, max-age=300"
+ERROR_CACHE_CONTROL = "no-store"
+
 
 def page_language() -> Language:
     return negotiate(request.args.get("lang"), request.accept_languages)
@@ -47,4 +52,5 @@ def render_page(template: str, *, status: int = 200, **context: Any) -> Response
         **context,
     )
     response = Response(body, status=status, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = PAGE_CACHE_CONTROL if status == 200 else ERROR_CACHE_CONTROL
     return page_headers(response, HTML_LANG[language.code])

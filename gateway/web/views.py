@@ -171,7 +171,9 @@ def dataset_page(dataset_id: str) -> Response:
         access=access,
         treatments=field_treatments(list(dataset.fields), access["tiers"]),
         served_regions=covering_regions(registry, config.routing.served_regions(dataset.id)),
-        sample=sample_request(dataset, config, request.host_url),
+        # The gateway's configured public address, never the request's Host header: a page
+        # that builds its paste-ready commands from Host would send tokens wherever it says.
+        sample=sample_request(dataset, config, services().settings.issuer),
     )
 
 

@@ -244,9 +244,28 @@ def test_the_dataset_page_shows_fields_nodes_and_access(client: FlaskClient) -> 
     assert all(th.get("scope") in ("row", "col") for th in doc.all("th"))
     # The sample request is the API's (sampleRequest of the catalogue entry).
     sample = html.split('<pre class="code"')[1].split("</pre>")[0]
-    assert "http://localhost/oauth/token" in sample
-    assert "http://localhost/v1/datasets/market-entity-registration/records/91" in sample
-    assert "http://localhost/v1/datasets/market-entity-registration/records?" in sample
+    assert "http://gateway.test/oauth/token" in sample
+    assert "http://gateway.test/v1/datasets/market-entity-registration/records/91" in sample
+    assert "http://gateway.test/v1/datasets/market-entity-registration/records?" in sample
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Host": "evil.example"},
+        {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
+        {"Forwarded": "host=evil.example;proto=https"},
+    ],
+)
+def test_the_sample_request_names_the_configured_issuer_whatever_the_host_header(
+    client: FlaskClient, headers: dict[str, str]
+) -> None:
+    html = client.get(
+        "/catalog/market-entity-registration", headers={**ZH, **headers}
+    ).get_data(as_text=True)
+    sample = html.split('<pre class="code"')[1].split("</pre>")[0]
+    assert "evil.example" not in html
+    assert "http://gateway.test/oauth/token" in sample
 
 
 def test_the_dataset_page_marks_the_nodes_serving_the_chosen_region(client: FlaskClient) -> None:
@@ -380,6 +399,12 @@ def test_pages_have_a_strict_policy_and_nothing_inline(client: FlaskClient, url:
             value = attrs.get(name, "")
             assert not value.startswith(("http:", "https:", "//")), value
     assert doc.all("meta") and any(m.get("name") == "viewport" for m in doc.all("meta"))
+
+
+def test_pages_say_how_long_they_may_be_cached(client: FlaskClient) -> None:
+    for url in PAGES:
+        assert client.get(url).headers["Cache-Control"] == "public, max-age=300", url
+    assert client.get("/catalog/no-such-dataset").headers["Cache-Control"] == "no-store"
 
 
 def test_static_files_are_served_by_the_gateway(client: FlaskClient) -> None:
