@@ -234,9 +234,11 @@ def banner(base: str, prepared: dict[str, Any]) -> str:
             " | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
         )
 
-    def get(path: str, purpose: str, var: str = "TOKEN") -> str:
+    def get(path: str, purpose: str | None, var: str = "TOKEN") -> str:
+        # Data calls state their purpose; the audit API does not take one.
+        stated = f'-H "X-Purpose: {purpose}" ' if purpose else ""
         return (
-            f'curl -s -H "Authorization: Bearer ${var}" -H "X-Purpose: {purpose}" '
+            f'curl -s -H "Authorization: Bearer ${var}" {stated}'
             f"{shlex.quote(base + path)} | python3 -m json.tool --no-ensure-ascii"
         )
 
@@ -274,8 +276,14 @@ def banner(base: str, prepared: dict[str, Any]) -> str:
         ),
         "",
         "5. Tiered use: social-insurance records are conditional and personal. demo-partner is",
-        "   refused (level 3 is above its tier); demo-government reads them under its grant for",
-        "   talent mobility, with the granted fields in clear and the rest dropped:",
+        "   refused (level 3 is above its tier; the problem names the rule):",
+        "   "
+        + get(
+            f"/v1/datasets/social-insurance-payment/records/{samples['hebei_insured_person']}",
+            "talent-mobility",
+        ),
+        "   demo-government reads them under its grant for talent mobility, with the granted",
+        "   fields in clear and the rest dropped:",
         "   " + token_cmd(creds["demo-government"], "GOV_TOKEN"),
         "   "
         + get(
@@ -289,11 +297,11 @@ def banner(base: str, prepared: dict[str, Any]) -> str:
         "   " + token_cmd(creds["demo-regulator"], "AUDIT_TOKEN"),
         "   "
         + get(
-            "/v1/audit/exchanges?" + urlencode({"kind": "exchange", "limit": 5}),
-            "regulatory-supervision",
+            "/v1/audit/exchanges?" + urlencode({"kind": "exchange", "limit": 6}),
+            None,
             "AUDIT_TOKEN",
         ),
-        "   " + get("/v1/audit/verify", "regulatory-supervision", "AUDIT_TOKEN"),
+        "   " + get("/v1/audit/verify", None, "AUDIT_TOKEN"),
         "",
     ]
     return "\n".join(lines)

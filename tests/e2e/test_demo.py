@@ -32,7 +32,7 @@ def test_the_demo_banner_commands_work_when_pasted(tmp_path: Path) -> None:
             for line in banner.splitlines()
             if line.strip().startswith(("TOKEN=", "GOV_TOKEN=", "AUDIT_TOKEN=", "curl "))
         ]
-        assert len(commands) == 9, banner
+        assert len(commands) == 10, banner
         assert commands[0].startswith("TOKEN=") and base in commands[0]
         script = "set -euo pipefail\n" + "\n".join(
             c if c.startswith(("TOKEN=", "GOV_TOKEN=", "AUDIT_TOKEN=")) else f"{c}; echo '<<END>>'"
@@ -42,7 +42,9 @@ def test_the_demo_banner_commands_work_when_pasted(tmp_path: Path) -> None:
             ["bash", "-c", script], capture_output=True, text=True, timeout=60, check=True
         )
         answers = [json.loads(chunk) for chunk in result.stdout.split("<<END>>") if chunk.strip()]
-        haidian, tianjin, fan_out, insured, watched, verdict = answers
+        haidian, tianjin, fan_out, refused, insured, watched, verdict = answers
+        assert refused["status"] == 403 and refused["type"] == "/problems/level-exceeds-tier"
+        assert not any("X-Purpose" in c for c in commands if "/v1/audit/" in c)
         assert verdict["valid"] is True and verdict["checked"] >= 5
         watched_ids = {r["exchangeId"] for r in watched["data"]}
         assert insured["meta"]["exchangeId"] in watched_ids
