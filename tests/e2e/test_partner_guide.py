@@ -5,12 +5,8 @@ blocks print makes sense."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,144 +16,34 @@ from joserfc.jwk import KeySet
 from gateway.clients import ClientStore
 from gateway.storage import create_db_engine
 
-from .processes import JJJ, Process, free_port
+from .guides import (
+    REPO,
+    GuideRun,
+    assert_no_hard_coded_address,
+    first_json,
+    guide_blocks,
+    json_documents,
+    run_guide,
+)
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "docs" / "partner-guide.md"
-GUIDE_BASE = "http://127.0.0.1:8080"
-GUIDE_INSTANCE = "instance/"
-BLOCK = re.compile(r"^```(sh|python)\n(.*?)^```$", re.S | re.M)
-MARK = "<<<guide-block-{}>>>"
 # Variables the guide's shell must end up with; the test checks what they hold.
 VARIABLES = ("POST_CLIENT", "JWT_CLIENT", "TOKEN", "POST_TOKEN", "JWT_TOKEN", "KEY", "PAGES")
 
 
-@dataclass(frozen=True)
-class Block:
-    index: int
-    language: str
-    code: str
-
-
-@dataclass
-class Run:
-    base: str
-    instance: Path
-    blocks: list[Block]
-    outputs: dict[int, str]
-    variables: dict[str, str]
-
-    def output(self, snippet: str, language: str = "sh") -> str:
-        """What the first block whose code contains `snippet` printed."""
-        for block in self.blocks:
-            if block.language == language and snippet in block.code:
-                return self.outputs[block.index]
-        raise AssertionError(f"no {language} block of the guide contains {snippet!r}")
-
-
-def guide_blocks() -> list[Block]:
-    return [
-        Block(i, m.group(1), m.group(2))
-        for i, m in enumerate(BLOCK.finditer(GUIDE.read_text("utf-8")))
-    ]
-
-
-def json_documents(text: str) -> list[object]:
-    """Every JSON object printed in `text` (pretty-printed or not, mixed with other lines)."""
-    decoder, found, position = json.JSONDecoder(), [], 0
-    while (start := text.find("{", position)) != -1:
-        try:
-            document, end = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            position = start + 1
-            continue
-        found.append(document)
-        position = end
-    return found
-
-
-def first_json(text: str) -> dict:
-    documents = json_documents(text)
-    assert documents, f"no JSON in the output:\n{text}"
-    assert isinstance(documents[0], dict)
-    return documents[0]
-
-
-def _script(blocks: list[Block], workdir: Path, base: str, instance: Path) -> str:
-    lines = ["set -euo pipefail"]
-    for block in blocks:
-        code = block.code.replace(GUIDE_BASE, base).replace(GUIDE_INSTANCE, f"{instance}/")
-        lines.append(f"echo '>>> guide block {block.index} ({block.language})' >&2")
-        if block.language == "sh":
-            lines.append(code)
-        else:
-            path = workdir / f"guide-block-{block.index}.py"
-            path.write_text(code, "utf-8")
-            lines.append(f".venv/bin/python {path.name}")
-        lines.append(f"echo '{MARK.format(block.index)}'")
-    lines += [
-        f"echo '{MARK.format('variables')}'",
-        f'for v in {" ".join(VARIABLES)}; do printf \'%s=%s\\n\' "$v" "${{!v}}"; done',
-    ]
-    return "\n".join(lines) + "\n"
-
-
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
-    blocks = guide_blocks()
-    assert {b.language for b in blocks} == {"sh", "python"}, "the guide has no runnable blocks"
-    workdir = tmp_path_factory.mktemp("partner-guide")
-    (workdir / ".venv").symlink_to(REPO / ".venv")
-    instance = workdir / "instance"
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    demo = Process(
-        "demo",
-        [JJJ, "--instance", str(instance), "demo", "--bind", f"127.0.0.1:{port}"],
-        env={},
-        log_dir=workdir,
-        health_url=f"{base}/healthz",
-    )
-    demo.start(timeout=90)
-    try:
-        # A fresh shell: nothing of the test's own configuration leaks into the commands.
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "OTEL_"))}
-        result = subprocess.run(
-            ["bash", "-c", _script(blocks, workdir, base, instance)],
-            cwd=workdir,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if result.returncode != 0:
-            last = re.findall(r">>> guide block (\d+)", result.stderr)
-            failed = blocks[int(last[-1])] if last else None
-            pytest.fail(
-                f"a command of the guide failed (exit {result.returncode}) in block "
-                f"{failed.index if failed else '?'}:\n{failed.code if failed else ''}\n"
-                f"--- stderr ---\n{result.stderr[-3000:]}\n"
-                f"--- stdout ---\n{result.stdout[-3000:]}\n--- demo log ---\n{demo.log()}",
-                pytrace=False,
-            )
-        outputs: dict[int, str] = {}
-        rest = result.stdout
-        for block in blocks:
-            before, mark, rest = rest.partition(MARK.format(block.index) + "\n")
-            assert mark, f"no output marker of block {block.index}"
-            outputs[block.index] = before
-        _, mark, dump = rest.partition(MARK.format("variables") + "\n")
-        assert mark
-        variables = dict(line.split("=", 1) for line in dump.splitlines())
-        yield Run(base, instance, blocks, outputs, variables)
-    finally:
-        demo.stop()
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuideRun]:
+    with run_guide(GUIDE, tmp_path_factory.mktemp("partner-guide"), variables=VARIABLES) as run:
+        yield run
 
 
-def _claims(run: Run, token: str) -> dict:
+def test_the_guide_names_the_gateway_only_through_one_variable() -> None:
+    assert_no_hard_coded_address(GUIDE)
+
+
+def _claims(run: GuideRun, token: str) -> dict:
     keys = KeySet.import_key_set(httpx.get(f"{run.base}/oauth/jwks").json())
     decoded = jwt.decode(token, keys, algorithms=["ES256"])
     assert decoded.header["typ"] == "at+jwt"
@@ -166,7 +52,7 @@ def _claims(run: Run, token: str) -> dict:
 
 
 def test_the_guide_has_the_promised_parts() -> None:
-    blocks = guide_blocks()
+    blocks = guide_blocks(GUIDE)
     python = [b for b in blocks if b.language == "python"]
     assert len(python) >= 2  # the key pair and the Python client
     text = GUIDE.read_text("utf-8")
@@ -184,7 +70,7 @@ def test_the_guide_has_the_promised_parts() -> None:
         assert needed in text, needed
 
 
-def test_a_token_is_obtained_with_each_client_authentication_method(run: Run) -> None:
+def test_a_token_is_obtained_with_each_client_authentication_method(run: GuideRun) -> None:
     metadata = first_json(run.output("/.well-known/oauth-authorization-server"))
     assert metadata["token_endpoint"] == f"{run.base}/oauth/token"
     shown = first_json(run.output("PARTNER_SECRET=$("))
@@ -221,7 +107,7 @@ def test_a_token_is_obtained_with_each_client_authentication_method(run: Run) ->
     assert "valid: client demo-partner, tier partner" in verified
 
 
-def test_the_data_calls_return_data(run: Run) -> None:
+def test_the_data_calls_return_data(run: GuideRun) -> None:
     key = run.variables["KEY"]
     lookup = first_json(run.output('records/$KEY" | python3 -m json.tool'))
     assert lookup["data"]["creditCode"] == key and key[2:8] == "110108"
@@ -252,7 +138,7 @@ def test_the_data_calls_return_data(run: Run) -> None:
     assert len(pages) == int(run.variables["PAGES"]) >= 2, run.output("while :; do")
 
 
-def test_the_python_client_looks_up_and_pages(run: Run) -> None:
+def test_the_python_client_looks_up_and_pages(run: GuideRun) -> None:
     printed = run.output("class GatewayClient", language="python")
     lookup = re.search(r"^key lookup: ([0-9A-Z]{18}) ", printed, re.M)
     assert lookup and lookup.group(1)[2:8] == "110108", printed
@@ -264,7 +150,7 @@ def test_the_python_client_looks_up_and_pages(run: Run) -> None:
     )
 
 
-def test_introspection_revocation_and_errors(run: Run) -> None:
+def test_introspection_revocation_and_errors(run: GuideRun) -> None:
     introspected = first_json(run.output('"$GATEWAY/oauth/introspect" | python3'))
     assert introspected["active"] is True and introspected["client_id"] == "demo-partner"
     revoked = run.output("/oauth/revoke")
