@@ -21,7 +21,14 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from .storage.tables import clients
 
-CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
+CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{3,64}")
+
+
+def is_client_id(value: object) -> bool:
+    """Whether a value can be a client id (whole-string match: no trailing newline either)."""
+    return isinstance(value, str) and CLIENT_ID.fullmatch(value) is not None
+
+
 SCOPES = ("data:read", "catalog:read", "audit:read", "admin")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 
@@ -108,9 +115,19 @@ class Client:
         }
 
 
-def verify_unknown_secret(secret: str) -> None:
-    """Spend the same time as a real verification (for unknown client ids)."""
-    _argon2_verify(_DUMMY_HASH, secret)
+def unregistered(client_id: str) -> Client:
+    """A stand-in for a client id nobody registered: it fails authentication exactly as a
+    registered client with a wrong secret does, after the same argon2 verification, so that
+    the answer does not tell which client ids exist."""
+    return Client(
+        client_id=client_id,
+        name="",
+        region="",
+        tier="",
+        scopes=frozenset(),
+        auth_method="",
+        status="unregistered",
+    )
 
 
 def _row_to_client(row: Any) -> Client:
@@ -199,7 +216,7 @@ class ClientStore:
             secret = secrets.token_urlsafe(32)
             secret_hash = _hasher.hash(secret)
         client_id = client_id or f"jjj-{secrets.token_hex(8)}"
-        if not CLIENT_ID.match(client_id):
+        if not is_client_id(client_id):
             raise ClientError("a client id is 3–64 letters, digits, '.', '_' or '-'")
         now = dt.datetime.now(dt.UTC)
         with self._transaction(conn) as conn:

@@ -15,9 +15,9 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import ECKey, Key, KeySet
 
-from ..clients import Client, ClientStore
+from ..clients import Client, ClientStore, is_client_id, unregistered
 from ..problems import Problem
 from .jwks import KeySetDirectory, KeysUnavailable, public_key_set
 from .replay import ReplayGuard
@@ -31,6 +31,12 @@ AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 ASSERTION_ALGORITHMS = ["ES256", "ES384", "RS256", "PS256", "Ed25519"]
 # A client assertion is single-use and short-lived (RFC 7523 §3: exp "limits the time window").
 MAX_ASSERTION_LIFETIME = 300
+# What an assertion for a client without registered keys (an unknown id, a secret client) is
+# checked against: the signature check runs and fails as it does for a key that does not match,
+# so neither the answer nor the work done tells which client ids exist.
+_NO_KEY = ECKey.import_key(ECKey.generate_key("P-256", private=True).as_dict(private=False))
+# One answer for every signature failure (wrong key, unknown kid, key of another type).
+ASSERTION_DOES_NOT_VERIFY = "the client assertion does not verify against the client's keys"
 
 
 class OAuthClient(ClientMixin):
@@ -105,7 +111,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
         # token endpoint URL, so an assertion made for another server is useless here.
         return [self._token_endpoint]
 
-    def resolve_client_public_key(self, client: OAuthClient) -> KeySet:
+    def resolve_client_public_key(self, client: OAuthClient) -> KeySet | Key:
         registered = client.client
         try:
             if registered.jwks is not None:
@@ -113,8 +119,10 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
             if registered.jwks_uri:
                 return self._remote.get(registered.jwks_uri).keys_for(None)
         except (ValueError, KeysUnavailable):
-            pass
-        raise InvalidClientError(description="the client's public keys cannot be obtained")
+            raise InvalidClientError(
+                description="the client's public keys cannot be obtained"
+            ) from None
+        return _NO_KEY
 
     def process_assertion_claims(self, assertion: str, resolve_key: Any) -> dict[str, Any]:
         try:
@@ -125,7 +133,8 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
             raise InvalidClientError(description="the assertion's algorithm is not accepted")
         kid = header.get("kid")
         keys = resolve_key
-        client = self._clients.get(str(self.extract_assertion(assertion)[1].get("sub")))
+        sub = self.extract_assertion(assertion)[1].get("sub")
+        client = self._clients.get(sub) if is_client_id(sub) else None
         if client is not None and client.jwks_uri and isinstance(kid, str):
             try:  # a key the cache lacks may be a rotated one: fetch again (rate-limited)
                 keys = self._remote.get(client.jwks_uri).keys_for(kid)
@@ -135,10 +144,8 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
                 ) from None
         try:
             token = jwt.decode(assertion, keys, algorithms=ASSERTION_ALGORITHMS)
-        except JoseError as exc:
-            raise InvalidClientError(
-                description=f"the client assertion does not verify ({exc.error or 'invalid'})"
-            ) from None
+        except JoseError:
+            raise InvalidClientError(description=ASSERTION_DOES_NOT_VERIFY) from None
         self.verify_claims(token.claims)
         return token.claims
 
@@ -270,11 +277,12 @@ def create_authorization_server(
     token_endpoint: str,
     leeway: int,
 ) -> AuthorizationServer:
-    def query_client(client_id: Any) -> OAuthClient | None:
-        if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
-            return None
-        client = clients.get(client_id)
-        return OAuthClient(client) if client else None
+    def query_client(client_id: Any) -> OAuthClient:
+        # Never None: Authlib would answer "does not exist" at once for an unknown id, while a
+        # wrong secret costs an argon2 check — the difference would list the registered ids.
+        # An id that cannot be registered is not looked up (a NUL byte would upset PostgreSQL).
+        client = clients.get(client_id) if is_client_id(client_id) else None
+        return OAuthClient(client or unregistered(str(client_id)[:64]))
 
     def save_token(token: dict[str, Any], request: Any) -> None:
         # JWT access tokens are self-contained (RFC 9068); nothing to store.

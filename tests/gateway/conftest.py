@@ -101,6 +101,7 @@ def register(app: Flask) -> Callable[..., tuple[str, str]]:
         scopes: list[str] | None = None,
         region: str = "110000",
         client_id: str | None = None,
+        auth_method: str = "client_secret_basic",
     ) -> tuple[str, str]:
         store = app.extensions["jjj-gateway"].clients
         client, secret = store.create(
@@ -109,6 +110,7 @@ def register(app: Flask) -> Callable[..., tuple[str, str]]:
             tier=tier,
             scopes=scopes or SCOPES_BY_TIER[tier],
             client_id=client_id,
+            auth_method=auth_method,
         )
         assert secret is not None
         return client.client_id, secret
