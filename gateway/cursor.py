@@ -3,8 +3,9 @@
 A cursor records, for each node still holding unread records, that node's own cursor. Node
 cursors may be made of record values (a SQL node pages by its primary key, which can be a
 resident ID), so the cursor is encrypted, not merely signed: AES-256-GCM with a key derived from
-the server secret, the query's hash as associated data. A client can neither read nor forge node
-positions, nor reuse a cursor on another query.
+the server secret, the hash of the query and of the client it was issued to as associated data.
+A client can neither read nor forge node positions, nor reuse a cursor on another query, nor
+present a cursor issued to another client.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class CursorCodec:
             raise Problem(
                 "invalid-cursor",
                 detail="the cursor is malformed, was not issued by "
-                "this gateway, or belongs to a different query (repeat the same "
-                "filter, fields and regions with it)",
+                "this gateway, was issued to another client, or belongs to a different "
+                "query (repeat the same filter, fields and regions with it)",
             ) from None
         return {str(k): (v if isinstance(v, str) else None) for k, v in positions.items()}

@@ -352,9 +352,12 @@ class ExchangeService:
         if state.quota is not None:
             # What is left of the day's records caps the page (rule 5 counts records).
             limit = min(limit, state.quota.records_remaining)
+        # The cursor is bound to the query and to the client it was issued to: another
+        # client presenting it gets invalid-cursor, as for a cursor of another query.
         query_hash = sha256_hex(
             canonical_json(
                 {
+                    "a": principal.client_id,
                     "d": dataset.id,
                     "f": filter_,
                     "c": list(plan.fetch),

@@ -287,6 +287,23 @@ def test_a_forged_or_foreign_cursor_is_refused(
         assert response.get_json()["type"] == "/problems/invalid-cursor"
 
 
+def test_a_cursor_issued_to_one_client_is_refused_to_another(
+    client: FlaskClient, token_for: Callable[..., str]
+) -> None:
+    query = {"limit": 5, "fields": ["creditCode", "name"]}
+    issued_to = bearer(token_for("partner"))
+    page = client.post(f"{ME}/query", json=query, headers=issued_to).get_json()
+    cursor = page["meta"]["nextCursor"]
+    assert cursor
+    other = client.post(
+        f"{ME}/query", json=query | {"cursor": cursor}, headers=bearer(token_for("partner"))
+    )
+    assert other.status_code == 400
+    assert other.get_json()["type"] == "/problems/invalid-cursor"
+    same = client.post(f"{ME}/query", json=query | {"cursor": cursor}, headers=issued_to)
+    assert same.status_code == 200
+
+
 def test_every_exchange_is_in_the_hash_chain(
     app: Flask, client: FlaskClient, token_for: Callable[..., str], demo_data: GenerationReport
 ) -> None:
