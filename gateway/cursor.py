@@ -24,6 +24,9 @@ from .problems import Problem
 
 VERSION = b"\x01"
 NONCE_BYTES = 12
+#: The longest cursor decoded: room for the positions of some forty nodes, each at most as long
+#: as the adapter protocol allows a node's cursor to be (longer ones are refused as node errors).
+MAX_LENGTH = 64 * 1024
 
 
 def _b64(data: bytes) -> str:
@@ -47,7 +50,7 @@ class CursorCodec:
     def decode(self, cursor: str, query_hash: str) -> dict[str, str | None]:
         """Node → its cursor (None: start of that node), for a cursor made for this query."""
         try:
-            if len(cursor) > 8192:
+            if len(cursor) > MAX_LENGTH:
                 raise ValueError
             raw = _unb64(cursor)
             if raw[:1] != VERSION or len(raw) < 1 + NONCE_BYTES + 16:

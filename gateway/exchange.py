@@ -23,6 +23,7 @@ from adapters.protocol import (
     QueryRequest,
     normalise_filter,
 )
+from adapters.request_checks import MAX_CURSOR_LENGTH as MAX_NODE_CURSOR_LENGTH
 from catalog import Catalog, Dataset
 from policies import Caller, Decision, FieldPlan, Policies, compile_masker, decide
 
@@ -756,7 +757,11 @@ class ExchangeService:
         matches the filter; otherwise none of it is passed on (the node lied or is broken)."""
         regions = frozenset(result.regions)
         reason = None
-        if len(result.records) > limit:
+        if result.next_cursor is not None and len(result.next_cursor) > MAX_NODE_CURSOR_LENGTH:
+            # The gateway carries a node's cursor to the next page: one longer than the protocol
+            # allows could not be sent back, and the node's remaining records would be lost.
+            reason = f"a next cursor longer than {MAX_NODE_CURSOR_LENGTH} characters"
+        elif len(result.records) > limit:
             reason = "more records than asked for"
         else:
             for record in result.records:

@@ -3,13 +3,19 @@ circuit breaker as /readyz and /metrics show it (the node replaced by a scripted
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import BaseWSGIServer, make_server
 
+from adapters.http import HttpAdapter
+from adapters.nodes import load_nodes
 from adapters.protocol import (
     AdapterError,
     AdapterRequestError,
@@ -80,6 +86,54 @@ def scripted(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Scrip
         return node
 
     return install
+
+
+@pytest.fixture
+def remote(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[Callable[[dict[str, Any]], bytes]], None]]:
+    """``remote(answer)``: tianjin-binhai becomes a real HTTP node on loopback; each query is
+    answered by the node's real records, passed through ``answer`` (document → body bytes)."""
+    fleet = app.extensions["jjj-gateway"].fleet
+    real = fleet.adapter
+    data_node = real(NODE)
+    servers: list[BaseWSGIServer] = []
+
+    def install(answer: Callable[[dict[str, Any]], bytes]) -> None:
+        def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            asked = json.loads(environ["wsgi.input"].read(size))
+            page = data_node.query(
+                QueryRequest(
+                    dataset=asked["dataset"],
+                    filter=asked["filter"],
+                    fields=tuple(asked["fields"]),
+                    limit=asked["limit"],
+                    cursor=asked["cursor"],
+                )
+            )
+            body = answer({"records": list(page.records), "nextCursor": page.next_cursor})
+            start_response(
+                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+
+        server = make_server("127.0.0.1", 0, wsgi, threaded=True)
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}).start()
+        servers.append(server)
+        config = load_nodes()[NODE]
+        http = HttpAdapter(
+            replace(config, adapter={"kind": "http", "url": f"http://127.0.0.1:{server.port}"}),
+            token_provider=lambda node_id: "token",
+        )
+        monkeypatch.setattr(
+            fleet, "adapter", lambda node_id: http if node_id == NODE else real(node_id)
+        )
+
+    yield install
+    for server in servers:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture
@@ -181,3 +235,20 @@ def test_requests_the_node_refuses_as_the_callers_mistake_never_open_the_circuit
     assert node.calls == FAILURES * 2
     breaker = client.get("/readyz").get_json()["checks"]["nodes"][NODE]["breaker"]
     assert breaker == {"state": "closed", "failures": 0}
+
+
+def test_a_node_cursor_longer_than_the_protocol_allows_is_a_node_error_on_the_first_page(
+    client: FlaskClient, token: str, remote: Callable[[Callable[[dict[str, Any]], bytes]], None]
+) -> None:
+    remote(lambda page: json.dumps(page | {"nextCursor": "c" * 267_000}).encode())
+    document = query(client, token)
+    assert status_of(document) == "invalid-data"
+    assert status_of(document, HEALTHY[0]) == "ok"
+    # The healthy node's position and the failed node's start travel on: nothing is lost.
+    again = client.post(
+        f"{ME}/query",
+        json=BOTH | {"cursor": document["meta"]["nextCursor"]},
+        headers=bearer(token),
+    )
+    assert again.status_code == 200
+    assert status_of(again.get_json()) == "invalid-data"
