@@ -121,7 +121,8 @@ def test_builder_copies_only_the_project_metadata_and_its_packages(
     copied = {src for instruction in builder.all("COPY") for src in copy_sources(instruction)[1]}
     project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
     packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
-    assert copied == {"pyproject.toml", "README.md"} | packages
+    licence_files = set(project["project"]["license-files"])
+    assert copied == {"pyproject.toml", "README.md"} | licence_files | packages
     assert all((ROOT / path).exists() for path in copied)
     assert builder.all("ADD") == []
 
