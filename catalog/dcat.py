@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from catalog.issues import CatalogIssue
 from catalog.loader import Catalog, Dataset, I18n
 from catalog.regions import RegionRegistry
 
@@ -270,6 +271,31 @@ def _dataset(dataset: Dataset, spatial: list[str], iris: _Iris) -> dict[str, Any
     return out
 
 
+#: DCAT-AP 3.0 recommended properties the export takes from an entry: (entry field, attribute of
+#: the Dataset, the DCAT-AP class and property, whether only a served dataset needs it — one that
+#: is never served has no distribution to carry a licence).
+RECOMMENDED: tuple[tuple[str, str, str, bool], ...] = (
+    ("contactPoint", "contact_point", "dcat:Dataset dcat:contactPoint", False),
+    ("license", "license", "dcat:Distribution dct:license", True),
+    ("issued", "issued", "dcat:Dataset dct:issued", False),
+)
+
+
+def missing_recommended(catalog: Catalog) -> list[CatalogIssue]:
+    """One issue per dataset and recommended property its entry does not give; harvesters show
+    such datasets with gaps, but the export is still valid (a warning, not an error)."""
+    return [
+        CatalogIssue(
+            f"{dataset.id}.yaml",
+            f"$.{name}",
+            f"no {name}: the DCAT-AP export lacks the recommended {dcat_property}",
+        )
+        for dataset in catalog
+        for name, attribute, dcat_property, served_only in RECOMMENDED
+        if not getattr(dataset, attribute) and not (served_only and dataset.share_type == "none")
+    ]
+
+
 def dcat_catalog(
     catalog: Catalog,
     publication: Publication,
@@ -390,4 +416,5 @@ __all__ = [
     "Publication",
     "covering_regions",
     "dcat_catalog",
+    "missing_recommended",
 ]

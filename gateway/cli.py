@@ -150,15 +150,19 @@ def catalog() -> None:
 @catalog.command("check")
 @click.pass_context
 def catalog_check(ctx: click.Context) -> None:
-    """Validate the catalogue, node configs and policy documents together."""
+    """Validate the catalogue, node configs and policy documents together.
+
+    Recommended DCAT-AP properties an entry lacks are warnings: they do not fail the check."""
     from .config_check import check_configuration
 
-    problems, summary = check_configuration(_settings(ctx))
-    for line in problems:
+    result = check_configuration(_settings(ctx))
+    for line in result.warnings:
+        click.echo(f"warning: {line}", err=True)
+    for line in result.problems:
         click.echo(line, err=True)
-    if problems:
-        raise SystemExit(f"{len(problems)} problem(s) found")
-    click.echo(summary)
+    if result.problems:
+        raise SystemExit(f"{len(result.problems)} problem(s) found")
+    click.echo(result.summary)
 
 
 # -- clients -----------------------------------------------------------------------------------

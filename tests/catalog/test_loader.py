@@ -308,9 +308,16 @@ def test_optional_dcat_properties_are_loaded(datasets_copy: Path, rewrite_entry:
         name=I18n(zh="数据资源处", en="Data Resources Division"),
         email="data@scjgj.example.gov.cn",
     )
-    shipped = load_catalog().get("market-entity-registration")
-    assert shipped is not None
-    assert (shipped.license, shipped.landing_page, shipped.contact_point) == (None, None, None)
+    shipped = load_catalog().get("patent-grants")
+    assert shipped is not None and shipped.landing_page is None
+
+
+def test_every_shipped_entry_gives_the_recommended_dcat_properties() -> None:
+    for dataset in load_catalog():
+        assert dataset.contact_point is not None and dataset.contact_point.email, dataset.id
+        assert dataset.issued is not None and dataset.issued <= dataset.modified, dataset.id
+        # A dataset that is never served has no distribution, so no licence of one.
+        assert (dataset.license is not None) == (dataset.share_type != "none"), dataset.id
 
 
 def test_every_broken_entry_is_reported_at_once(

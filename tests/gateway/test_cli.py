@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from adapters.nodes import default_directory
@@ -26,12 +27,63 @@ def test_catalog_check_passes_on_the_shipped_configuration(
     result = runner.invoke(main, ["--instance", str(tmp_path), "catalog", "check"], env={})
     assert result.exit_code == 0, result.output
     assert "ok: 9 datasets, 10 nodes" in result.output
+    # Every shipped entry gives the recommended DCAT-AP properties.
+    assert "warning" not in result.output
+
+
+def _shipped_catalog(target: Path) -> Path:
+    shutil.copytree(default_datasets_directory(), target / "datasets")
+    shutil.copy(default_datasets_directory().parent / "regions.yaml", target)
+    return target
+
+
+@pytest.mark.parametrize(
+    "variable", ["GATEWAY_NODES_DIR", "GATEWAY_CATALOG_DIR", "GATEWAY_POLICIES_DIR"]
+)
+@pytest.mark.parametrize("state", ["missing", "empty"])
+def test_catalog_check_fails_on_a_directory_that_is_missing_or_empty(
+    runner: CliRunner, tmp_path: Path, variable: str, state: str
+) -> None:
+    directory = tmp_path / "configured"
+    if state == "empty":
+        directory.mkdir()
+    result = runner.invoke(
+        main, ["--instance", str(tmp_path), "catalog", "check"], env={variable: str(directory)}
+    )
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.startswith(variable)]
+    expected = "no such directory" if state == "missing" else "in it"
+    assert len(lines) == 1 and lines[0].startswith(f"{variable}={directory}: ")
+    assert lines[0].endswith(expected), lines
+    assert "ok:" not in result.output and "Traceback" not in result.output
+
+
+def test_catalog_check_warns_per_dataset_and_property_about_missing_recommended_properties(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    catalog_dir = _shipped_catalog(tmp_path / "catalog")
+    entry = catalog_dir / "datasets" / "patent-grants.yaml"
+    document = yaml.safe_load(entry.read_text("utf-8"))
+    del document["contactPoint"], document["license"]
+    entry.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "utf-8")
+    result = runner.invoke(
+        main,
+        ["--instance", str(tmp_path), "catalog", "check"],
+        env={"GATEWAY_CATALOG_DIR": str(catalog_dir)},
+    )
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: patent-grants.yaml: $.contactPoint: no contactPoint: the DCAT-AP export lacks "
+        "the recommended dcat:Dataset dcat:contactPoint",
+        "warning: patent-grants.yaml: $.license: no license: the DCAT-AP export lacks the "
+        "recommended dcat:Distribution dct:license",
+    ]
+    assert "ok: 9 datasets, 10 nodes, 4 tiers, 9 purposes (2 warning(s))" in result.output
 
 
 def test_catalog_check_names_file_and_path_and_fails(runner: CliRunner, tmp_path: Path) -> None:
-    catalog_dir = tmp_path / "catalog"
-    shutil.copytree(default_datasets_directory(), catalog_dir / "datasets")
-    shutil.copy(default_datasets_directory().parent / "regions.yaml", catalog_dir)
+    catalog_dir = _shipped_catalog(tmp_path / "catalog")
     entry = catalog_dir / "datasets" / "patent-grants.yaml"
     entry.write_text(
         entry.read_text("utf-8").replace("shareType: unconditional", "shareType: sometimes"),
