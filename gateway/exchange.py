@@ -432,6 +432,8 @@ class ExchangeService:
             return 200, {"data": records[0], "meta": meta}
         meta["count"] = len(records)
         meta["limit"] = limit
+        # A limit the tier's page size (or the day's remaining records) cut down is said so.
+        meta["limitCapped"] = request.limit is not None and limit < request.limit
         meta["nextCursor"] = self._next_cursor(query_hash, positions, results)
         return 200, {"data": records, "meta": meta}
 
@@ -856,7 +858,9 @@ def _request_summary(principal: Principal, request: DataRequest) -> dict[str, An
 
 
 def _filter_from_query(dataset: Dataset, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """``name=value`` is eq, ``name.op=value`` another operator; ``in`` takes a comma list."""
+    """``name=value`` is eq, ``name.op=value`` another operator. ``in`` takes its list in both
+    forms of OpenAPI's ``style: form``: repeated (``explode: true``, what client generators
+    send) or one comma-separated value (``explode: false``), or a mix of the two."""
     out: dict[str, dict[str, Any]] = {}
     errors = []
     for param, values in args.items():
@@ -866,18 +870,17 @@ def _filter_from_query(dataset: Dataset, args: Mapping[str, Any]) -> dict[str, d
         if name not in dataset.fields:
             errors.append({"path": path, "message": f"unknown parameter {param!r}"})
             continue
-        if len(values) != 1:
+        if op != "in" and len(values) != 1:
             errors.append({"path": path, "message": "give each filter parameter once"})
             continue
-        text = values[0]
         try:
             if op == "in":
-                parts = [p for p in text.split(",") if p != ""]
+                parts = [p for text in values for p in text.split(",") if p != ""]
                 value: Any = [dataset.coerce(name, p) for p in parts]
             elif op == "prefix":
-                value = text
+                value = values[0]
             else:
-                value = dataset.coerce(name, text)
+                value = dataset.coerce(name, values[0])
         except ValueError as exc:
             errors.append({"path": path, "message": str(exc)})
             continue
@@ -936,5 +939,3 @@ def _with_regions(
             wanted = [r for r in wanted if r in set(ops["in"])]
         ops["in"] = wanted
     return out
-
-

@@ -43,17 +43,25 @@ SCOPES: Mapping[str, str] = {
     "admin": "Register and manage clients, issue and revoke grants.",
 }
 
-TAGS: tuple[tuple[str, str], ...] = (
-    ("catalog", "The shared catalogue: search with facets, dataset entries, regions, DCAT-AP."),
-    ("data", "Dataset records through the exchange pipeline (any dataset, by id)."),
-    ("oauth", "Unified authorisation: OAuth 2.0 client credentials, RFC 8414, 7662, 7009."),
-    ("audit", "The tamper-evident audit trail: search, verification, export."),
-    ("admin", "Clients and grants; every change is audited."),
-    ("problems", "Documentation of the RFC 9457 problem types."),
-    ("health", "Liveness, readiness and metrics for operators."),
-    ("docs", "This description and its reference page."),
-    ("pages", "The catalogue's web pages for people (HTML)."),
-)
+#: An operation's tag key → the tag's name, for people (a client generator names a module after
+#: it: "Problem types" → ``problem_types``), and its description.
+TAGS: Mapping[str, tuple[str, str]] = {
+    "catalog": (
+        "Catalogue",
+        "The shared catalogue: search with facets, dataset entries, regions, DCAT-AP.",
+    ),
+    "data": ("Records", "Dataset records through the exchange pipeline (any dataset, by id)."),
+    "oauth": (
+        "Authorisation",
+        "Unified authorisation: OAuth 2.0 client credentials, RFC 8414, 7662, 7009.",
+    ),
+    "audit": ("Audit", "The tamper-evident audit trail: search, verification, export."),
+    "admin": ("Administration", "Clients and grants; every change is audited."),
+    "problems": ("Problem types", "Documentation of the RFC 9457 problem types."),
+    "health": ("Health", "Liveness, readiness and metrics for operators."),
+    "docs": ("Reference", "This description and its reference page."),
+    "pages": ("Pages", "The catalogue's web pages for people (HTML)."),
+}
 
 
 # -- schemas shared by the operations --------------------------------------------------------
@@ -317,7 +325,13 @@ BASE_SCHEMAS: dict[str, Any] = {
                 "description": "False when a source failed (X-Exchange-Complete: false).",
             },
             "count": {"type": "integer"},
-            "limit": {"type": "integer"},
+            "limit": {"type": "integer", "description": "The page size that applied."},
+            "limitCapped": {
+                "type": "boolean",
+                "description": "True when the limit asked for was larger than the caller's "
+                "tier allows (or than the records left of the day's quota) and was cut down "
+                "to `limit`.",
+            },
             "nextCursor": _NULLABLE_STRING,
         },
         ["exchangeId", "dataset", "purpose", "sources", "fields", "complete"],
@@ -357,8 +371,15 @@ BASE_SCHEMAS: dict[str, Any] = {
         {
             "grant_type": {"const": "client_credentials"},
             "scope": {"type": "string", "description": "Space-separated scopes."},
-            "client_id": {"type": "string", "description": "client_secret_post"},
-            "client_secret": {"type": "string", "description": "client_secret_post"},
+            "client_id": {
+                "type": "string",
+                "description": "client_secret_post: the client id (with client_secret; a "
+                "client_secret_basic client sends it in the Authorization header instead).",
+            },
+            "client_secret": {
+                "type": "string",
+                "description": "client_secret_post: the client secret.",
+            },
             "client_assertion_type": {
                 "const": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
                 "description": "private_key_jwt (RFC 7523)",
@@ -366,6 +387,10 @@ BASE_SCHEMAS: dict[str, Any] = {
             "client_assertion": {"type": "string", "description": "private_key_jwt"},
         },
         ["grant_type"],
+        description="The client credentials grant. Which client fields it carries depends on "
+        "the client's authentication method: none for client_secret_basic (HTTP Basic), "
+        "client_id and client_secret for client_secret_post, client_assertion_type and "
+        "client_assertion for private_key_jwt.",
     ),
     "TokenParameter": _obj(
         {"token": _STRING, "token_type_hint": _STRING},
@@ -485,6 +510,19 @@ BASE_SCHEMAS: dict[str, Any] = {
         },
         ["type", "title", "status", "description"],
     ),
+    # Every answer body has a component of its own: a generated client names its model after
+    # the component, not after the operation and status ("…Response200").
+    "DatasetList": _list_of(_ref("DatasetSummary"), _ref("SearchMeta")),
+    "DatasetResponse": _obj({"data": _ref("DatasetEntry")}, ["data"]),
+    "RegionTree": _list_of(_ref("Region"), {"type": "object"}),
+    "RegionResponse": _obj({"data": _ref("Region")}, ["data"]),
+    "ClientResponse": _obj({"data": _ref("Client")}, ["data"]),
+    "ClientList": _list_of(_ref("Client"), _ref("PageMeta")),
+    "GrantResponse": _obj({"data": _ref("Grant")}, ["data"]),
+    "GrantList": _list_of(_ref("Grant"), _ref("PageMeta")),
+    "AuditRecordResponse": _obj({"data": _ref("AuditRecord")}, ["data"]),
+    "ProblemTypeList": _list_of(_ref("ProblemType"), _ref("PageMeta")),
+    "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document."},
 }
 
 
@@ -551,7 +589,7 @@ PARAMETERS: dict[str, Any] = {
         "required": True,
         "description": "The purpose of the request, from the purpose vocabulary; recorded in "
         "the audit trail, and for a conditional dataset the purpose a grant was issued for.",
-        "schema": _STRING,
+        "schema": _ref("Purpose"),
     },
     "DatasetId": _path(
         "dataset_id", "Dataset id from the catalogue.", {"type": "string", "pattern": "^[a-z]"}
@@ -569,7 +607,13 @@ PARAMETERS: dict[str, Any] = {
         style="form",
         explode=False,
     ),
-    "Limit": _query("limit", {"type": "integer", "minimum": 1}, "Page size (capped by tier)."),
+    # Its maximum, the largest page of any tier, is set per document (openapi_document).
+    "Limit": _query(
+        "limit",
+        {"type": "integer", "minimum": 1},
+        "Page size, capped by the caller's tier: `meta.limit` is the page size that applied and "
+        "`meta.limitCapped` is true when it is smaller than the limit asked for.",
+    ),
     "Cursor": _query("cursor", _STRING, "The nextCursor of the previous page."),
     "Strict": _query(
         "strict",
@@ -643,8 +687,8 @@ _PAGING = (
     _query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number."),
     _query("perPage", {"type": "integer", "minimum": 1, "maximum": 100}, "Items per page."),
 )
-_CLIENT_RESPONSE = _ok("The client.", _obj({"data": _ref("Client")}, ["data"]))
-_GRANT_RESPONSE = _ok("The grant.", _obj({"data": _ref("Grant")}, ["data"]))
+_CLIENT_RESPONSE = _ok("The client.", _ref("ClientResponse"))
+_GRANT_RESPONSE = _ok("The grant.", _ref("GrantResponse"))
 _TIME = {"type": "string", "format": "date-time"}
 
 OPERATIONS: dict[str, Operation] = {
@@ -716,7 +760,7 @@ OPERATIONS: dict[str, Operation] = {
         parameters=_SEARCH_PARAMETERS,
         responses=_ok(
             "One page of datasets, the total and the facets.",
-            _list_of(_ref("DatasetSummary"), _ref("SearchMeta")),
+            _ref("DatasetList"),
         ),
         problems=(400, 500),
     ),
@@ -725,23 +769,20 @@ OPERATIONS: dict[str, Operation] = {
         "catalog",
         description="The entry, its field table (type, description, x-level, sensitivity), the "
         "nodes and regions that serve it, how to get access and a sample request.",
-        responses=_ok("The entry.", _obj({"data": _ref("DatasetEntry")}, ["data"])),
+        responses=_ok("The entry.", _ref("DatasetResponse")),
         problems=(404, 500),
     ),
     "catalog_api.regions": Operation(
         "The region tree",
         "catalog",
-        responses=_ok(
-            "Provinces, cities, districts and groupings.",
-            _list_of(_ref("Region"), {"type": "object"}),
-        ),
+        responses=_ok("Provinces, cities, districts and groupings.", _ref("RegionTree")),
     ),
     "catalog_api.region": Operation(
         "One region",
         "catalog",
         description="A region with its children and parents; the dct:spatial IRIs of the DCAT-AP "
         "export resolve here.",
-        responses=_ok("The region.", _obj({"data": _ref("Region")}, ["data"])),
+        responses=_ok("The region.", _ref("RegionResponse")),
         problems=(404, 500),
     ),
     "catalog_api.dcat": Operation(
@@ -756,8 +797,9 @@ OPERATIONS: dict[str, Operation] = {
         "Query records of a dataset",
         "data",
         description="Filters are query parameters: `name=value` (eq) or `name.op=value` with op "
-        "in, gte, lte, prefix (in takes a comma-separated list), on the fields the dataset's "
-        "querySchema allows; see the per-dataset operations for each dataset's filters.",
+        "in, gte, lte, prefix (in is repeated or takes a comma-separated list), on the fields "
+        "the dataset's querySchema allows; see the per-dataset operations for each dataset's "
+        "filters.",
         scope="data:read",
         parameters=(
             {"$ref": "#/components/parameters/Purpose"},
@@ -809,7 +851,7 @@ OPERATIONS: dict[str, Operation] = {
         responses={
             "201": (
                 "Created; the secret is shown this once.",
-                {JSON: _obj({"data": _ref("Client")})},
+                {JSON: _ref("ClientResponse")},
             )
         },
         problems=_ADMIN_PROBLEMS,
@@ -819,7 +861,7 @@ OPERATIONS: dict[str, Operation] = {
         "admin",
         scope="admin",
         parameters=_PAGING,
-        responses=_ok("Clients.", _list_of(_ref("Client"), _ref("PageMeta"))),
+        responses=_ok("Clients.", _ref("ClientList")),
         problems=_ADMIN_PROBLEMS,
     ),
     "admin.show_client": Operation(
@@ -863,7 +905,7 @@ OPERATIONS: dict[str, Operation] = {
         "optional fields and regions, validity, approver and legal basis.",
         scope="admin",
         body=_ref("GrantRequest"),
-        responses={"201": ("Issued.", {JSON: _obj({"data": _ref("Grant")})})},
+        responses={"201": ("Issued.", {JSON: _ref("GrantResponse")})},
         problems=_ADMIN_PROBLEMS,
     ),
     "admin.list_grants": Operation(
@@ -875,7 +917,7 @@ OPERATIONS: dict[str, Operation] = {
             _query("dataset", _STRING, "Only grants on this dataset."),
             *_PAGING,
         ),
-        responses=_ok("Grants.", _list_of(_ref("Grant"), _ref("PageMeta"))),
+        responses=_ok("Grants.", _ref("GrantList")),
         problems=_ADMIN_PROBLEMS,
     ),
     "admin.show_grant": Operation(
@@ -915,7 +957,7 @@ OPERATIONS: dict[str, Operation] = {
         "One audit record",
         "audit",
         scope="audit:read",
-        responses=_ok("The record.", _obj({"data": _ref("AuditRecord")}, ["data"])),
+        responses=_ok("The record.", _ref("AuditRecordResponse")),
         problems=(*_AUDIT_PROBLEMS, 404),
     ),
     "audit.verify": Operation(
@@ -959,7 +1001,7 @@ OPERATIONS: dict[str, Operation] = {
     "problem_docs.list_problems": Operation(
         "Every problem type",
         "problems",
-        responses=_ok("The problem types.", _list_of(_ref("ProblemType"), _ref("PageMeta"))),
+        responses=_ok("The problem types.", _ref("ProblemTypeList")),
     ),
     "problem_docs.problem": Operation(
         "One problem type",
@@ -970,7 +1012,7 @@ OPERATIONS: dict[str, Operation] = {
     "docs.openapi_document": Operation(
         "This OpenAPI description",
         "docs",
-        responses=_ok("OpenAPI 3.1.", {"type": "object"}),
+        responses=_ok("OpenAPI 3.1.", _ref("OpenApiDocument")),
     ),
     "docs.reference_page": Operation(
         "API reference page",
@@ -994,6 +1036,50 @@ OPERATIONS: dict[str, Operation] = {
     "web.region_page": Operation(
         "One region's datasets", "pages", responses=_ok("The page.", _STRING, HTML)
     ),
+}
+
+#: Stable operation ids of the known routes: a generated client names its functions after them.
+OPERATION_IDS: Mapping[str, str] = {
+    "health.healthz": "getLiveness",
+    "health.readyz": "getReadiness",
+    "metrics.metrics": "getMetrics",
+    "oauth.token": "getAccessToken",
+    "oauth.introspect": "introspectToken",
+    "oauth.revoke": "revokeToken",
+    "oauth.jwks": "getTokenSigningKeys",
+    "oauth.discovery": "getAuthorizationServerMetadata",
+    "catalog_api.list_datasets": "searchDatasets",
+    "catalog_api.get_dataset": "getDataset",
+    "catalog_api.regions": "getRegionTree",
+    "catalog_api.region": "getRegion",
+    "catalog_api.dcat": "getDcatCatalogue",
+    "data.list_records": "getDatasetRecords",
+    "data.get_record": "getDatasetRecord",
+    "data.query": "queryDatasetRecords",
+    "admin.create_client": "registerClient",
+    "admin.list_clients": "listClients",
+    "admin.show_client": "getClient",
+    "admin.disable_client": "disableClient",
+    "admin.enable_client": "enableClient",
+    "admin.rotate_secret": "rotateClientSecret",
+    "admin.set_jwks": "setClientKeys",
+    "admin.issue_grant": "issueGrant",
+    "admin.list_grants": "listGrants",
+    "admin.show_grant": "getGrant",
+    "admin.revoke_grant": "revokeGrant",
+    "audit.search": "searchAuditRecords",
+    "audit.one": "getAuditRecord",
+    "audit.verify": "verifyAuditChain",
+    "audit.keys": "getCheckpointSigningKeys",
+    "audit.export": "exportAuditBundle",
+    "problem_docs.list_problems": "listProblemTypes",
+    "problem_docs.problem": "getProblemType",
+    "docs.openapi_document": "getOpenApiDocument",
+    "docs.reference_page": "getReferencePage",
+    "web.home": "getCatalogueHomePage",
+    "web.dataset_page": "getDatasetPage",
+    "web.regions_page": "getRegionBrowserPage",
+    "web.region_page": "getRegionPage",
 }
 
 # Path parameters of the known routes, by name.
@@ -1083,7 +1169,9 @@ def record_schema(dataset: Dataset) -> dict[str, Any]:
         else:
             properties[field_name] = {**spec, **described}
     schema["properties"] = properties
-    schema["title"] = f"{dataset.title.en} record"
+    # No title: client generators name the model after the title when there is one, and the
+    # component's name (``MarketEntityRegistrationRecord``) is the one to keep.
+    schema.pop("title", None)
     schema["description"] = (
         f"{dataset.title.en} ({dataset.title.zh}): one record as served, in catalogue field "
         "names. Fields the caller's tier may not read are dropped."
@@ -1106,9 +1194,11 @@ def _filter_parameters(dataset: Dataset) -> list[dict[str, Any]]:
                     _query(
                         f"{field_name}.in",
                         {"type": "array", "items": value, "minItems": 1},
-                        f"{text} is one of (comma-separated).",
+                        f"{text} is one of: repeat the parameter "
+                        f"(`{field_name}.in=A&{field_name}.in=B`) or give one comma-separated "
+                        "list; both may be mixed.",
                         style="form",
-                        explode=False,
+                        explode=True,
                     )
                 )
             elif op == "prefix":
@@ -1147,7 +1237,7 @@ def filter_schema(dataset: Dataset) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
-def _dataset_components(dataset: Dataset) -> dict[str, Any]:
+def _dataset_components(dataset: Dataset, limit: Mapping[str, Any]) -> dict[str, Any]:
     name = schema_name(dataset.id)
     record = _ref(f"{name}Record")
     return {
@@ -1162,14 +1252,16 @@ def _dataset_components(dataset: Dataset) -> dict[str, Any]:
                     "minItems": 1,
                 },
                 "regions": {"type": "array", "items": _STRING, "minItems": 1},
-                "limit": {"type": "integer", "minimum": 1},
+                "limit": dict(limit),
                 "cursor": _STRING,
                 "strict": {"type": "boolean"},
             },
             additionalProperties=False,
         ),
-        f"{name}Page": _list_of(record, _ref("ExchangeMeta")),
-        f"{name}One": _obj({"data": record, "meta": _ref("ExchangeMeta")}, ["data", "meta"]),
+        f"{name}RecordPage": _list_of(record, _ref("ExchangeMeta")),
+        f"{name}RecordResponse": _obj(
+            {"data": record, "meta": _ref("ExchangeMeta")}, ["data", "meta"]
+        ),
     }
 
 
@@ -1184,7 +1276,8 @@ def _dataset_operations(dataset: Dataset) -> dict[str, tuple[str, str, Operation
         "style": "form",
         "explode": False,
     }
-    tag = f"dataset:{dataset.id}"
+    # The tag a person recognises, and a generated client names its module after.
+    tag = dataset.title.en
     access = (
         " Shared on conditions: an active grant for the client, this dataset and the purpose "
         "is required."
@@ -1195,7 +1288,7 @@ def _dataset_operations(dataset: Dataset) -> dict[str, tuple[str, str, Operation
     return {
         f"{base}/records": (
             "get",
-            "list{}Records",
+            "get{}Records",
             Operation(
                 f"Query {dataset.title.en} records",
                 tag,
@@ -1210,7 +1303,7 @@ def _dataset_operations(dataset: Dataset) -> dict[str, tuple[str, str, Operation
                     {"$ref": "#/components/parameters/Cursor"},
                     {"$ref": "#/components/parameters/Strict"},
                 ),
-                responses=_ok("Records.", _ref(f"{name}Page")),
+                responses=_ok("Records.", _ref(f"{name}RecordPage")),
                 problems=_DATA_PROBLEMS,
             ),
         ),
@@ -1232,7 +1325,7 @@ def _dataset_operations(dataset: Dataset) -> dict[str, tuple[str, str, Operation
                     fields,
                     {"$ref": "#/components/parameters/Strict"},
                 ),
-                responses=_ok("The record.", _ref(f"{name}One")),
+                responses=_ok("The record.", _ref(f"{name}RecordResponse")),
                 problems=_DATA_PROBLEMS,
             ),
         ),
@@ -1246,7 +1339,7 @@ def _dataset_operations(dataset: Dataset) -> dict[str, tuple[str, str, Operation
                 scope="data:read",
                 parameters=({"$ref": "#/components/parameters/Purpose"},),
                 body=_ref(f"{name}Query"),
-                responses=_ok("Records.", _ref(f"{name}Page")),
+                responses=_ok("Records.", _ref(f"{name}RecordPage")),
                 problems=(*_DATA_PROBLEMS, 413, 415),
             ),
         ),
@@ -1268,19 +1361,48 @@ def openapi_path(rule: str) -> tuple[str, dict[str, str]]:
 
 
 def _operation_id(endpoint: str, method: str, taken: set[str]) -> str:
-    words = re.split(r"[^A-Za-z0-9]+", endpoint)
-    candidate = words[0] + "".join(w.capitalize() for w in words[1:] if w)
+    candidate = OPERATION_IDS.get(endpoint)
+    if candidate is None:
+        words = re.split(r"[^A-Za-z0-9]+", endpoint)
+        candidate = words[0] + "".join(w.capitalize() for w in words[1:] if w)
     if candidate in taken:
         candidate += method.capitalize()
     taken.add(candidate)
     return candidate
 
 
+def tag_name(key: str) -> str:
+    """The tag of an operation as people read it (a dataset's tag is its title already)."""
+    known = TAGS.get(key)
+    return known[0] if known else key
+
+
+#: RFC 6749 §2.3 / RFC 7523: how a client authenticates at the token, introspection and
+#: revocation endpoints, by its registered method (the client's ``authMethod``).
+CLIENT_AUTHENTICATION: Mapping[str, Mapping[str, Any]] = {
+    "client_secret_basic": {"securityScheme": "clientSecretBasic"},
+    "client_secret_post": {"bodyFields": ["client_id", "client_secret"]},
+    "private_key_jwt": {"bodyFields": ["client_assertion_type", "client_assertion"]},
+}
+_CLIENT_AUTH_TEXT = (
+    "Client authentication, by the method the client was registered with (`authMethod`): "
+    "`client_secret_basic` — HTTP Basic with the client id and secret (security scheme "
+    "`clientSecretBasic`); `client_secret_post` — `client_id` and `client_secret` in the form "
+    "body, no Authorization header; `private_key_jwt` — `client_assertion_type` and a signed "
+    "`client_assertion` (RFC 7523) in the form body."
+)
+assert set(CLIENT_AUTHENTICATION) == set(AUTH_METHODS)
+
+
 def _render(
-    operation: Operation, operation_id: str, path_parameters: list[dict[str, Any]]
+    operation: Operation,
+    operation_id: str,
+    path_parameters: list[dict[str, Any]],
+    *,
+    endpoint: str = "",
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "tags": [operation.tag],
+        "tags": [tag_name(operation.tag)],
         "summary": operation.summary,
         "operationId": operation_id,
     }
@@ -1289,9 +1411,13 @@ def _render(
         description = f"{description}\n\nScope: `{operation.scope}`.".strip()
         out["security"] = [{"oauth2": [operation.scope]}]
     elif operation.client_auth:
-        description = f"{description}\n\nClient authentication: {', '.join(AUTH_METHODS)}.".strip()
-        # client_secret_post and private_key_jwt authenticate in the body, not in a header.
-        out["security"] = [{"clientBasic": []}, {}]
+        description = f"{description}\n\n{_CLIENT_AUTH_TEXT}".strip()
+        # Either HTTP Basic (client_secret_basic) or no header at all: client_secret_post and
+        # private_key_jwt authenticate with fields of the form body. OpenAPI has no security
+        # scheme for body fields, so the body's schema names them and x-client-authentication
+        # says which fields belong to which method.
+        out["security"] = [{"clientSecretBasic": []}, {}]
+        out["x-client-authentication"] = CLIENT_AUTHENTICATION
     else:
         out["security"] = []
     if description:
@@ -1309,7 +1435,7 @@ def _render(
         response: dict[str, Any] = {"description": text}
         if content:
             response["content"] = {media: {"schema": schema} for media, schema in content.items()}
-        if operation.tag == "data" or operation.tag.startswith("dataset:"):
+        if operation.scope == "data:read":
             response["headers"] = {
                 name: {"$ref": f"#/components/headers/{name}"}
                 for name in (
@@ -1368,12 +1494,37 @@ def _info(base_url: str) -> dict[str, Any]:
     }
 
 
+def _limit_schema(policies: Policies, max_page_size: int | None) -> dict[str, Any]:
+    """``limit``: at most the largest page of any tier (each caller's own tier may cap lower)."""
+    pages = [t.max_page_size for t in policies.tiers.values()]
+    largest = max(pages) if pages else 1
+    if max_page_size is not None:
+        largest = min(largest, max_page_size)
+    return {"type": "integer", "minimum": 1, "maximum": largest}
+
+
+def _purpose_schema(policies: Policies) -> dict[str, Any]:
+    labels = "; ".join(f"`{p.id}`: {p.en} ({p.zh})" for p in policies.purposes.values())
+    return {
+        "type": "string",
+        "enum": list(policies.purposes),
+        "description": f"The purpose vocabulary (policies/purposes.yaml). {labels}.",
+    }
+
+
 def openapi_document(
-    app: Flask, datasets: Iterable[Dataset], policies: Policies, base_url: str
+    app: Flask,
+    datasets: Iterable[Dataset],
+    policies: Policies,
+    base_url: str,
+    *,
+    max_page_size: int | None = None,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``app``: every route it registers (static files aside) and
-    the typed operations of each served dataset."""
+    the typed operations of each served dataset. ``max_page_size``: the gateway's own cap on
+    a page, below the tiers' when it is lower."""
     base = base_url.rstrip("/")
+    limit = _limit_schema(policies, max_page_size)
     paths: dict[str, dict[str, Any]] = {}
     taken: set[str] = set()
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
@@ -1391,18 +1542,26 @@ def openapi_document(
         operation = OPERATIONS.get(rule.endpoint) or _fallback(app, rule.endpoint)
         for method in sorted((rule.methods or set()) - _IMPLICIT_METHODS):
             paths.setdefault(path, {})[method.lower()] = _render(
-                operation, _operation_id(rule.endpoint, method, taken), parameters
+                operation,
+                _operation_id(rule.endpoint, method, taken),
+                parameters,
+                endpoint=rule.endpoint,
             )
 
     schemas = dict(BASE_SCHEMAS)
-    tags = [{"name": name, "description": text} for name, text in TAGS]
+    schemas["Purpose"] = _purpose_schema(policies)
+    schemas["Query"] = copy.deepcopy(schemas["Query"])
+    schemas["Query"]["properties"]["limit"] = dict(limit)
+    shared_parameters = copy.deepcopy(PARAMETERS)
+    shared_parameters["Limit"]["schema"] = dict(limit)
+    tags = [{"name": name, "description": text} for name, text in TAGS.values()]
     served = [d for d in datasets if d.share_type != "none"]
     for dataset in datasets:
-        schemas.update(_dataset_components(dataset))
+        schemas.update(_dataset_components(dataset, limit))
     for dataset in served:
         tags.append(
             {
-                "name": f"dataset:{dataset.id}",
+                "name": dataset.title.en,
                 "description": f"{dataset.title.en} ({dataset.title.zh}): {dataset.description.en}",
             }
         )
@@ -1425,7 +1584,7 @@ def openapi_document(
         "components": {
             "schemas": schemas,
             "responses": responses,
-            "parameters": PARAMETERS,
+            "parameters": shared_parameters,
             "headers": HEADERS,
             "securitySchemes": {
                 "oauth2": {
@@ -1439,10 +1598,13 @@ def openapi_document(
                         }
                     },
                 },
-                "clientBasic": {
+                "clientSecretBasic": {
                     "type": "http",
                     "scheme": "basic",
-                    "description": "client_secret_basic: the client id and secret.",
+                    "description": "client_secret_basic (RFC 6749 §2.3.1): the client id and "
+                    "secret as HTTP Basic credentials. A client registered for "
+                    "client_secret_post sends the same two values as the form fields "
+                    "client_id and client_secret instead (see the token request body).",
                 },
             },
         },

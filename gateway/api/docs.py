@@ -25,7 +25,11 @@ def _document() -> dict[str, Any]:
     if cached is None:
         svc = services()
         cached = openapi.openapi_document(
-            current_app, svc.config.catalog, svc.config.policies, svc.settings.issuer
+            current_app,
+            svc.config.catalog,
+            svc.config.policies,
+            svc.settings.issuer,
+            max_page_size=svc.settings.max_page_size,
         )
         current_app.extensions[_CACHE_KEY] = cached
     return cached

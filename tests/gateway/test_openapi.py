@@ -100,7 +100,7 @@ def test_oauth2_client_credentials_and_the_scope_of_each_operation(
     assert paths["/v1/audit/exchanges"]["get"]["security"] == [{"oauth2": ["audit:read"]}]
     assert paths["/v1/admin/grants"]["post"]["security"] == [{"oauth2": ["admin"]}]
     assert paths["/v1/catalog/datasets"]["get"]["security"] == []
-    assert {"clientBasic": []} in paths["/oauth/token"]["post"]["security"]
+    assert {"clientSecretBasic": []} in paths["/oauth/token"]["post"]["security"]
 
 
 def test_problem_responses_are_problem_json(document: dict[str, Any]) -> None:
@@ -172,13 +172,16 @@ def test_records_as_served_satisfy_their_schema(
     assert response.status_code == 200
     body = response.get_json()
     assert body["data"]
-    errors = list(_validator(document, "MarketEntityRegistrationPage").iter_errors(body))
+    errors = list(_validator(document, "MarketEntityRegistrationRecordPage").iter_errors(body))
     assert errors == []
     lookup = client.get(
         f"/v1/datasets/market-entity-registration/records/{body['data'][0]['creditCode']}",
         headers=headers,
     ).get_json()
-    assert list(_validator(document, "MarketEntityRegistrationOne").iter_errors(lookup)) == []
+    assert (
+        list(_validator(document, "MarketEntityRegistrationRecordResponse").iter_errors(lookup))
+        == []
+    )
 
 
 def test_a_query_body_schema_accepts_what_the_gateway_accepts(document: dict[str, Any]) -> None:
