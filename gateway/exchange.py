@@ -109,6 +109,8 @@ class _Trace:
     sources: list[SourceResult] = field(default_factory=list)
     record_count: int = 0
     quota: QuotaState | None = None
+    #: Records reserved from the day's quota for this page, until it is settled.
+    reserved: int = 0
 
 
 class ExchangeService:
@@ -183,7 +185,10 @@ class ExchangeService:
         try:
             if problem is not None:
                 raise problem
-            status, body = self._execute(principal, request, state, exchange_id, trace_id)
+            try:
+                status, body = self._execute(principal, request, state, exchange_id, trace_id)
+            finally:
+                self._settle_records(principal, state)
             content_type = "application/json"
             if not body["meta"]["complete"]:
                 headers["X-Exchange-Complete"] = "false"
@@ -350,9 +355,9 @@ class ExchangeService:
 
         tier = self.policies.tiers[principal.tier]
         limit = 1 if request.key is not None else self._limit(request.limit, tier.max_page_size)
-        if state.quota is not None:
-            # What is left of the day's records caps the page (rule 5 counts records).
-            limit = min(limit, state.quota.records_remaining)
+        # Rule 5 counts records: the page is reserved from what is left of the day's quota
+        # before any node is asked (run() gives back what the answer did not carry).
+        limit = self._reserve_records(principal, decision, state, limit)
         # The cursor is bound to the query and to the client it was issued to: another
         # client presenting it gets invalid-cursor, as for a cursor of another query.
         query_hash = sha256_hex(
@@ -401,7 +406,6 @@ class ExchangeService:
         records = [masker(record) for r in results for record in r.records]
         state.record_count = len(records)
         if state.quota is not None:
-            self.quotas.spend_records(principal.client_id, tier, len(records))
             # What is left after these records; a window that was empty begins now, for a day.
             state.quota = replace(
                 state.quota,
@@ -499,15 +503,8 @@ class ExchangeService:
         try:
             allowed, quota = self.quotas.take_request(principal.client_id, tier)
         except QuotaStoreUnavailable:
-            if self.quotas.fail_open:
-                log.warning("quota store unavailable; serving without quotas (fail-open)")
-                return decision
-            # Unlimited use is not what the data owners agreed to: fail closed.
-            raise Problem(
-                "service-unavailable",
-                detail="the quota store is unavailable; retry later",
-                headers={"Retry-After": "5"},
-            ) from None
+            self._quota_store_down()
+            return decision
         state.quota = quota
         if allowed and quota.records_remaining > 0:
             return decision
@@ -516,14 +513,70 @@ class ExchangeService:
             if not allowed
             else ("quota-records", tier.records_per_day, quota.records_reset)
         )
-        denied = decision.denied_by(rule, client=principal.client_id, tier=tier.id, limit=limit)
-        state.decision = denied
+        raise self._quota_exceeded(principal, decision, state, rule, limit, retry)
+
+    def _quota_store_down(self) -> None:
+        """Serve without quotas when they fail open; otherwise refuse (503)."""
+        if self.quotas.fail_open:
+            log.warning("quota store unavailable; serving without quotas (fail-open)")
+            return
+        # Unlimited use is not what the data owners agreed to: fail closed.
         raise Problem(
+            "service-unavailable",
+            detail="the quota store is unavailable; retry later",
+            headers={"Retry-After": "5"},
+        ) from None
+
+    @staticmethod
+    def _quota_exceeded(
+        principal: Principal, decision: Decision, state: _Trace, rule: str, limit: int, retry: int
+    ) -> Problem:
+        """The 429 of a spent quota; the exchange is audited as denied by that rule."""
+        tier = principal.tier
+        denied = decision.denied_by(rule, client=principal.client_id, tier=tier, limit=limit)
+        state.decision = denied
+        return Problem(
             "quota-exceeded",
             detail=denied.reason_en,
             headers={"Retry-After": str(max(1, retry))},
             extra={"ruleId": denied.rule_id, "reasonZh": denied.reason_zh},
         )
+
+    def _reserve_records(
+        self, principal: Principal, decision: Decision, state: _Trace, wanted: int
+    ) -> int:
+        """Reserve the page from the day's records: how many it may carry (all it wants when
+        the quota store is down and quotas fail open); 429 when none remain."""
+        if state.quota is None:
+            return wanted
+        tier = self.policies.tiers[principal.tier]
+        try:
+            reserved = self.quotas.reserve_records(principal.client_id, tier, wanted)
+        except QuotaStoreUnavailable:
+            self._quota_store_down()
+            return wanted
+        if reserved > 0:
+            state.reserved = reserved
+            return reserved
+        # Concurrent exchanges reserved the last records after this one's quota check.
+        state.quota = replace(state.quota, records_remaining=0)
+        raise self._quota_exceeded(
+            principal,
+            decision,
+            state,
+            "quota-records",
+            tier.records_per_day,
+            state.quota.records_reset,
+        )
+
+    def _settle_records(self, principal: Principal, state: _Trace) -> None:
+        """Give back the reserved records the answer did not carry (all of them when it failed)."""
+        if state.reserved:
+            tier = self.policies.tiers[principal.tier]
+            self.quotas.release_records(
+                principal.client_id, tier, state.reserved - state.record_count
+            )
+            state.reserved = 0
 
     def _purpose(self, purpose: str | None) -> str:
         accepted = sorted(self.policies.purposes)

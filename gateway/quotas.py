@@ -15,12 +15,22 @@ import time
 from dataclasses import dataclass
 
 from limits import RateLimitItemPerDay, RateLimitItemPerMinute
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage import MemoryStorage, RedisStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from policies import Tier
 
 log = logging.getLogger(__name__)
+
+
+#: Redis: lower a counter by ARGV[1], but not below zero (a window that expired meanwhile
+#: must not start the next day in credit).
+_RELEASE = b"""
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local amount = math.min(tonumber(ARGV[1]), current)
+if amount > 0 then redis.call('DECRBY', KEYS[1], amount) end
+return current - amount
+"""
 
 
 class QuotaStoreUnavailable(Exception):
@@ -62,6 +72,8 @@ class Quotas:
         self.fail_open = fail_open
         self._requests = MovingWindowRateLimiter(self.storage)
         self._records = FixedWindowRateLimiter(self.storage)
+        if isinstance(storage, RedisStorage):
+            self._release = storage.get_connection().register_script(_RELEASE)
 
     @staticmethod
     def _items(tier: Tier) -> tuple[RateLimitItemPerMinute, RateLimitItemPerDay]:
@@ -95,19 +107,41 @@ class Quotas:
             records_reset=max(0, math.ceil(records.reset_time - now)),
         )
 
-    def spend_records(self, client_id: str, tier: Tier, count: int) -> None:
-        """Count the records an answer carried (the page was already capped to what remained)."""
+    def reserve_records(self, client_id: str, tier: Tier, wanted: int) -> int:
+        """Reserve up to ``wanted`` of the day's records before the nodes are asked; the answer
+        is how many may be delivered (0: none remain).
+
+        The counter is raised by ``wanted`` first (one atomic INCRBY, in Redis across replicas)
+        and what lies beyond the quota is given back at once: concurrent exchanges each see the
+        reservations made before theirs, so together they never exceed the quota."""
+        if wanted <= 0:
+            return 0
+        _, per_day = self._items(tier)
+        key = per_day.key_for(client_id)
+        try:
+            used = self.storage.incr(key, per_day.get_expiry(), amount=wanted)
+        except Exception as exc:
+            raise QuotaStoreUnavailable(type(exc).__name__) from exc
+        granted = max(0, min(wanted, tier.records_per_day - (used - wanted)))
+        self.release_records(client_id, tier, wanted - granted)
+        return granted
+
+    def release_records(self, client_id: str, tier: Tier, count: int) -> None:
+        """Give back reserved records an answer did not carry (never below zero)."""
         if count <= 0:
             return
         _, per_day = self._items(tier)
+        key = per_day.key_for(client_id)
         try:
-            if not self._records.hit(per_day, client_id, cost=count):
-                # Two concurrent exchanges raced for the last records; count what is left.
-                remaining = self._records.get_window_stats(per_day, client_id).remaining
-                if remaining > 0:
-                    self._records.hit(per_day, client_id, cost=remaining)
+            if isinstance(self.storage, MemoryStorage):
+                self.storage.decr(key, count)
+            elif isinstance(self.storage, RedisStorage):
+                self._release([self.storage.prefixed_key(key)], [count])
+            else:
+                self.storage.incr(key, per_day.get_expiry(), amount=-count)
         except Exception as exc:
-            log.warning("records of %s not counted: %s", client_id, type(exc).__name__)
+            # The records stay counted: the client may get fewer than its quota, never more.
+            log.warning("records of %s not given back: %s", client_id, type(exc).__name__)
 
     def close(self) -> None:
         reset = getattr(self.storage, "reset", None)
