@@ -53,6 +53,10 @@ class Settings:
     log_level: str = "INFO"
     #: "json" (one object per line, the default) or "text".
     log_format: str = "json"
+    #: How many reverse proxies (an ingress controller, a load balancer) stand in front of the
+    #: gateway and append to X-Forwarded-For: the caller's address, that failed client
+    #: authentication is counted against, is then read there. 0: the connection's peer.
+    trusted_proxies: int = 0
     #: Browser origins allowed to call the API (comma-separated); empty: CORS is off.
     cors_origins: str = ""
     #: The audit chain head is signed every this many records, or this many seconds.

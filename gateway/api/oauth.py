@@ -5,14 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from flask import Blueprint, Flask, Response, current_app
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from ..oauth.backoff import AuthenticationBackoff
 from ..oauth.server import create_authorization_server, metadata
 from ..services import Services
 from .common import json_response, services
 
 bp = Blueprint("oauth", __name__)
+
+
+def caller_address(trusted_proxies: int) -> str:
+    """The caller's address: the peer's, or with N trusted reverse proxies in front, the one the
+    N-th proxy from us saw (each appends the address it received the request from to
+    X-Forwarded-For, so entries further left were written by the caller and prove nothing)."""
+    peer = request.remote_addr or ""
+    if trusted_proxies <= 0:
+        return peer
+    forwarded = [
+        hop.strip()
+        for header in request.headers.getlist("X-Forwarded-For")
+        for hop in header.split(",")
+        if hop.strip()
+    ]
+    if len(forwarded) < trusted_proxies:
+        return forwarded[0][:64] if forwarded else peer
+    return forwarded[-trusted_proxies][:64]
 
 
 def init_app(app: Flask, built: Services) -> None:
@@ -26,6 +45,8 @@ def init_app(app: Flask, built: Services) -> None:
         remote_keys=built.remote_keys,
         token_endpoint=f"{settings.issuer.rstrip('/')}/oauth/token",
         leeway=settings.clock_skew,
+        backoff=AuthenticationBackoff(built.redis),
+        address_of=lambda: caller_address(settings.trusted_proxies),
     )
     server.init_app(app)
     app.extensions["jjj-gateway-oauth"] = server

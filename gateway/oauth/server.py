@@ -5,11 +5,14 @@ with client_secret_basic, client_secret_post and private_key_jwt (RFC 7523), int
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749 import ClientMixin, grants
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidScopeError
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
@@ -19,10 +22,11 @@ from joserfc.jwk import ECKey, Key, KeySet
 
 from ..clients import Client, ClientStore, is_client_id, unregistered
 from ..problems import Problem
+from .backoff import AuthenticationBackoff
 from .jwks import KeySetDirectory, KeysUnavailable, public_key_set
 from .replay import ReplayGuard
 from .revocation import RevocationList
-from .tokens import AccessTokenVerifier, TokenIssuer
+from .tokens import AccessTokenVerifier, TokenIssuer, unverified_claim
 
 # DESIGN §6: the scopes the gateway knows.
 SCOPES_SUPPORTED = ["data:read", "catalog:read", "audit:read", "admin"]
@@ -252,7 +256,64 @@ class Revocation(RevocationEndpoint):
         )
 
 
+class RetryLater(OAuth2Error):
+    """Too many failed client authentications: 429 with Retry-After (RFC 6585 §4), answered
+    before any secret is checked. The error code is RFC 6749's "temporarily_unavailable"."""
+
+    error = "temporarily_unavailable"
+    status_code = 429
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(
+            description=f"too many failed client authentications; retry after {seconds} s"
+        )
+        self.seconds = seconds
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        headers: list[tuple[str, str]] = super().get_headers()
+        return [*headers, ("Retry-After", str(self.seconds))]
+
+
+def _claimed_client_id(request: Any) -> str:
+    """The client id a request names (Basic header, form, or an assertion's sub), unverified:
+    what failures are counted against."""
+    client_id, _ = extract_basic_authorization(request.headers)
+    if client_id:
+        return str(client_id)
+    form = request.form
+    if form.get("client_id"):
+        return str(form["client_id"])
+    sub = unverified_claim(str(form.get("client_assertion") or ""), "sub")
+    return sub or ""
+
+
 class GatewayAuthorizationServer(AuthorizationServer):
+    def __init__(
+        self,
+        *,
+        backoff: AuthenticationBackoff,
+        address_of: Callable[[], str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.backoff = backoff
+        self._address_of = address_of
+
+    def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
+        # Every endpoint that authenticates a client comes here: failures are counted, and a
+        # caller that failed too often waits before its next secret costs an argon2 check.
+        claimed, address = _claimed_client_id(request), self._address_of()
+        wait = self.backoff.retry_after(claimed, address)
+        if wait > 0:
+            raise RetryLater(wait)
+        try:
+            client = super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError:
+            self.backoff.failed(claimed, address)
+            raise
+        self.backoff.succeeded(claimed, address)
+        return client
+
     def handle_error_response(self, request: Any, error: Any) -> Any:
         # Say plainly that authentication failed, without telling which part (unknown client,
         # wrong secret, wrong method) — that would help someone guessing client ids.
@@ -276,6 +337,8 @@ def create_authorization_server(
     remote_keys: KeySetDirectory,
     token_endpoint: str,
     leeway: int,
+    backoff: AuthenticationBackoff,
+    address_of: Callable[[], str],
 ) -> AuthorizationServer:
     def query_client(client_id: Any) -> OAuthClient:
         # Never None: Authlib would answer "does not exist" at once for an unknown id, while a
@@ -288,7 +351,9 @@ def create_authorization_server(
         # JWT access tokens are self-contained (RFC 9068); nothing to store.
         return None
 
-    server = GatewayAuthorizationServer(query_client=query_client, save_token=save_token)
+    server = GatewayAuthorizationServer(
+        query_client=query_client, save_token=save_token, backoff=backoff, address_of=address_of
+    )
     server.scopes_supported = SCOPES_SUPPORTED
 
     def generate(

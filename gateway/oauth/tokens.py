@@ -162,7 +162,7 @@ class AccessTokenVerifier:
         )
 
     def verify(self, token: str) -> Principal:
-        issuer = _unverified_issuer(token)
+        issuer = unverified_claim(token, "iss")
         if issuer is not None and issuer != self.issuer and issuer in self._trusted:
             return self._verify_foreign(token, self._trusted[issuer])
         if issuer is not None and issuer != self.issuer:
@@ -256,15 +256,16 @@ def _check_shape(token: str) -> None:
         raise invalid_token("the access token is malformed")
 
 
-def _unverified_issuer(token: str) -> str | None:
-    """The ``iss`` a token claims, read before verification only to choose the keys."""
+def unverified_claim(token: str, name: str) -> str | None:
+    """A string claim of a JWT, read before verification: only to choose the keys (``iss``) or
+    what failures to count against (``sub`` of a client assertion)."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError, TypeError):
         return None
-    issuer = claims.get("iss") if isinstance(claims, dict) else None
-    return issuer if isinstance(issuer, str) else None
+    value = claims.get(name) if isinstance(claims, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _describe(exc: JoseError) -> str:

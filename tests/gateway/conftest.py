@@ -145,3 +145,23 @@ def bearer(token: str, purpose: str | None = "credit-check") -> dict[str, str]:
     if purpose:
         headers["X-Purpose"] = purpose
     return headers
+
+
+@pytest.fixture
+def two_replicas(
+    settings_overrides: dict[str, Any], configuration: Configuration, redis_url: str
+) -> Iterator[tuple[Flask, Flask]]:
+    import redis
+
+    with redis.Redis.from_url(redis_url) as flusher:
+        flusher.flushdb()
+    settings = load_settings(settings_overrides | {"redis_url": redis_url}, environ={})
+    settings.instance_path.mkdir(parents=True)
+    upgrade(settings.sqlalchemy_url)
+    apps = (
+        create_app(settings, configuration=configuration),
+        create_app(settings, configuration=configuration),
+    )
+    yield apps
+    for app in apps:
+        app.extensions["jjj-gateway"].close()

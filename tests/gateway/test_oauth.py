@@ -503,26 +503,6 @@ def test_introspection_reports_foreign_tokens_inactive(
 # -- shared state in Redis --------------------------------------------------------------------
 
 
-@pytest.fixture
-def two_replicas(
-    settings_overrides: dict[str, Any], configuration: Configuration, redis_url: str
-) -> Iterator[tuple[Flask, Flask]]:
-    import redis
-
-    with redis.Redis.from_url(redis_url) as flusher:
-        flusher.flushdb()
-    settings = load_settings(settings_overrides | {"redis_url": redis_url}, environ={})
-    settings.instance_path.mkdir(parents=True)
-    upgrade(settings.sqlalchemy_url)
-    apps = (
-        create_app(settings, configuration=configuration),
-        create_app(settings, configuration=configuration),
-    )
-    yield apps
-    for app in apps:
-        app.extensions["jjj-gateway"].close()
-
-
 def test_with_redis_a_revocation_holds_on_every_replica_at_once(
     two_replicas: tuple[Flask, Flask],
 ) -> None:

@@ -298,6 +298,7 @@ def test_every_gateway_variable_the_chart_sets_is_a_gateway_setting(
         "logLevel": "DEBUG",
         "logFormat": "text",
         "corsOrigins": "https://portal.example.test",
+        "trustedProxies": 1,
     }
     assert set(settings) == set(chart.values["gateway"]["settings"])
     manifests = render(EVERYTHING | {"gateway": {"settings": settings}})
