@@ -31,6 +31,8 @@ class Region:
     parent: str | None = None
     standard: bool = True
     members: tuple[str, ...] = ()
+    #: Other names it is searched by (its zh and en names always are).
+    aliases: tuple[str, ...] = ()
 
 
 class RegionRegistry:
@@ -188,6 +190,7 @@ def parse_regions(document: Any, file: str) -> RegionRegistry:
             en=entry["en"],
             level=entry["level"],
             parent=entry.get("parent"),
+            aliases=tuple(entry.get("aliases", ())),
         )
         for entry in document["regions"]
     ]
@@ -200,6 +203,7 @@ def parse_regions(document: Any, file: str) -> RegionRegistry:
             parent=entry.get("parent"),
             standard=False,
             members=tuple(entry["members"]),
+            aliases=tuple(entry.get("aliases", ())),
         )
         for entry in document.get("groupings", [])
     ]

@@ -11,7 +11,11 @@ from catalog.loader import Catalog, Dataset
 from catalog.regions import RegionRegistry
 
 SORTS = ("relevance", "id", "title", "modified")
+#: Results per page when none is asked for: the JSON API and the pages alike.
+DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+#: The weight of a match in the names of the regions a dataset is provided or served for.
+REGION_WEIGHT = 3
 #: Facet names, as the API reports them.
 FACETS = ("theme", "shareType", "level", "provider", "region")
 
@@ -62,15 +66,33 @@ def title_key(dataset: Dataset, language: str) -> str:
     return normalise_text(dataset.title.text(language))
 
 
-def relevance(dataset: Dataset, terms: Iterable[str]) -> int:
-    """Sum of the weights of the places each term occurs in; 0 if some term occurs nowhere."""
+def relevance(dataset: Dataset, terms: Iterable[str], region_names: str = "") -> int:
+    """Sum of the weights of the places each term occurs in; 0 if some term occurs nowhere.
+
+    ``region_names`` (folded) are the names of the regions the dataset is provided or served
+    for: a dataset served for Haidian is found by 海淀, 海淀区 and Haidian.
+    """
+    places = (*_searchable(dataset), (REGION_WEIGHT, region_names))
     score = 0
     for term in terms:
-        term_score = sum(weight for weight, text in _searchable(dataset) if term in text)
+        term_score = sum(weight for weight, text in places if term in text)
         if term_score == 0:
             return 0
         score += term_score
     return score
+
+
+def region_names(registry: RegionRegistry, leaves: Iterable[str]) -> str:
+    """The folded names (zh, en and aliases) of the leaf regions, of the groupings containing
+    them and of their parents up to the province."""
+    codes = {code for leaf in leaves for code in registry.chain(leaf)}
+    names = [
+        name
+        for code in sorted(codes)
+        if (region := registry.get(code)) is not None
+        for name in (region.zh, region.en, *region.aliases)
+    ]
+    return normalise_text("\n".join(names))
 
 
 def _region_codes(
@@ -92,7 +114,7 @@ def search(
     level: int | None = None,
     provider: str | None = None,
     page: int = 1,
-    per_page: int = 20,
+    per_page: int = DEFAULT_PER_PAGE,
     sort: str = "relevance",
     served_regions: Mapping[str, frozenset[str]] | None = None,
     language: str = "en",
@@ -100,7 +122,8 @@ def search(
     """Datasets matching every given criterion, one page of them, and facet counts.
 
     ``q`` is split on white space; every term must occur (case-insensitively, as a substring, so
-    Chinese needs no word segmentation) in a title, description, keyword, field name or label.
+    Chinese needs no word segmentation) in a title, description, keyword, field name or label,
+    or in a name or alias of a region the dataset is provided or served for.
     A dataset is in ``region`` if its provider regions or its ``served_regions`` (dataset id →
     leaf regions its nodes serve, which only the caller knows) meet the region's leaves.
     Facets count the text matches with every *other* filter applied, as faceted search does,
@@ -120,9 +143,12 @@ def search(
     served = served_regions or {}
 
     terms = normalise_text(q or "").split()
-    scores = {ds.id: relevance(ds, terms) if terms else 0 for ds in catalog.datasets.values()}
+    regions_of = {ds.id: _region_codes(ds, registry, served) for ds in catalog.datasets.values()}
+    scores = {
+        ds.id: relevance(ds, terms, region_names(registry, regions_of[ds.id])) if terms else 0
+        for ds in catalog.datasets.values()
+    }
     text_matches = [ds for ds in catalog.datasets.values() if not terms or scores[ds.id] > 0]
-    regions_of = {ds.id: _region_codes(ds, registry, served) for ds in text_matches}
     wanted_leaves = registry.leaves(region) if region is not None else frozenset()
 
     predicates: dict[str, Callable[[Dataset], bool]] = {}

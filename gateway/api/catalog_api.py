@@ -6,6 +6,7 @@ from flask import Blueprint, Response, request
 
 from catalog import I18n, search
 from catalog.dcat import Publication, dcat_catalog
+from catalog.search import DEFAULT_PER_PAGE
 
 from ..catalog_views import dataset_detail, dataset_summary
 from ..problems import Problem
@@ -108,7 +109,7 @@ def list_datasets() -> Response:
     if len(q) > MAX_QUERY_LENGTH:
         raise _bad("q", f"must be at most {MAX_QUERY_LENGTH} characters")
     page = _positive("page", 1)
-    per_page = _positive("perPage", 20, MAX_PER_PAGE)
+    per_page = _positive("perPage", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     config = services().config
     result = search(
         config.catalog,

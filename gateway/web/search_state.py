@@ -10,10 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
 from catalog import Catalog
+from catalog.search import DEFAULT_PER_PAGE
 
 #: The sorts the pages offer (a subset of catalog.search's).
 SORTS = ("relevance", "title")
-PER_PAGE = 10
+#: The same page size as the JSON API's, so a page URL and an API URL list the same datasets.
+PER_PAGE = DEFAULT_PER_PAGE
 MAX_PER_PAGE = 100
 MAX_QUERY = 200
 SHARE_TYPES = ("unconditional", "conditional", "none")

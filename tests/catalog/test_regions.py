@@ -66,6 +66,7 @@ def test_xiongan_is_a_non_standard_grouping(catalog: Catalog) -> None:
         parent="130000",
         standard=False,
         members=("130629", "130632", "130638"),
+        aliases=("Xiongan",),
     )
     haidian = catalog.regions.get("110108")
     assert haidian is not None and haidian.standard and haidian.parent == "110000"

@@ -124,6 +124,26 @@ def test_region_filter_uses_the_regions_nodes_serve(beijing_only_patents: Catalo
     assert facets["region"]["130000"] == 9
 
 
+@pytest.mark.parametrize("q", ["海淀", "海淀区", "Haidian", "haidian district", "北京", "京"])
+def test_a_region_name_finds_the_datasets_provided_for_it(
+    beijing_only_patents: Catalog, q: str
+) -> None:
+    assert "patent-grants" in ids(beijing_only_patents, q=q)
+
+
+@pytest.mark.parametrize("q", ["雄安", "雄安新区", "Xiongan", "Xiong'an", "容城"])
+def test_a_region_name_or_alias_finds_the_datasets_served_for_it(
+    beijing_only_patents: Catalog, q: str
+) -> None:
+    assert "patent-grants" not in ids(beijing_only_patents, q=q)
+    served = {"patent-grants": frozenset({"130629"})}
+    assert "patent-grants" in ids(beijing_only_patents, q=q, served_regions=served)
+
+
+def test_a_region_name_combines_with_other_words(beijing_only_patents: Catalog) -> None:
+    assert ids(beijing_only_patents, q="海淀 专利") == ["patent-grants"]
+
+
 def test_pages_partition_the_result(catalog: Catalog) -> None:
     pages = [search(catalog, page=n, per_page=4) for n in (1, 2, 3, 4)]
     assert [len(p.items) for p in pages] == [4, 4, 1, 0]

@@ -105,6 +105,12 @@ def test_unknown_filter_values_give_an_empty_result(client: FlaskClient, query: 
     assert body["data"] == [] and body["meta"]["total"] == 0
 
 
+@pytest.mark.parametrize("q", ["海淀", "海淀区", "Haidian", "雄安", "Xiongan"])
+def test_a_region_name_finds_the_datasets_served_for_it(client: FlaskClient, q: str) -> None:
+    found = client.get("/v1/catalog/datasets", query_string={"q": q}).get_json()
+    assert "market-entity-registration" in [d["id"] for d in found["data"]], q
+
+
 def test_pages_partition_the_result(client: FlaskClient) -> None:
     pages = [found(client, f"perPage=4&page={n}") for n in (1, 2, 3)]
     assert [len(p["data"]) for p in pages] == [4, 4, 1]

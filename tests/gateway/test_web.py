@@ -194,6 +194,19 @@ def test_results_are_paged(client: FlaskClient) -> None:
     assert _result_links(beyond) == [] and "这一页没有结果" in beyond.text
 
 
+def test_the_pages_and_the_api_page_alike_by_default(client: FlaskClient) -> None:
+    from gateway.web.search_state import SearchState
+
+    api = client.get("/v1/catalog/datasets").get_json()["meta"]
+    assert SearchState().per_page == api["perPage"] == 20
+
+
+def test_a_region_name_finds_the_datasets_served_there(client: FlaskClient) -> None:
+    doc = page(client, "/?q=海淀")
+    assert "/catalog/market-entity-registration" in _result_links(doc)
+    assert "没有符合条件的数据集" not in doc.text
+
+
 def test_unusable_conditions_are_ignored_and_named(client: FlaskClient) -> None:
     doc = page(client, "/?level=7&region=999999&sort=random&page=0")
     assert "已忽略无效的条件：level, region, sort, page" in doc.text
