@@ -11,22 +11,27 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import logging
 import os
 import queue
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, String, insert, select, text
+from sqlalchemy import exc as sa_exc
 
 from .audit_keys import AuditSigner
 from .canonical import canonical_json, sha256_hex
 from .settings import Settings
 from .storage.tables import audit_checkpoints, audit_records
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 # One lock id for the whole chain: appenders on every replica take turns on PostgreSQL.
@@ -56,8 +61,76 @@ AUDIT_COLUMNS = (
 )
 
 
+#: The record fields copied into searchable columns, and the column each one goes to.
+COLUMN_OF = {
+    "exchangeId": "exchange_id",
+    "kind": "kind",
+    "clientId": "client_id",
+    "dataset": "dataset",
+    "purpose": "purpose",
+    "decision": "decision",
+    "ruleId": "rule_id",
+    "traceId": "trace_id",
+}
+#: The longest text any other value of a record keeps (the body is hashed and shown whole).
+MAX_TEXT = 1000
+
+
 class AuditUnavailable(Exception):
     """The audit record could not be made durable."""
+
+
+def _column_bound(field: str) -> int:
+    column_type = audit_records.c[COLUMN_OF[field]].type
+    assert isinstance(column_type, String) and column_type.length is not None
+    return column_type.length
+
+
+BOUNDS = {field: _column_bound(field) for field in COLUMN_OF}
+# Kept as they are: a tab or line break in an administrator's free text is harmless.
+_KEPT_CONTROLS = frozenset("\t\n")
+
+
+def bounded_text(value: str, limit: int) -> str:
+    """``value`` fit for the trail: control characters and lone surrogates (which no database
+    column and no UTF-8 encoder takes) become U+FFFD, and a text longer than ``limit`` is cut
+    and ends with a marker that tells its original length, e.g. ``…[65 chars]``."""
+    if not value.isprintable():
+        value = "".join(
+            "\ufffd"
+            if ch not in _KEPT_CONTROLS and unicodedata.category(ch) in ("Cc", "Cs")
+            else ch
+            for ch in value
+        )
+    if len(value) <= limit:
+        return value
+    marker = f"…[{len(value)} chars]"
+    return value[: max(0, limit - len(marker))] + marker[:limit]
+
+
+def bounded_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record with every text bounded and normalised before it is batched: a searchable
+    value to its column's length, any other to MAX_TEXT. One caller's oversized or malformed
+    value (an unknown purpose, a dataset id in a URL, a regional issuer's client id) is recorded
+    as such, cut with a marker, and can never make the commit of a batch fail."""
+    return {
+        bounded_text(str(name), MAX_TEXT): (
+            bounded_text(value, BOUNDS[name])
+            if name in BOUNDS and isinstance(value, str)
+            else _bounded_value(value)
+        )
+        for name, value in record.items()
+    }
+
+
+def _bounded_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return bounded_text(value, MAX_TEXT)
+    if isinstance(value, Mapping):
+        return {bounded_text(str(k), MAX_TEXT): _bounded_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_bounded_value(v) for v in value]
+    return value
 
 
 def chain_hash(prev_hash: str, body: str) -> str:
@@ -131,7 +204,7 @@ class AuditTrail:
                 if self._writer is None or self._writer_pid != os.getpid():
                     self._writer = _GroupWriter(self)  # a fork gets its own writer thread
                     self._writer_pid = os.getpid()
-        return self._writer.submit(record, timeout)
+        return self._writer.submit(bounded_record(record), timeout)
 
     def close(self) -> None:
         if self._writer is not None and self._writer_pid == os.getpid():
@@ -158,6 +231,52 @@ class AuditTrail:
         except Exception as exc:  # nothing of the batch is committed: every exchange fails closed
             raise AuditUnavailable(type(exc).__name__) from exc
         return stored_all
+
+    def commit_batch(
+        self, records: list[Mapping[str, Any]]
+    ) -> list[dict[str, Any] | AuditUnavailable]:
+        """Commit a group of exchanges' records: each one's stored record, or why it failed.
+
+        One record the database refuses must never fail the other exchanges of its batch: a
+        batch that fails is retried record by record, so only the refused one fails closed. When
+        the database cannot be reached at all, nothing is retried: every record fails at once.
+        """
+        try:
+            return list(self.append_batch(records))
+        except AuditUnavailable as exc:
+            if len(records) == 1 or self._unreachable(exc):
+                return [exc] * len(records)
+        outcomes: list[dict[str, Any] | AuditUnavailable] = []
+        for i, record in enumerate(records):
+            try:
+                outcomes.append(self.append_batch([record])[0])
+            except AuditUnavailable as exc:
+                if self._unreachable(exc):
+                    return outcomes + [exc] * (len(records) - i)
+                log.error("the database refused one audit record: %s", exc)
+                outcomes.append(exc)
+        return outcomes
+
+    def _unreachable(self, exc: BaseException) -> bool:
+        """Whether a failure is the database's (gone, locked, out of connections) rather than
+        one record's (a value or a constraint it refused)."""
+        dbapi = self.engine.dialect.loaded_dbapi
+        outage = (
+            dbapi.OperationalError,
+            dbapi.InterfaceError,
+            sa_exc.OperationalError,
+            sa_exc.InterfaceError,
+            sa_exc.TimeoutError,
+            OSError,
+        )
+        seen: set[int] = set()
+        cause: BaseException | None = exc.__cause__
+        while cause is not None and id(cause) not in seen:
+            if isinstance(cause, outage):
+                return True
+            seen.add(id(cause))
+            cause = cause.__cause__ or cause.__context__
+        return False
 
     def _append_raw(self, raw: Any, records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
         cursor = raw.cursor()
@@ -209,7 +328,7 @@ class AuditTrail:
             with self._chain_transaction() as conn:
                 if alongside is not None:
                     alongside(conn)
-                [row], [stored] = linked([record], self._head(conn))
+                [row], [stored] = linked([bounded_record(record)], self._head(conn))
                 conn.execute(insert(audit_records).values(**row))
                 if self._checkpoint_due(stored["seq"], stored["seq"]):
                     self._sign(conn, stored["seq"], stored["hash"])
@@ -326,14 +445,12 @@ class _GroupWriter:
                     self._queue.put(None)
                     break
                 batch.append(more)
-            try:
-                stored = self._trail.append_batch([record for record, _ in batch])
-            except AuditUnavailable as exc:
-                for _, future in batch:
-                    future.set_exception(exc)
-            else:
-                for (_, future), result in zip(batch, stored, strict=True):
-                    future.set_result(result)
+            outcomes = self._trail.commit_batch([record for record, _ in batch])
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, AuditUnavailable):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
 
 
 def writer_turn_file(engine: Engine) -> str | None:

@@ -1,0 +1,162 @@
+"""What goes into the audit trail: every value bounded, and one bad record failing no other
+exchange."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from gateway.audit import AuditTrail, AuditUnavailable
+from gateway.demo import GenerationReport
+from gateway.ids import uuid7
+
+from .conftest import bearer
+
+pytestmark = pytest.mark.both_backends
+
+ME = "/v1/datasets/market-entity-registration"
+
+
+def _auditor(token_for: Callable[..., str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for('regulator')}"}
+
+
+def _record_of(client: FlaskClient, auditor: dict[str, str], exchange_id: str) -> dict[str, Any]:
+    response = client.get(f"/v1/audit/exchanges/{exchange_id}", headers=auditor)
+    assert response.status_code == 200, response.get_json()
+    return dict(response.get_json()["data"])
+
+
+def _chain_is_valid(client: FlaskClient, auditor: dict[str, str]) -> None:
+    result = client.get("/v1/audit/verify", headers=auditor).get_json()
+    assert result["valid"], result
+
+
+def _exchange_record(**overrides: Any) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC).isoformat()
+    return {
+        "kind": "exchange",
+        "exchangeId": uuid7(),
+        "recordedAt": now,
+        "clientId": "test-client",
+        "dataset": "patent-grants",
+        "purpose": "statistics",
+        "decision": "allow",
+        "ruleId": "allow-unconditional",
+        "httpStatus": 200,
+        "traceId": None,
+        "regions": None,
+        "sources": [],
+    } | overrides
+
+
+# -- every value bounded ---------------------------------------------------------------------
+
+
+def test_an_unknown_purpose_is_recorded_truncated(
+    client: FlaskClient, token_for: Callable[..., str]
+) -> None:
+    purpose = "p" * 65  # one more than the purpose column holds
+    response = client.get(f"{ME}/records", headers=bearer(token_for("partner"), purpose))
+    assert response.status_code == 400
+    auditor = _auditor(token_for)
+    record = _record_of(client, auditor, response.headers["X-Exchange-Id"])
+    assert record["purpose"] == "p" * 53 + "…[65 chars]"
+    assert record["ruleId"] == "purpose-unknown" and record["decision"] == "error"
+    _chain_is_valid(client, auditor)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "recorded"),
+    [
+        ("d" * 200, "d" * 52 + "…[200 chars]"),
+        ("a%00b", "a\ufffdb"),
+    ],
+    ids=["overlong", "nul-byte"],
+)
+def test_a_dataset_id_from_the_url_is_recorded_bounded_and_printable(
+    client: FlaskClient, token_for: Callable[..., str], dataset: str, recorded: str
+) -> None:
+    response = client.get(f"/v1/datasets/{dataset}/records", headers=bearer(token_for("partner")))
+    assert response.status_code == 404
+    auditor = _auditor(token_for)
+    assert _record_of(client, auditor, response.headers["X-Exchange-Id"])["dataset"] == recorded
+    _chain_is_valid(client, auditor)
+
+
+def test_every_searchable_value_is_bounded_to_its_column(
+    app: Flask, client: FlaskClient, token_for: Callable[..., str]
+) -> None:
+    trail: AuditTrail = app.extensions["jjj-gateway"].audit
+    issuer_client = "https://issuer.example.gov.cn/" + "c" * 400 + "\x00"
+    stored = trail.record(
+        _exchange_record(
+            clientId=issuer_client,
+            dataset="x" * 100,
+            ruleId="r" * 100,
+            traceId="f" * 40,
+            tokenJti="j" * 5000,
+            details={"k" * 2000: "\ud800"},
+        )
+    )
+    assert len(stored["clientId"]) == 300 and stored["clientId"].endswith("…[431 chars]")
+    assert len(stored["dataset"]) == 64 and len(stored["ruleId"]) == 64
+    assert len(stored["traceId"]) == 32 and stored["traceId"].endswith("…[40 chars]")
+    assert len(stored["tokenJti"]) == 1000
+    assert list(stored["details"].values()) == ["\ufffd"]
+    auditor = _auditor(token_for)
+    assert _record_of(client, auditor, stored["exchangeId"])["clientId"] == stored["clientId"]
+    _chain_is_valid(client, auditor)
+
+
+def test_a_bounded_text_keeps_its_marker_within_the_bound() -> None:
+    from gateway.audit import bounded_text
+
+    assert bounded_text("ok", 8) == "ok"
+    assert bounded_text("tab\tand\nbreak", 40) == "tab\tand\nbreak"
+    assert bounded_text("bell\x07", 40) == "bell\ufffd"
+    assert len(bounded_text("z" * 100, 5)) == 5
+
+
+# -- one bad record fails no other exchange ----------------------------------------------------
+
+
+def test_one_refused_record_never_fails_the_others_of_its_batch(app: Flask) -> None:
+    trail: AuditTrail = app.extensions["jjj-gateway"].audit
+    taken = trail.record(_exchange_record())
+    good, bad, other = (
+        _exchange_record(),
+        _exchange_record(exchangeId=taken["exchangeId"]),  # the database refuses a duplicate id
+        _exchange_record(),
+    )
+    futures: list[Future[dict[str, Any]]] = [Future(), Future(), Future()]
+    writer = trail._writer
+    assert writer is not None
+    # While the chain is held, the writer cannot commit: all three wait and are batched together
+    # (or behind one batch of the first), so the bad record shares a batch with a good one.
+    with trail._chain_transaction():
+        for record, future in zip((good, bad, other), futures, strict=True):
+            writer._queue.put((record, future))
+    committed = futures[0].result(timeout=30), futures[2].result(timeout=30)
+    with pytest.raises(AuditUnavailable):
+        futures[1].result(timeout=30)
+    assert [r["exchangeId"] for r in committed] == [good["exchangeId"], other["exchangeId"]]
+    assert committed[1]["seq"] == committed[0]["seq"] + 1 == taken["seq"] + 2
+
+
+def test_an_attack_on_the_purpose_column_fails_no_other_client(
+    app: Flask, client: FlaskClient, token_for: Callable[..., str], demo_data: GenerationReport
+) -> None:
+    attacker, partner = token_for("partner"), token_for("partner")
+    entity = demo_data.samples["haidian_entity"]
+    for _ in range(3):
+        hostile = client.get(f"{ME}/records/{entity}", headers=bearer(attacker, "p" * 65))
+        assert hostile.status_code == 400
+        served = client.get(f"{ME}/records/{entity}", headers=bearer(partner))
+        assert served.status_code == 200
