@@ -502,7 +502,7 @@ def linked(
 
 def columns(stored: Mapping[str, Any], body: str, digest: str) -> dict[str, Any]:
     """The row of a record: the canonical body plus the copies auditors search by."""
-    regions = stored.get("regions")
+    regions = searchable_regions(stored)
     return {
         "seq": stored["seq"],
         "exchange_id": stored["exchangeId"],
@@ -520,3 +520,14 @@ def columns(stored: Mapping[str, Any], body: str, digest: str) -> dict[str, Any]
         "prev_hash": stored["prevHash"],
         "hash": digest,
     }
+
+
+def searchable_regions(stored: Mapping[str, Any]) -> list[str]:
+    """The leaf regions an auditor finds a record by: those the request asked for (or that its
+    key belongs to) and those of every node the exchange was routed to. A key lookup whose key
+    names no region asks every node, so only the nodes tell which regions served it; without
+    them a search by region would answer "nobody saw it"."""
+    touched = set(stored.get("regions") or ())
+    for source in stored.get("sources") or ():
+        touched.update(source.get("regions") or ())
+    return sorted(touched)

@@ -285,6 +285,7 @@ class ExchangeService:
         purpose = self._purpose(request.purpose)
         filter_ = self._filter(dataset, request)
         requested = self._requested_leaves(dataset, request)
+        state.leaves = requested  # a refused request, too, is found by the regions it asked for
 
         with child_span("policy.decide") as span:
             decision = self._decide(principal, dataset, purpose, requested)

@@ -89,7 +89,7 @@ audit_records = Table(
     Column("rule_id", String(64)),
     Column("http_status", Integer, nullable=False),
     Column("trace_id", String(32)),
-    Column("regions", String(4000)),
+    Column("regions", Text),
     # The canonical JSON of the whole record; the columns above are copies kept for search and
     # are checked against it on verification.
     Column("body", Text, nullable=False),

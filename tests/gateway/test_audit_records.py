@@ -1,5 +1,5 @@
-"""What goes into the audit trail: every value bounded, and one bad record failing no other
-exchange."""
+"""What goes into the audit trail: every value bounded, one bad record failing no other exchange,
+and exchanges found by every region that served them."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from gateway.admin import Actor
 from gateway.audit import AuditTrail, AuditUnavailable
 from gateway.demo import GenerationReport
 from gateway.ids import uuid7
@@ -21,6 +22,7 @@ from .conftest import bearer
 pytestmark = pytest.mark.both_backends
 
 ME = "/v1/datasets/market-entity-registration"
+SI = "social-insurance-payment"
 
 
 def _auditor(token_for: Callable[..., str]) -> dict[str, str]:
@@ -160,3 +162,92 @@ def test_an_attack_on_the_purpose_column_fails_no_other_client(
         assert hostile.status_code == 400
         served = client.get(f"{ME}/records/{entity}", headers=bearer(partner))
         assert served.status_code == 200
+
+
+# -- found by every region that served it ------------------------------------------------------
+
+
+def _grant(app: Flask, client_id: str) -> None:
+    app.extensions["jjj-gateway"].grant_admin.issue(
+        Actor("test-operator"),
+        client_id=client_id,
+        dataset=SI,
+        purpose="social-insurance-transfer",
+        approver="京津冀政务数据共享协调小组",
+        legal_basis="《京津冀政务数据共享协议》第五条",
+        fields=["residentId", "name", "regionCode", "status", "monthsPaid"],
+    )
+
+
+def _found(client: FlaskClient, auditor: dict[str, str], **params: str) -> list[str]:
+    response = client.get("/v1/audit/exchanges", headers=auditor, query_string=params)
+    assert response.status_code == 200, response.get_json()
+    return [r["exchangeId"] for r in response.get_json()["data"]]
+
+
+def test_a_region_search_finds_the_key_lookups_a_node_of_that_region_answered(
+    app: Flask,
+    client: FlaskClient,
+    token_for: Callable[..., str],
+    demo_data: GenerationReport,
+) -> None:
+    token = token_for("government", client_id="si-office")
+    _grant(app, "si-office")
+    insured = demo_data.samples["hebei_insured_person"]
+    lookups = [
+        client.get(
+            f"/v1/datasets/{SI}/records/{insured}",
+            headers=bearer(token, "social-insurance-transfer"),
+        )
+        for _ in range(3)
+    ]
+    assert [r.status_code for r in lookups] == [200, 200, 200], lookups[0].get_json()
+    assert {s["node"] for s in lookups[0].get_json()["meta"]["sources"] if s["count"]} == {"hebei"}
+    auditor = _auditor(token_for)
+    found = _found(client, auditor, dataset=SI, decision="allow", region="130000")
+    assert {r.headers["X-Exchange-Id"] for r in lookups} <= set(found)
+    record = _record_of(client, auditor, lookups[0].headers["X-Exchange-Id"])
+    assert any(s["node"] == "hebei" and s["regions"] for s in record["sources"])
+
+
+def test_a_region_search_finds_queries_and_fan_outs_by_the_nodes_they_reached(
+    client: FlaskClient, token_for: Callable[..., str]
+) -> None:
+    partner = token_for("partner")
+    fan_out = client.get(f"{ME}/records?limit=50", headers=bearer(partner, "statistics"))
+    query = client.post(
+        f"{ME}/query",
+        json={"regions": ["120000"], "limit": 3},
+        headers=bearer(partner, "statistics"),
+    )
+    assert fan_out.status_code == query.status_code == 200
+    auditor = _auditor(token_for)
+    fan_out_id, query_id = fan_out.headers["X-Exchange-Id"], query.headers["X-Exchange-Id"]
+    for region in ("130000", "131000", "110108"):
+        assert fan_out_id in _found(client, auditor, region=region)
+    assert query_id in _found(client, auditor, region="120116")
+    assert query_id not in _found(client, auditor, region="130000")
+
+
+def test_a_region_list_never_overflows_its_column(
+    app: Flask, client: FlaskClient, token_for: Callable[..., str]
+) -> None:
+    trail: AuditTrail = app.extensions["jjj-gateway"].audit
+    leaves = [f"{code:06d}" for code in range(110000, 111000)]  # a registry far larger than ours
+    stored = trail.record(_exchange_record(regions=leaves))
+    auditor = _auditor(token_for)
+    assert stored["exchangeId"] in _found(client, auditor, region="110108")
+    _chain_is_valid(client, auditor)
+
+
+def test_a_refused_request_is_found_by_the_regions_it_asked_for(
+    client: FlaskClient, token_for: Callable[..., str]
+) -> None:
+    refused = client.get(
+        f"/v1/datasets/{SI}/records?region=130100",
+        headers=bearer(token_for("partner"), "social-insurance-transfer"),
+    )
+    assert refused.status_code == 403
+    auditor = _auditor(token_for)
+    assert refused.headers["X-Exchange-Id"] in _found(client, auditor, region="130000")
+    assert refused.headers["X-Exchange-Id"] not in _found(client, auditor, region="110000")
