@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import http_guards, web
+from . import http_caching, http_guards, web
 from .api import admin, audit, catalog_api, data, docs, health, metrics, oauth, problem_docs
 from .api.common import problem_response, services
 from .ids import uuid7
@@ -52,6 +52,7 @@ def create_app(
     init_tracing()
     built = build_services(settings, configuration)
     app.extensions["jjj-gateway"] = built
+    http_caching.mark_loaded(app.extensions)
     if settings.warm_start:
         built.fleet.warm()
 

@@ -563,7 +563,31 @@ HEADERS: dict[str, Any] = {
     "RateLimit": {"description": "IETF RateLimit: what is left of the quotas.", "schema": _STRING},
     "Retry-After": {"description": "Seconds to wait before retrying.", "schema": _STRING},
     "WWW-Authenticate": {"description": "RFC 6750 §3 bearer challenge.", "schema": _STRING},
+    "ETag": {
+        "description": "Strong validator of the representation (RFC 9110 §8.8.3); send it back "
+        "as If-None-Match for a 304.",
+        "schema": _STRING,
+    },
+    "Last-Modified": {
+        "description": "When the gateway loaded the configuration it answers from; send it "
+        "back as If-Modified-Since for a 304.",
+        "schema": _STRING,
+    },
+    "Cache-Control": {
+        "description": "`public, max-age=300` for the catalogue and the description; data "
+        "answers are `no-store`.",
+        "schema": _STRING,
+    },
+    "Link": {
+        "description": "RFC 8288: the other pages of the list (rel first, prev, next, last).",
+        "schema": _STRING,
+    },
 }
+
+#: Answers the same for every caller: cacheable, conditional (304) and compressed.
+CACHEABLE_PREFIXES = ("catalog_api.", "docs.")
+#: Lists whose answers carry a Link header to their other pages.
+LINKED = frozenset({"catalog_api.list_datasets", "audit.search"})
 
 
 def _query(name: str, schema: Mapping[str, Any], description: str, **extra: Any) -> dict[str, Any]:
@@ -1445,7 +1469,27 @@ def _render(
                     "RateLimit",
                 )
             }
+        if status == "200":
+            names = []
+            if endpoint.startswith(CACHEABLE_PREFIXES):
+                names += ["ETag", "Last-Modified", "Cache-Control"]
+            if endpoint in LINKED:
+                names.append("Link")
+            if names:
+                response["headers"] = {
+                    **response.get("headers", {}),
+                    **{name: {"$ref": f"#/components/headers/{name}"} for name in names},
+                }
         responses[status] = response
+    if endpoint.startswith(CACHEABLE_PREFIXES):
+        responses["304"] = {
+            "description": "Not modified: the representation named by If-None-Match (or "
+            "older than If-Modified-Since) is still current.",
+            "headers": {
+                name: {"$ref": f"#/components/headers/{name}"}
+                for name in ("ETag", "Last-Modified", "Cache-Control")
+            },
+        }
     for problem_status in operation.problems:
         responses[str(problem_status)] = {"$ref": f"#/components/responses/Problem{problem_status}"}
     if operation.oauth_errors:

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, request, stream_with_context
 from ..admin import Actor, admin_record
 from ..audit_store import SearchFilters, bundle_lines
 from ..problems import Problem
+from ..web_linking import link_header, page_url
 from .common import authenticate, json_response, reject_unknown_params, services
 
 bp = Blueprint("audit", __name__, url_prefix="/v1/audit")
@@ -111,6 +112,9 @@ def search() -> Response:
     page, next_seq = svc.audit_reader.search(
         filters, limit=int(raw_limit), before_seq=int(cursor) if cursor else None
     )
+    links = {"first": page_url(cursor=None)}
+    if next_seq is not None:
+        links["next"] = page_url(cursor=str(next_seq))
     return json_response(
         {
             "data": page,
@@ -119,7 +123,8 @@ def search() -> Response:
                 "limit": int(raw_limit),
                 "nextCursor": str(next_seq) if next_seq is not None else None,
             },
-        }
+        },
+        headers={"Link": link_header(links)},
     )
 
 

@@ -9,11 +9,15 @@ from catalog.dcat import Publication, dcat_catalog
 from catalog.search import DEFAULT_PER_PAGE
 
 from ..catalog_views import dataset_detail, dataset_summary
+from ..http_caching import public_cacheable
 from ..problems import Problem
 from ..services import Configuration
+from ..web_linking import link_header, numbered_page_links
 from .common import json_response, reject_unknown_params, services
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/v1/catalog")
+# The catalogue is the same for every caller: cacheable, conditional, compressed.
+bp.after_request(public_cacheable)
 
 #: The API's sort names → the catalogue search's.
 SORTS = {"relevance": "relevance", "title": "title", "updated": "modified"}
@@ -125,6 +129,7 @@ def list_datasets() -> Response:
         served_regions=_served_regions(config),
         language=language,
     )
+    links = numbered_page_links(result.page, result.per_page, result.total)
     return json_response(
         {
             "data": [dataset_summary(d, config) for d in result.items],
@@ -136,7 +141,8 @@ def list_datasets() -> Response:
                 "lang": language,
                 "facets": result.facets,
             },
-        }
+        },
+        headers={"Link": link_header(links)},
     )
 
 

@@ -10,10 +10,12 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from .. import openapi
 from ..api_reference import reference
+from ..http_caching import public_cacheable
 from ..web.headers import page_headers
 from .common import json_response, services
 
 bp = Blueprint("docs", __name__)
+bp.after_request(public_cacheable)
 
 #: The document depends only on the routes and the configuration, both fixed once the app
 #: serves: it is built on first use and kept with the app.
