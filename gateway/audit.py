@@ -346,12 +346,21 @@ class AuditTrail:
             head = self._head(conn)
             if head is None:
                 return None
-            existing = conn.execute(
-                select(audit_checkpoints).where(audit_checkpoints.c.seq == head[0])
-            ).first()
-            if existing is not None:
-                return _checkpoint_json(existing._mapping)
-            return self._sign(conn, head[0], head[1])
+            return self._sign_once(conn, head[0], head[1])
+
+    def checkpoint_at(self, seq: int) -> dict[str, Any] | None:
+        """Sign an earlier record, so that an export of a range ending between checkpoints ends
+        at a signed record; None without a signer or record. The caller first checks that the
+        record links to a later signed checkpoint: the signature vouches only for what was."""
+        if self.signer is None:
+            return None
+        with self._chain_transaction() as conn:
+            digest = conn.execute(
+                select(audit_records.c.hash).where(audit_records.c.seq == seq)
+            ).scalar()
+            if digest is None:
+                return None
+            return self._sign_once(conn, seq, str(digest), head=False)
 
     # -- inside the chain lock -------------------------------------------------------------
 
@@ -385,17 +394,32 @@ class AuditTrail:
         crossed = (first - 1) // self.checkpoint_every != last // self.checkpoint_every
         return crossed or time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds
 
-    def _sign(self, conn: Connection, seq: int, digest: str) -> dict[str, Any]:
-        row = self._checkpoint_row(seq, digest)
+    def _sign_once(
+        self, conn: Connection, seq: int, digest: str, *, head: bool = True
+    ) -> dict[str, Any]:
+        """The checkpoint at ``seq``: the one already signed, or a new one."""
+        existing = conn.execute(
+            select(audit_checkpoints).where(audit_checkpoints.c.seq == seq)
+        ).first()
+        if existing is not None:
+            return _checkpoint_json(existing._mapping)
+        return self._sign(conn, seq, digest, head=head)
+
+    def _sign(
+        self, conn: Connection, seq: int, digest: str, *, head: bool = True
+    ) -> dict[str, Any]:
+        row = self._checkpoint_row(seq, digest, head=head)
         conn.execute(insert(audit_checkpoints).values(**row))
         return _checkpoint_json(row)
 
-    def _checkpoint_row(self, seq: int, digest: str) -> dict[str, Any]:
-        """A signed checkpoint of the head ``seq``/``digest``, as its table row."""
+    def _checkpoint_row(self, seq: int, digest: str, *, head: bool = True) -> dict[str, Any]:
+        """A signed checkpoint of ``seq``/``digest`` (the head, unless ``head`` is false), as its
+        table row."""
         assert self.signer is not None
         signed_at = dt.datetime.now(dt.UTC).isoformat()
         kid, signature = self.signer.signed(checkpoint_payload(seq, digest, signed_at))
-        self._last_checkpoint = time.monotonic()
+        if head:  # signing an earlier record leaves the head's next checkpoint due as it was
+            self._last_checkpoint = time.monotonic()
         return {
             "seq": seq,
             "hash": digest,

@@ -6,13 +6,13 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
 
-from .audit import GENESIS
+from .audit import GENESIS, AuditTrail
 from .audit_verify import COPIES, Row, VerifyResult, verify_chain
 from .storage.tables import audit_checkpoints, audit_records
 
@@ -119,9 +119,16 @@ class AuditReader:
         ]
 
     def verify(
-        self, keys: Mapping[str, Mapping[str, Any]], *, from_checkpoint: bool = False
+        self,
+        keys: Mapping[str, Mapping[str, Any]],
+        *,
+        from_checkpoint: bool = False,
+        progress: Callable[[int], None] | None = None,
     ) -> VerifyResult:
-        """The whole chain, or from the newest checkpoint (whose signature anchors the start)."""
+        """The whole chain, or from the newest checkpoint (whose signature anchors the start).
+
+        The records appended since the newest checkpoint are not signed yet: the answer says
+        how far the chain is anchored (``anchoredThrough``) and whether its head is."""
         marks = self.checkpoints()
         start_seq, start_hash = 1, GENESIS
         if from_checkpoint and marks:
@@ -140,7 +147,12 @@ class AuditReader:
                     f"seq {anchor['seq']} does not match its signed checkpoint",
                 )
         return verify_chain(
-            self.rows(start_seq), marks, keys, start_seq=start_seq, start_hash=start_hash
+            self.rows(start_seq),
+            marks,
+            keys,
+            start_seq=start_seq,
+            start_hash=start_hash,
+            progress=progress,
         )
 
     def seq_range(
@@ -156,12 +168,69 @@ class AuditReader:
             low, high = conn.execute(query).one()
         return (int(low), int(high)) if low is not None else None
 
-    def prev_hash_of(self, seq: int) -> str:
+    def last_seq_before(self, until: dt.datetime | None) -> int:
+        """The newest seq recorded before ``until`` (0 for none)."""
+        query = select(func.max(audit_records.c.seq))
+        if until is not None:
+            query = query.where(audit_records.c.recorded_at < until)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def anchor_of(self, seq: int) -> str:
+        """The hash the record at ``seq`` links to: its own prevHash, or else the hash of the
+        record before (GENESIS before the first)."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(audit_records.c.prev_hash).where(audit_records.c.seq == seq)
             ).first()
-        return str(row.prev_hash) if row else GENESIS
+            if row is not None:
+                return str(row.prev_hash)
+            before = conn.execute(
+                select(audit_records.c.hash).where(audit_records.c.seq == seq - 1)
+            ).scalar()
+        return str(before) if before is not None else GENESIS
+
+
+# -- exports -------------------------------------------------------------------------------------
+
+
+def export_range(
+    reader: AuditReader,
+    trail: AuditTrail,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> tuple[int, int]:
+    """The seqs an export of [since, until) holds, its last record covered by a signed
+    checkpoint; (n + 1, n) for an empty range, n being the newest seq before it.
+
+    A range ending between checkpoints gets a checkpoint over its last record, signed only
+    after the records from there up to a later signed checkpoint (the head's, signed now if
+    need be) are checked: the new signature vouches for nothing the chain did not already.
+    """
+    span = reader.seq_range(since, until)
+    if span is None:
+        empty_after = reader.last_seq_before(until)
+        return empty_after + 1, empty_after
+    last = span[1]
+    keys = trail.signer.public_keys() if trail.signer is not None else {}
+    marks = reader.checkpoints()
+    if trail.signer is None or any(m["seq"] == last for m in marks):
+        return span
+    later = next((m for m in marks if m["seq"] > last), None) or trail.checkpoint()
+    if later is None or later["seq"] == last:
+        return span
+    bridge = verify_chain(
+        reader.rows(last, later["seq"]),
+        [later],
+        keys,
+        start_seq=last,
+        start_hash=reader.anchor_of(last),
+        end_seq=later["seq"],
+        require_anchored_head=True,
+    )
+    if bridge.valid:  # otherwise the bundle stays unanchored, and its verification says so
+        trail.checkpoint_at(last)
+    return span
 
 
 # -- bundles -------------------------------------------------------------------------------------
@@ -175,6 +244,7 @@ def bundle_lines(
     last: int,
     issuer: str,
     fmt: str,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """An export: header, public keys, the records from first to last, and the checkpoints
     that fall in the range (or anchor its start)."""
@@ -186,10 +256,10 @@ def bundle_lines(
         "issuer": issuer,
         "fromSeq": first,
         "toSeq": last,
-        "anchor": reader.prev_hash_of(first),
+        "anchor": reader.anchor_of(first),
     }
     marks = [m for m in reader.checkpoints() if first - 1 <= m["seq"] <= last]
-    entries: Iterator[dict[str, Any]] = _entries(header, keys, reader, first, last, marks)
+    entries: Iterator[dict[str, Any]] = _entries(header, keys, reader, first, last, marks, progress)
     if fmt == "jsonl":
         for entry in entries:
             yield json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
@@ -234,11 +304,14 @@ def _entries(
     first: int,
     last: int,
     marks: list[dict[str, Any]],
+    progress: Callable[[int], None] | None,
 ) -> Iterator[dict[str, Any]]:
     yield header
     for key in keys:
         yield {"type": "key", "jwk": dict(key)}
-    for row in reader.rows(first, last):
+    for done, row in enumerate(reader.rows(first, last), 1):
+        if progress is not None:
+            progress(done)
         yield {
             "type": "record",
             "seq": row.seq,
@@ -259,67 +332,134 @@ def _csv_line(values: list[Any]) -> str:
 def read_bundle(
     text: str,
 ) -> tuple[dict[str, Any], list[Row], list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    """(header, records, checkpoints, keys) of a JSONL or CSV bundle; ValueError if malformed."""
-    entries: list[dict[str, Any]] = []
+    """(header, records, checkpoints, keys) of a JSONL or CSV bundle; ValueError, naming the
+    line, if malformed."""
+    parse: Callable[[Any], dict[str, Any]]
     if text.startswith("type,"):
-        for values in csv.DictReader(io.StringIO(text)):
-            kind = values["type"]
-            if kind == "record":
-                entries.append(
-                    {
-                        "type": "record",
-                        "seq": int(values["seq"]),
-                        "prevHash": values["prev_hash"],
-                        "hash": values["hash"],
-                        "body": values["body"],
-                    }
+        lines: Iterable[tuple[int, Any]] = enumerate(csv.DictReader(io.StringIO(text)), 2)
+        parse = _csv_entry
+    else:
+        lines = ((n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip())
+        parse = _jsonl_entry
+    header: dict[str, Any] | None = None
+    rows: list[Row] = []
+    marks: list[dict[str, Any]] = []
+    keys: dict[str, dict[str, Any]] = {}
+    for number, line in lines:
+        try:
+            entry = parse(line)
+            kind = entry.get("type")
+            if header is None:
+                if kind != "header" or entry.get("format") != BUNDLE_FORMAT:
+                    raise ValueError("not an audit bundle of this gateway (no header line)")
+                header = _header(entry)
+            elif kind == "record":
+                rows.append(
+                    Row(
+                        _seq(entry["seq"]),
+                        _text(entry["prevHash"]),
+                        _text(entry["hash"]),
+                        _text(entry["body"]),
+                        {},
+                    )
                 )
             elif kind == "checkpoint":
-                entries.append(
+                marks.append(
                     {
-                        "type": "checkpoint",
-                        "seq": int(values["seq"]),
-                        "hash": values["hash"],
-                        "kid": values["kid"],
-                        "signedAt": values["signed_at"],
-                        "signature": values["signature"],
+                        "seq": _seq(entry["seq"]),
+                        **{k: _text(entry[k]) for k in ("hash", "kid", "signedAt", "signature")},
                     }
                 )
-            else:
-                entries.append(json.loads(values["body"]))
-    else:
-        entries = [json.loads(line) for line in text.splitlines() if line.strip()]
-    if (
-        not entries
-        or entries[0].get("type") != "header"
-        or entries[0].get("format") != BUNDLE_FORMAT
-    ):
+            elif kind == "key":
+                jwk = entry["jwk"]
+                if not isinstance(jwk, dict):
+                    raise ValueError("a key entry holds a JWK object")
+                keys[_text(jwk["kid"])] = dict(jwk)
+        except KeyError as exc:
+            raise ValueError(f"line {number}: the entry has no {exc.args[0]!r}") from None
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(f"line {number}: {exc}") from None
+    if header is None:
         raise ValueError("not an audit bundle of this gateway (no header line)")
-    header = entries[0]
-    rows = [
-        Row(int(e["seq"]), str(e["prevHash"]), str(e["hash"]), str(e["body"]), {})
-        for e in entries
-        if e.get("type") == "record"
-    ]
-    marks = [
-        {k: v for k, v in e.items() if k != "type"}
-        for e in entries
-        if e.get("type") == "checkpoint"
-    ]
-    keys = {str(e["jwk"]["kid"]): dict(e["jwk"]) for e in entries if e.get("type") == "key"}
     return header, rows, marks, keys
 
 
+def _jsonl_entry(line: str) -> dict[str, Any]:
+    entry = json.loads(line)
+    if not isinstance(entry, dict):
+        raise ValueError("not a bundle entry (a JSON object)")
+    return entry
+
+
+def _csv_entry(values: dict[str, Any]) -> dict[str, Any]:
+    kind = values.get("type")
+    if kind == "record":
+        return {
+            "type": "record",
+            "seq": values["seq"],
+            "prevHash": values["prev_hash"],
+            "hash": values["hash"],
+            "body": values["body"],
+        }
+    if kind == "checkpoint":
+        return {
+            "type": "checkpoint",
+            "seq": values["seq"],
+            "hash": values["hash"],
+            "kid": values["kid"],
+            "signedAt": values["signed_at"],
+            "signature": values["signature"],
+        }
+    return _jsonl_entry(values["body"] or "")
+
+
+def _seq(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"seq {value!r} is not a whole number")
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"seq {value!r} is not a whole number") from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a string")
+    return value
+
+
+def _header(entry: dict[str, Any]) -> dict[str, Any]:
+    """The header, with the range it claims checked for shape: fromSeq ≥ 1, toSeq ≥ fromSeq - 1
+    (an empty range), an anchor hash."""
+    first, last = _seq(entry["fromSeq"]), _seq(entry["toSeq"])
+    anchor = _text(entry["anchor"])
+    if first < 1 or last < first - 1:
+        raise ValueError(f"the header's range {first}..{last} is not a range of seqs")
+    if len(anchor) != 64:
+        raise ValueError("the header's anchor is not a SHA-256 hash")
+    return entry | {"fromSeq": first, "toSeq": last}
+
+
 def verify_bundle(
-    text: str, pinned: Mapping[str, Mapping[str, Any]] | None = None
+    text: str,
+    pinned: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[VerifyResult, dict[str, Any]]:
-    """Offline verification of an export; ``pinned`` keys replace the bundle's own."""
+    """Offline verification of an export; ``pinned`` keys replace the bundle's own.
+
+    A bundle is valid only when its records run exactly from the header's ``fromSeq`` to its
+    ``toSeq`` and a signed checkpoint covers the last of them: a cut tail, or a rewritten
+    record with every later hash recomputed and the checkpoints dropped, is not."""
     header, rows, marks, keys = read_bundle(text)
     result = verify_chain(
         rows,
         marks,
         pinned or keys,
-        start_seq=int(header["fromSeq"]),
+        start_seq=header["fromSeq"],
         start_hash=str(header["anchor"]),
+        end_seq=header["toSeq"],
+        require_anchored_head=True,
+        progress=progress,
     )
     return result, header

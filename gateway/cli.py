@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ import click
 
 from .logs import configure as configure_logging
 from .settings import Settings, load_settings
+
+#: Long exports and verifications report every this many records (on standard error).
+PROGRESS_EVERY = 10_000
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -548,6 +552,56 @@ def _reader_and_trail(settings: Settings) -> tuple[Any, Any]:
     return AuditReader(engine), open_audit_trail(engine, settings)
 
 
+def _pinned_keys(path: Path) -> dict[str, dict[str, Any]]:
+    """The checkpoint keys an auditor pins: a JWK, or a JWK set ``{"keys": [...]}``."""
+    try:
+        document = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(
+            f"{path} is not a readable JSON key ({exc})", param_hint="--public-key"
+        ) from None
+    found = document.get("keys", [document]) if isinstance(document, dict) else None
+    if not isinstance(found, list) or not found:
+        raise click.BadParameter(
+            f'{path}: expected a JWK or {{"keys": [...]}}', param_hint="--public-key"
+        )
+    pinned: dict[str, dict[str, Any]] = {}
+    for key in found:
+        if not isinstance(key, dict) or not isinstance(key.get("kid"), str):
+            raise click.BadParameter(
+                f'{path}: every key needs a "kid" (the id its checkpoints name)',
+                param_hint="--public-key",
+            )
+        pinned[key["kid"]] = key
+    return pinned
+
+
+class _Progress:
+    """Counts records on standard error every ``every`` records (never on standard output,
+    which may carry JSON or a bundle)."""
+
+    def __init__(self, verb: str, total: int | None, every: int) -> None:
+        self.verb, self.total, self.every = verb, total, every
+
+    def __call__(self, done: int) -> None:
+        if done % self.every == 0 or done == self.total:
+            of = f" of {self.total}" if self.total is not None else ""
+            click.echo(f"{self.verb} {done}{of} records", err=True)
+
+
+def _progress(wanted: bool | None, verb: str, total: int | None) -> Callable[[int], None] | None:
+    """Progress when asked (--progress) or, by default, when standard error is a terminal."""
+    shown = wanted if wanted is not None else sys.stderr.isatty()
+    return _Progress(verb, total, PROGRESS_EVERY) if shown else None
+
+
+PROGRESS_OPTION = click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Report progress on standard error (default: when it is a terminal).",
+)
+
+
 @audit.command("verify")
 @click.option(
     "--bundle",
@@ -570,34 +624,55 @@ def _reader_and_trail(settings: Settings) -> tuple[Any, Any]:
     show_default=True,
     help="Database only: verify from the newest signed checkpoint.",
 )
+@PROGRESS_OPTION
 @click.pass_context
 def audit_verify(
-    ctx: click.Context, bundle: Path | None, public_key: Path | None, start: str
+    ctx: click.Context,
+    bundle: Path | None,
+    public_key: Path | None,
+    start: str,
+    progress: bool | None,
 ) -> None:
-    """Check the hash chain and the signed checkpoints; name the first broken seq and why."""
+    """Check the hash chain and the signed checkpoints; name the first broken seq and why.
+
+    A bundle is valid only when its records run exactly from its header's fromSeq to its toSeq
+    and a signed checkpoint covers the last one; the database's answer says how far signed
+    checkpoints anchor the chain (anchoredThrough, headAnchored)."""
     from .audit_store import verify_bundle
 
     if bundle is not None:
-        pinned = None
-        if public_key is not None:
-            document = json.loads(public_key.read_text("utf-8"))
-            found = document.get("keys", [document])
-            pinned = {str(k["kid"]): k for k in found}
+        pinned = _pinned_keys(public_key) if public_key is not None else None
         try:
-            result, header = verify_bundle(bundle.read_text("utf-8"), pinned)
-        except (ValueError, KeyError) as exc:
+            text = bundle.read_text("utf-8")
+            result, header = verify_bundle(
+                text, pinned, progress=_progress(progress, "verified", None)
+            )
+        except (OSError, ValueError) as exc:
             raise click.ClickException(f"{bundle}: {exc}") from None
         click.echo(
             f"bundle {bundle.name}: seq {header['fromSeq']}..{header['toSeq']} "
-            f"from {header['issuer']}"
+            f"from {header.get('issuer')}",
+            err=True,
         )
     else:
+        if public_key is not None:
+            raise click.UsageError("--public-key pins the key of a --bundle")
         reader, trail = _reader_and_trail(_settings(ctx))
         keys = trail.signer.public_keys() if trail.signer else {}
-        result = reader.verify(keys, from_checkpoint=start == "checkpoint")
+        result = reader.verify(
+            keys,
+            from_checkpoint=start == "checkpoint",
+            progress=_progress(progress, "verified", None),
+        )
     click.echo(json.dumps(result.as_json(), ensure_ascii=False))
-    if not result.valid:
-        raise SystemExit(f"broken at seq {result.first_broken_seq}: {result.reason}")
+    if not result.valid:  # standard output holds the JSON only; the verdict goes to stderr
+        click.echo(
+            result.reason
+            if result.status == "unanchored"
+            else f"broken at seq {result.first_broken_seq}: {result.reason}",
+            err=True,
+        )
+        ctx.exit(1)
 
 
 @audit.command("export")
@@ -625,6 +700,7 @@ def audit_verify(
     default=None,
     help="Write here instead of standard output.",
 )
+@PROGRESS_OPTION
 @click.pass_context
 def audit_export(
     ctx: click.Context,
@@ -632,13 +708,18 @@ def audit_export(
     since: dt.datetime | None,
     until: dt.datetime | None,
     output: Path | None,
+    progress: bool | None,
 ) -> None:
-    """Export a bundle that `audit verify --bundle` checks offline."""
-    import sys as _sys
-
+    """Export a bundle that `audit verify --bundle` checks offline (an empty range, too)."""
     from .admin import admin_record
-    from .audit_store import bundle_lines
+    from .audit_store import bundle_lines, export_range
 
+    if since is not None and until is not None and since >= until:
+        raise click.BadParameter(
+            f"--from {since:%Y-%m-%dT%H:%M:%S} is not before --to {until:%Y-%m-%dT%H:%M:%S}: "
+            "no record lies between them",
+            param_hint="--from/--to",
+        )
     settings = _settings(ctx)
     reader, trail = _reader_and_trail(settings)
     trail.append(
@@ -649,21 +730,38 @@ def audit_export(
             details={"format": fmt, "from": str(since), "to": str(until)},
         )
     )
-    if until is None:
-        trail.checkpoint()
-    span = reader.seq_range(_utc(since), _utc(until))
-    if span is None:
-        raise click.ClickException("no audit records in that time range")
+    first, last = export_range(reader, trail, _utc(since), _utc(until))
     keys = list(trail.signer.public_keys().values()) if trail.signer else []
-    lines = bundle_lines(reader, keys, first=span[0], last=span[1], issuer=settings.issuer, fmt=fmt)
+    lines = bundle_lines(
+        reader,
+        keys,
+        first=first,
+        last=last,
+        issuer=settings.issuer,
+        fmt=fmt,
+        progress=_progress(progress, "exported", last - first + 1),
+    )
     if output is None:
         for line in lines:
-            _sys.stdout.write(line)
+            sys.stdout.write(line)
         return
-    with output.open("w", encoding="utf-8") as fh:
-        for line in lines:
-            fh.write(line)
-    click.echo(f"wrote seq {span[0]}..{span[1]} to {output}", err=True)
+    _write_whole(output, lines)
+    click.echo(f"wrote seq {first}..{last} ({last - first + 1} records) to {output}", err=True)
+
+
+def _write_whole(path: Path, lines: Iterable[str]) -> None:
+    """Write to a temporary file beside ``path`` and rename it: a failed export leaves no
+    partial bundle behind."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8") as fh:
+            for line in lines:
+                fh.write(line)
+        os.replace(partial, path)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 @audit.command("key")

@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "GATEWAY_"
+#: The issuer `jjj-gateway demo` serves under (from its --bind), kept in the instance folder so
+#: that every command on the instance (an export's bundle header, an adapter's JWKS URL) names
+#: the issuer the server uses when none is configured.
+ISSUER_FILE = "issuer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +134,13 @@ def load_settings(
     values: dict[str, Any] = {}
     config_file = (overrides or {}).get("config_file") or environ.get(ENV_PREFIX + "CONFIG_FILE")
     if config_file:
-        with open(config_file, "rb") as fh:
-            values.update(tomllib.load(fh))
+        try:
+            with open(config_file, "rb") as fh:
+                values.update(tomllib.load(fh))
+        except OSError as exc:
+            raise ValueError(f"cannot read the config file {config_file}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"the config file {config_file} is not TOML: {exc}") from None
     for key, raw in environ.items():
         if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG_FILE":
             name = key[len(ENV_PREFIX) :].lower()
@@ -141,7 +150,24 @@ def load_settings(
     unknown = sorted(set(values) - set(_FIELDS))
     if unknown:
         raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+    if "issuer" not in values:
+        served = _served_issuer(Path(values.get("instance_path") or "instance"))
+        if served:
+            values["issuer"] = served
     try:
         return Settings(**{k: _convert(k, v) for k, v in values.items()})
     except (TypeError, ValueError) as exc:
         raise ValueError(f"invalid setting: {exc}") from exc
+
+
+def _served_issuer(instance_path: Path) -> str | None:
+    """The issuer the demo last served this instance under, if it did."""
+    try:
+        return (instance_path / ISSUER_FILE).read_text("utf-8").strip() or None
+    except (OSError, ValueError):
+        return None
+
+
+def remember_issuer(settings: Settings) -> None:
+    """Keep the issuer the demo serves under in its instance folder (see ``ISSUER_FILE``)."""
+    (settings.instance_path / ISSUER_FILE).write_text(settings.issuer + "\n", "utf-8")

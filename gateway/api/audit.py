@@ -12,7 +12,7 @@ import re
 from flask import Blueprint, Response, request, stream_with_context
 
 from ..admin import Actor, admin_record
-from ..audit_store import SearchFilters, bundle_lines
+from ..audit_store import SearchFilters, bundle_lines, export_range
 from ..problems import Problem
 from ..web_linking import link_header, page_url
 from .common import authenticate, json_response, reject_unknown_params, services
@@ -139,7 +139,8 @@ def one(exchange_id: str) -> Response:
 
 @bp.get("/verify")
 def verify() -> Response:
-    """The chain, from its start (default) or from the newest signed checkpoint."""
+    """The chain, from its start (default) or from the newest signed checkpoint, and how far
+    signed checkpoints anchor it (``anchoredThrough``, ``headAnchored``)."""
     start = request.args.get("from", "start")
     if start not in ("start", "checkpoint"):
         raise Problem("validation-failed", detail="from must be start or checkpoint")
@@ -163,16 +164,19 @@ def export() -> Response:
     if fmt not in ("jsonl", "csv"):
         raise Problem("validation-failed", detail="format must be jsonl or csv")
     since, until = _time("from"), _time("to")
+    if since is not None and until is not None and since >= until:
+        raise Problem(
+            "validation-failed",
+            detail="from must be before to: no record lies between them",
+            errors=[{"path": "$.query.from", "message": "before to"}],
+        )
     svc = services()
     _auditor(
         "audit.export",
         {"format": fmt, "from": request.args.get("from"), "to": request.args.get("to")},
     )
-    if until is None:
-        svc.audit.checkpoint()  # the export ends at a signed head
-    span = svc.audit_reader.seq_range(since, until)
-    if span is None:
-        raise Problem("not-found", detail="no audit records in that time range")
+    # The bundle ends at a signed record; an empty range is an empty, verifiable bundle.
+    span = export_range(svc.audit_reader, svc.audit, since, until)
     lines = bundle_lines(
         svc.audit_reader,
         _keys().values(),

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import click
 
-from ..settings import Settings
+from ..settings import Settings, remember_issuer
 
 # The demo's partner systems: one per tier, plus an auditor and an administrator.
 DEMO_CLIENTS: tuple[dict[str, Any], ...] = (
@@ -314,9 +314,10 @@ def run_demo(settings: Settings, *, host: str, port: int, serve: bool = True) ->
 
     started = time.perf_counter()
     base = f"http://{host}:{port}"
-    if "GATEWAY_ISSUER" not in os.environ:
+    if not os.environ.get("GATEWAY_ISSUER"):  # empty means unset, as everywhere in settings
         settings = dataclasses.replace(settings, issuer=base)
     prepared = prepare_instance(settings)
+    remember_issuer(settings)  # the CLI on this instance names the same issuer
     app = create_app(settings)
     click.echo(banner(base, prepared))
     click.echo(tier_comparison(app, prepared))
