@@ -59,6 +59,18 @@ AUDIT_COLUMNS = (
     "prev_hash",
     "hash",
 )
+# What the readiness probe writes, and rolls back: seq 0 is never part of the chain.
+PROBE_ROW = {
+    "seq": 0,
+    "exchange_id": "readiness-probe",
+    "kind": "probe",
+    "recorded_at": dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+    "decision": "allow",
+    "http_status": 200,
+    "body": "{}",
+    "prev_hash": GENESIS,
+    "hash": GENESIS,
+}
 
 
 #: The record fields copied into searchable columns, and the column each one goes to.
@@ -361,6 +373,21 @@ class AuditTrail:
             if digest is None:
                 return None
             return self._sign_once(conn, seq, str(digest), head=False)
+
+    def probe(self) -> None:
+        """Raise AuditUnavailable unless a record could be appended now (readiness): a row is
+        written in a transaction that is rolled back, so probing leaves nothing in the chain."""
+        try:
+            if self._turn_file is not None:  # appenders open it first
+                os.close(os.open(self._turn_file, os.O_RDWR | os.O_CREAT, 0o600))
+            with self.engine.connect().execution_options(sqlite_immediate=True) as conn:
+                transaction = conn.begin()
+                try:
+                    conn.execute(insert(audit_records).values(**PROBE_ROW))
+                finally:
+                    transaction.rollback()
+        except Exception as exc:
+            raise AuditUnavailable(type(exc).__name__) from exc
 
     # -- inside the chain lock -------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response
 from sqlalchemy import text
 
+from ..audit import AuditUnavailable
 from .common import json_response, services
 
 bp = Blueprint("health", __name__)
@@ -18,8 +19,9 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Ready when the database answers and the configuration is loaded; nodes are reported, and a
-    down node does not make the gateway unready (other datasets and regions still work)."""
+    """Ready when the database answers, the audit trail takes records and the configuration is
+    loaded; nodes are reported, and a down node does not make the gateway unready (other datasets
+    and regions still work)."""
     svc = services()
     checks: dict[str, object] = {}
     ready = True
@@ -29,6 +31,14 @@ def readyz() -> Response:
         checks["database"] = {"status": "ok"}
     except Exception as exc:
         checks["database"] = {"status": "unavailable", "detail": type(exc).__name__}
+        ready = False
+    # Every exchange appends its audit record before it answers (DESIGN §2 step 8): a gateway
+    # that cannot append fails every exchange closed, so it is not ready.
+    try:
+        svc.audit.probe()
+        checks["audit"] = {"status": "ok"}
+    except AuditUnavailable as exc:
+        checks["audit"] = {"status": "unavailable", "detail": str(exc)}
         ready = False
     if svc.redis is not None:
         try:
