@@ -76,7 +76,10 @@ class AuditSigner:
 
     def _load(self) -> None:
         stat = self.path.stat()
-        loaded = serialization.load_pem_private_key(self.path.read_bytes(), password=None)
+        try:
+            loaded = serialization.load_pem_private_key(self.path.read_bytes(), password=None)
+        except ValueError:
+            loaded = None  # not a PEM private key at all: named like any other wrong key
         if not isinstance(loaded, Ed25519PrivateKey):
             raise ValueError(f"{self.path} does not hold an Ed25519 private key")
         self._key = loaded

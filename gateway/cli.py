@@ -42,7 +42,32 @@ def _parse_bind(bind: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group. What the environment gets wrong (an instance folder that is a file, a
+    database that is down or misnamed, an unreadable or damaged key file) ends a command with
+    one line naming it and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        except Exception as exc:
+            from sqlalchemy.exc import SQLAlchemyError
+
+            if not isinstance(exc, SQLAlchemyError):
+                raise
+            cause = getattr(exc, "orig", None) or exc
+            first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+            raise click.ClickException(
+                f"the database cannot be used ({type(cause).__name__}): {first}"
+            ) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--instance",
     type=click.Path(path_type=Path),

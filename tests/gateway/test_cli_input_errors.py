@@ -3,6 +3,7 @@ traceback."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,39 @@ def test_an_export_into_a_missing_folder_is_one_clear_line(tmp_path: Path) -> No
         main, ["--instance", str(tmp_path / "instance"), "audit", "export", "-o", str(out)]
     )
     assert f"cannot write {out}" in _one_line_error(result)
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])  # nothing listens there once the socket is closed
+
+
+@pytest.mark.parametrize(
+    ("command", "broken", "named"),
+    [
+        ("audit verify", "instance-is-a-file", "File exists"),
+        ("clients list", "instance-is-a-file", "File exists"),
+        ("audit export", "unknown-database", "the database cannot be used"),
+        ("audit verify", "database-down", "the database cannot be used (OperationalError)"),
+        ("audit key", "damaged-audit-key", "does not hold an Ed25519 private key"),
+    ],
+)
+def test_an_unusable_environment_is_one_clear_line(
+    tmp_path: Path, command: str, broken: str, named: str
+) -> None:
+    instance = tmp_path / "instance"
+    env: dict[str, str | None] = {"GATEWAY_DATABASE_URL": None}
+    if broken == "instance-is-a-file":
+        instance.write_text("", "utf-8")
+    elif broken == "unknown-database":
+        env["GATEWAY_DATABASE_URL"] = "nosuchdatabase://somewhere/gateway"
+    elif broken == "database-down":
+        env["GATEWAY_DATABASE_URL"] = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/x"
+    else:
+        assert (
+            CliRunner().invoke(main, ["--instance", str(instance), "audit", "key"]).exit_code == 0
+        )
+        (instance / "keys" / "audit-ed25519.pem").write_text("not a key", "utf-8")
+    result = CliRunner().invoke(main, ["--instance", str(instance), *command.split()], env=env)
+    assert named in _one_line_error(result)
