@@ -115,11 +115,18 @@ class ClientAdmin:
             return client_id
 
         self._record(actor, f"client.{'disable' if status == 'disabled' else 'enable'}", change)
-        if self.status is not None:
-            self.status.forget(client_id)  # this replica rejects its tokens at once
+        self._forget(client_id)
         return made["client"]
 
-    def rotate_secret(self, actor: Actor, client_id: str) -> tuple[Client, str]:
+    def _forget(self, client_id: str) -> None:
+        if self.status is not None:
+            self.status.forget(client_id)  # this replica applies the change at once
+
+    def rotate_secret(
+        self, actor: Actor, client_id: str, *, revoke_tokens: bool = False
+    ) -> tuple[Client, str]:
+        """A new secret; the old one stops working at once, and with ``revoke_tokens`` so do
+        the access tokens issued with it (otherwise they live out their lifetime)."""
         existing = self.store.get(client_id)
         if existing is None:
             raise ClientError(f"no client {client_id!r}")
@@ -128,14 +135,23 @@ class ClientAdmin:
         made: dict[str, Any] = {}
 
         def change(conn: Connection) -> str:
-            made["client"], made["secret"] = self.store.rotate_secret(client_id, conn=conn)
+            made["client"], made["secret"] = self.store.rotate_secret(
+                client_id, revoke_tokens=revoke_tokens, conn=conn
+            )
             return client_id
 
-        self._record(actor, "client.rotate-secret", change)
+        self._record(actor, "client.rotate-secret", change, {"revokeTokens": revoke_tokens})
+        self._forget(client_id)
         return made["client"], made["secret"]
 
     def set_jwks(
-        self, actor: Actor, client_id: str, *, jwks: Any = None, jwks_uri: str | None = None
+        self,
+        actor: Actor,
+        client_id: str,
+        *,
+        jwks: Any = None,
+        jwks_uri: str | None = None,
+        revoke_tokens: bool = False,
     ) -> Client:
         if (jwks is None) == (jwks_uri is None):
             raise ClientError("give exactly one of jwks and jwksUri")
@@ -145,10 +161,15 @@ class ClientAdmin:
         made: dict[str, Client] = {}
 
         def change(conn: Connection) -> str:
-            made["client"] = self.store.set_keys(client_id, jwks=keys, jwks_uri=jwks_uri, conn=conn)
+            made["client"] = self.store.set_keys(
+                client_id, jwks=keys, jwks_uri=jwks_uri, revoke_tokens=revoke_tokens, conn=conn
+            )
             return client_id
 
-        self._record(actor, "client.set-jwks", change, {"jwksUri": jwks_uri})
+        self._record(
+            actor, "client.set-jwks", change, {"jwksUri": jwks_uri, "revokeTokens": revoke_tokens}
+        )
+        self._forget(client_id)
         return made["client"]
 
     def _record(

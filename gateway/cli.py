@@ -336,7 +336,8 @@ def clients_show(ctx: click.Context, client_id: str) -> None:
 @click.argument("client_id")
 @click.pass_context
 def clients_disable(ctx: click.Context, client_id: str) -> None:
-    """Disable a client: no new tokens, and its live tokens stop working within a second."""
+    """Disable a client: no new tokens, and its live tokens stop working within a second — for
+    good: enabling it again does not bring back tokens issued before."""
     from .clients import ClientError
 
     try:
@@ -350,7 +351,8 @@ def clients_disable(ctx: click.Context, client_id: str) -> None:
 @click.argument("client_id")
 @click.pass_context
 def clients_enable(ctx: click.Context, client_id: str) -> None:
-    """Enable a disabled client again."""
+    """Enable a disabled client again (with new tokens only: those issued before it was
+    disabled stay refused)."""
     from .clients import ClientError
 
     try:
@@ -360,15 +362,25 @@ def clients_enable(ctx: click.Context, client_id: str) -> None:
     click.echo(f"{client_id} enabled")
 
 
+_REVOKE_TOKENS = click.option(
+    "--revoke-tokens",
+    is_flag=True,
+    help="Also refuse the access tokens issued so far (default: they live out their lifetime).",
+)
+
+
 @clients.command("rotate-secret")
 @click.argument("client_id")
+@_REVOKE_TOKENS
 @click.pass_context
-def clients_rotate_secret(ctx: click.Context, client_id: str) -> None:
+def clients_rotate_secret(ctx: click.Context, client_id: str, revoke_tokens: bool) -> None:
     """Give a client a new secret (printed once); the old one stops working at once."""
     from .clients import ClientError
 
     try:
-        _, secret = _admin(_settings(ctx)).rotate_secret(_operator(), client_id)
+        _, secret = _admin(_settings(ctx)).rotate_secret(
+            _operator(), client_id, revoke_tokens=revoke_tokens
+        )
     except ClientError as exc:
         raise _fail(exc) from None
     click.echo(f"client_secret: {secret}")
@@ -382,16 +394,23 @@ def clients_rotate_secret(ctx: click.Context, client_id: str) -> None:
     help="The client's public JWKS.",
 )
 @click.option("--jwks-uri", default=None, help="Where the client publishes its JWKS.")
+@_REVOKE_TOKENS
 @click.pass_context
 def clients_set_jwks(
-    ctx: click.Context, client_id: str, jwks_file: Path | None, jwks_uri: str | None
+    ctx: click.Context,
+    client_id: str,
+    jwks_file: Path | None,
+    jwks_uri: str | None,
+    revoke_tokens: bool,
 ) -> None:
     """Register a client's public keys; it then authenticates with private_key_jwt."""
     from .clients import ClientError
 
     try:
         jwks = json.loads(jwks_file.read_text("utf-8")) if jwks_file else None
-        _admin(_settings(ctx)).set_jwks(_operator(), client_id, jwks=jwks, jwks_uri=jwks_uri)
+        _admin(_settings(ctx)).set_jwks(
+            _operator(), client_id, jwks=jwks, jwks_uri=jwks_uri, revoke_tokens=revoke_tokens
+        )
     except (ClientError, ValueError) as exc:
         raise _fail(exc) from None
     click.echo(f"{client_id} authenticates with private_key_jwt")

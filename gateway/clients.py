@@ -74,10 +74,17 @@ class Client:
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
     created_at: dt.datetime | None = None
+    tokens_valid_after: dt.datetime | None = None
 
     @property
     def active(self) -> bool:
         return self.status == "active"
+
+    def accepts_token_issued_at(self, issued_at: float) -> bool:
+        """Whether a token issued at this epoch second may still be used: never one issued
+        before the client was last disabled, or before a rotation that revoked its tokens."""
+        cutoff = self.tokens_valid_after
+        return cutoff is None or issued_at >= cutoff.timestamp()
 
     def check_secret(self, secret: str) -> bool:
         if not self.secret_hash:
@@ -112,7 +119,15 @@ class Client:
             "jwksUri": self.jwks_uri,
             "hasJwks": self.jwks is not None,
             "createdAt": self.created_at.isoformat() if self.created_at else None,
+            "tokensValidAfter": (
+                self.tokens_valid_after.isoformat() if self.tokens_valid_after else None
+            ),
         }
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite gives naive datetimes back; every time the gateway stores is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def unregistered(client_id: str) -> Client:
@@ -143,27 +158,32 @@ def _row_to_client(row: Any) -> Client:
         jwks=row.jwks,
         jwks_uri=row.jwks_uri,
         created_at=row.created_at,
+        tokens_valid_after=_aware(row.tokens_valid_after) if row.tokens_valid_after else None,
     )
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 class ClientStatusCache:
-    """Whether a client is active, re-read at most once a second: disabling a client rejects its
-    live tokens on every replica within a second, without a database read per request."""
+    """A client's status and token cut-off, re-read at most once a second: disabling a client,
+    or revoking its tokens, rejects its live tokens on every replica within a second, without a
+    database read per request."""
 
     def __init__(self, store: ClientStore, ttl: float = 1.0) -> None:
         self._store = store
         self._ttl = ttl
-        self._seen: dict[str, tuple[float, bool]] = {}
+        self._seen: dict[str, tuple[float, Client | None]] = {}
 
-    def is_active(self, client_id: str) -> bool:
+    def get(self, client_id: str) -> Client | None:
         now = time.monotonic()
         cached = self._seen.get(client_id)
         if cached and cached[0] > now:
             return cached[1]
         client = self._store.get(client_id)
-        active = client is not None and client.active
-        self._seen[client_id] = (now + self._ttl, active)
-        return active
+        self._seen[client_id] = (now + self._ttl, client)
+        return client
 
     def forget(self, client_id: str) -> None:
         self._seen.pop(client_id, None)
@@ -244,13 +264,18 @@ class ClientStore:
         return _row_to_client(row), secret
 
     def set_status(self, client_id: str, status: str, *, conn: Connection | None = None) -> Client:
-        return self._update(client_id, conn, status=status)
+        # Disabling also cuts off every token issued so far, so that enabling the client again
+        # does not bring back tokens issued before it was disabled.
+        cutoff = {"tokens_valid_after": _now()} if status == "disabled" else {}
+        return self._update(client_id, conn, status=status, **cutoff)
 
     def rotate_secret(
-        self, client_id: str, *, conn: Connection | None = None
+        self, client_id: str, *, revoke_tokens: bool = False, conn: Connection | None = None
     ) -> tuple[Client, str]:
+        """A new secret; with ``revoke_tokens`` the tokens issued so far stop working too."""
         secret = secrets.token_urlsafe(32)
-        client = self._update(client_id, conn, secret_hash=_hasher.hash(secret))
+        cutoff = {"tokens_valid_after": _now()} if revoke_tokens else {}
+        client = self._update(client_id, conn, secret_hash=_hasher.hash(secret), **cutoff)
         return client, secret
 
     def set_keys(
@@ -259,9 +284,12 @@ class ClientStore:
         *,
         jwks: dict[str, Any] | None,
         jwks_uri: str | None,
+        revoke_tokens: bool = False,
         conn: Connection | None = None,
     ) -> Client:
-        """Register a private_key_jwt client's keys (the client then authenticates with them)."""
+        """Register a private_key_jwt client's keys (the client then authenticates with them);
+        with ``revoke_tokens`` the tokens issued so far stop working too."""
+        cutoff = {"tokens_valid_after": _now()} if revoke_tokens else {}
         return self._update(
             client_id,
             conn,
@@ -269,6 +297,7 @@ class ClientStore:
             jwks_uri=jwks_uri,
             secret_hash=None,
             auth_method="private_key_jwt",
+            **cutoff,
         )
 
     def _transaction(self, conn: Connection | None) -> AbstractContextManager[Connection]:

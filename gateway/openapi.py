@@ -88,6 +88,12 @@ def _list_of(items: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _I18N = _ref("I18nText")
+_REVOKE_TOKENS = {
+    "type": "boolean",
+    "default": False,
+    "description": "Also refuse every access token issued so far (default: they live out "
+    "their lifetime).",
+}
 
 BASE_SCHEMAS: dict[str, Any] = {
     "I18nText": _obj(
@@ -443,6 +449,12 @@ BASE_SCHEMAS: dict[str, Any] = {
             "jwksUri": _NULLABLE_STRING,
             "hasJwks": {"type": "boolean"},
             "createdAt": {"type": ["string", "null"], "format": "date-time"},
+            "tokensValidAfter": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "Access tokens issued before this instant are refused (set when "
+                "the client is disabled, or its secret or keys rotated with revokeTokens).",
+            },
             "clientSecret": {"type": "string", "description": "Shown once, at creation/rotation."},
         },
         ["clientId", "name", "region", "tier", "scopes", "authMethod", "status"],
@@ -462,8 +474,10 @@ BASE_SCHEMAS: dict[str, Any] = {
         additionalProperties=False,
     ),
     "ClientKeys": _obj(
-        {"jwks": {"type": "object"}, "jwksUri": _STRING}, additionalProperties=False
+        {"jwks": {"type": "object"}, "jwksUri": _STRING, "revokeTokens": _REVOKE_TOKENS},
+        additionalProperties=False,
     ),
+    "ClientSecretRotation": _obj({"revokeTokens": _REVOKE_TOKENS}, additionalProperties=False),
     "Grant": _obj(
         {
             "id": _STRING,
@@ -894,7 +908,8 @@ OPERATIONS: dict[str, Operation] = {
     "admin.disable_client": Operation(
         "Disable a client",
         "admin",
-        description="It can get no token, and its live tokens stop working.",
+        description="It can get no token, and its live tokens stop working for good: "
+        "enabling it again does not bring them back.",
         scope="admin",
         responses=_CLIENT_RESPONSE,
         problems=_ADMIN_PROBLEMS,
@@ -909,7 +924,11 @@ OPERATIONS: dict[str, Operation] = {
     "admin.rotate_secret": Operation(
         "Rotate a client's secret",
         "admin",
+        description="The old secret stops working at once; with revokeTokens, so do the "
+        "access tokens issued so far.",
         scope="admin",
+        body=_ref("ClientSecretRotation"),
+        body_required=False,
         responses=_CLIENT_RESPONSE,
         problems=_ADMIN_PROBLEMS,
     ),

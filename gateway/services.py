@@ -123,7 +123,7 @@ def build_services(settings: Settings, config: Configuration | None = None) -> S
         audience=settings.resource_id,
         clock_skew=settings.clock_skew,
         is_revoked=revocations.is_revoked,
-        client_active=client_status.is_active,
+        client_of=client_status.get,
         trusted=config.policies.trusted_issuers,
         remote_keys=remote_keys,
     )

@@ -143,7 +143,8 @@ def _status(client_id: str, status: str) -> Response:
 
 @bp.post("/clients/<client_id>/disable")
 def disable_client(client_id: str) -> Response:
-    """Disabled clients cannot get tokens, and their live tokens stop working."""
+    """Disabled clients cannot get tokens, and their live tokens stop working — for good:
+    enabling the client again does not bring back the tokens issued before."""
     return _status(client_id, "disabled")
 
 
@@ -152,13 +153,31 @@ def enable_client(client_id: str) -> Response:
     return _status(client_id, "active")
 
 
+def _revoke_tokens(body: dict[str, Any]) -> bool:
+    value = body.get("revokeTokens", False)
+    if not isinstance(value, bool):
+        raise Problem(
+            "validation-failed",
+            detail="revokeTokens must be true or false",
+            errors=[{"path": "$.revokeTokens", "message": "must be a boolean"}],
+        )
+    return value
+
+
 @bp.post("/clients/<client_id>/secret")
 def rotate_secret(client_id: str) -> Response:
+    """A new secret; with {"revokeTokens": true} the tokens issued so far stop working too."""
     actor = _actor()
+    body = _body() if request.content_length else {}
+    unknown = sorted(set(body) - {"revokeTokens"})
+    if unknown:
+        raise Problem("validation-failed", detail=f"unknown properties {unknown}")
     if services().clients.get(client_id) is None:
         raise _not_found(client_id)
     try:
-        client, secret = services().admin.rotate_secret(actor, client_id)
+        client, secret = services().admin.rotate_secret(
+            actor, client_id, revoke_tokens=_revoke_tokens(body)
+        )
     except ClientError as exc:
         raise _invalid(exc) from None
     return json_response({"data": client.public() | {"clientSecret": secret}})
@@ -171,12 +190,16 @@ def set_jwks(client_id: str) -> Response:
     body = _body()
     if services().clients.get(client_id) is None:
         raise _not_found(client_id)
-    unknown = sorted(set(body) - {"jwks", "jwksUri"})
+    unknown = sorted(set(body) - {"jwks", "jwksUri", "revokeTokens"})
     if unknown:
         raise Problem("validation-failed", detail=f"unknown properties {unknown}")
     try:
         client = services().admin.set_jwks(
-            actor, client_id, jwks=body.get("jwks"), jwks_uri=body.get("jwksUri")
+            actor,
+            client_id,
+            jwks=body.get("jwks"),
+            jwks_uri=body.get("jwksUri"),
+            revoke_tokens=_revoke_tokens(body),
         )
     except ClientError as exc:
         raise _invalid(exc) from None

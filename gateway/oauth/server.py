@@ -214,7 +214,10 @@ class Introspection(IntrospectionEndpoint):
         if token is not None:
             owner = self._clients.get(str(token["client_id"]))
             token["_revoked"] = (
-                self._revocations.is_revoked(str(token["jti"])) or owner is None or not owner.active
+                self._revocations.is_revoked(str(token["jti"]))
+                or owner is None
+                or not owner.active
+                or not owner.accepts_token_issued_at(float(token["iat"]))
             )
         return token
 
@@ -370,6 +373,11 @@ def create_authorization_server(
             scope=granted,
             region=client.client.region,
             tier=client.client.tier,
+            valid_after=(
+                client.client.tokens_valid_after.timestamp()
+                if client.client.tokens_valid_after
+                else None
+            ),
         )
         return {
             "access_token": token,

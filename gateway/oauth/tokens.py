@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -16,6 +17,7 @@ from joserfc.jwk import KeySet
 
 from policies import TrustedIssuer
 
+from ..clients import Client
 from ..keys import ALGORITHM, SigningKeys
 from ..problems import Problem
 from .jwks import KeySetDirectory, KeysUnavailable, public_key_set
@@ -35,6 +37,7 @@ class Principal:
     jti: str
     issuer: str
     expires_at: int
+    issued_at: int = 0
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
@@ -66,17 +69,27 @@ class TokenIssuer:
         self._adapter_cache: dict[str, tuple[float, str]] = {}
 
     def access_token(
-        self, *, client_id: str, scope: str, region: str, tier: str, lifetime: int | None = None
+        self,
+        *,
+        client_id: str,
+        scope: str,
+        region: str,
+        tier: str,
+        lifetime: int | None = None,
+        valid_after: float | None = None,
     ) -> tuple[str, int]:
         lifetime = lifetime or self.lifetime
         now = int(time.time())
         key = self.keys.signing_key()
+        # iat is whole seconds: a token issued in the second in which the client's tokens were
+        # cut off (``valid_after``) says the next second, or it would be refused all its life.
+        issued_at = max(now, math.ceil(valid_after)) if valid_after is not None else now
         claims = {
             "iss": self.issuer,
             "sub": client_id,
             # RFC 9068 §3: aud is the resource (this gateway's API), not the client.
             "aud": self.audience,
-            "iat": now,
+            "iat": issued_at,
             "nbf": now,
             "exp": now + lifetime,
             "jti": secrets.token_urlsafe(16),
@@ -133,7 +146,7 @@ class AccessTokenVerifier:
         audience: str,
         clock_skew: int,
         is_revoked: Callable[[str], bool],
-        client_active: Callable[[str], bool],
+        client_of: Callable[[str], Client | None],
         trusted: Mapping[str, TrustedIssuer] | None = None,
         remote_keys: KeySetDirectory | None = None,
     ) -> None:
@@ -142,7 +155,7 @@ class AccessTokenVerifier:
         self.audience = audience
         self._clock_skew = clock_skew
         self._is_revoked = is_revoked
-        self._client_active = client_active
+        self._client_of = client_of
         self._trusted = dict(trusted or {})
         self._remote_keys = remote_keys or KeySetDirectory()
         self._claims = self._registry(issuer, audience)
@@ -179,6 +192,7 @@ class AccessTokenVerifier:
                 jti=claims["jti"],
                 issuer=claims["iss"],
                 expires_at=int(claims["exp"]),
+                issued_at=int(claims["iat"]),
             )
             # A token's signature and claims do not change: verify them once per process and
             # token. Revocation and the client's status are still checked on every request.
@@ -187,8 +201,11 @@ class AccessTokenVerifier:
             self._verified[token] = principal
         if self._is_revoked(principal.jti):
             raise invalid_token("the access token has been revoked")
-        if not self._client_active(principal.client_id):
+        client = self._client_of(principal.client_id)
+        if client is None or not client.active:
             raise invalid_token("the client is disabled")
+        if not client.accepts_token_issued_at(principal.issued_at):
+            raise invalid_token("the client's tokens issued before a revocation are refused")
         return principal
 
     def decode(self, token: str) -> dict[str, Any]:

@@ -34,6 +34,9 @@ clients = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Access tokens issued (iat) before this instant are refused: set on disable, and on a
+    # rotation that revokes outstanding tokens. NULL: every unexpired token of the client.
+    Column("tokens_valid_after", DateTime(timezone=True)),
 )
 
 revoked_tokens = Table(

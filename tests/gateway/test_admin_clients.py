@@ -103,7 +103,12 @@ def test_disabling_a_client_rejects_its_live_tokens_at_once(
     )
     assert again.status_code == 401
     client.post(f"/v1/admin/clients/{client_id}/enable", headers=headers)
-    assert client.get(records, headers=bearer(token, "statistics")).status_code == 200
+    # Enabled again, the client gets new tokens; the ones issued before the disable stay dead.
+    assert client.get(records, headers=bearer(token, "statistics")).status_code == 401
+    fresh = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic(client_id, secret)
+    ).get_json()["access_token"]
+    assert client.get(records, headers=bearer(fresh, "statistics")).status_code == 200
 
 
 def test_rotating_a_secret_retires_the_old_one(
