@@ -3,8 +3,9 @@
 One ``httpx.Client`` per node owns every call to it, with explicit timeouts and pool limits; it
 is created on first use in the process that makes the calls (a forked worker makes its own).
 The answer is read as a stream and abandoned as soon as it grows past the node's size cap, so a
-misbehaving node cannot exhaust the gateway's memory; a compressed answer is inflated here, in
-steps that never exceed the cap either.
+misbehaving node cannot exhaust the gateway's memory; a compressed answer is inflated in steps
+that never exceed the cap either; and a whole call, connecting to the last byte, ends by its
+wall-clock deadline however slowly the node drips its answer (``adapters.outbound``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
-import zlib
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -21,6 +20,15 @@ import httpx
 from opentelemetry import propagate
 
 from adapters.nodes import NodeConfig
+from adapters.outbound import (
+    ACCEPTED_ENCODINGS,
+    BadEncoding,
+    BodyTooLarge,
+    Deadline,
+    DeadlineExceeded,
+    read_body,
+    within,
+)
 from adapters.protocol import (
     AdapterError,
     AdapterRequestError,
@@ -35,10 +43,6 @@ DEFAULT_CONNECT_TIMEOUT = 2.0
 DEFAULT_READ_TIMEOUT = 10.0
 DEFAULT_MAX_CONNECTIONS = 20
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
-#: Content encodings of a node's answer and their zlib window bits (0: none to decode). HTTP's
-#: "deflate" is the zlib format (RFC 9110 §8.4.1.2).
-DECODERS = {"identity": 0, "gzip": 31, "x-gzip": 31, "deflate": 15}
-ACCEPTED_ENCODINGS = ("gzip", "deflate")
 #: Error and health answers are small; more than this is not read.
 SMALL_BODY_BYTES = 64 * 1024
 #: Longest remote problem detail passed on.
@@ -75,24 +79,13 @@ class HttpAdapter:
         timeouts: Mapping[str, Any] = settings.get("timeouts", {})
         connect = float(timeouts.get("connect", DEFAULT_CONNECT_TIMEOUT))
         read = float(timeouts.get("read", DEFAULT_READ_TIMEOUT))
-        total = timeouts.get("total")
         self.node_id = node.id
         self.url = str(settings["url"]).rstrip("/")
         self.timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
-        #: Whole-call deadline, checked while the answer streams in (httpx has none).
-        self.total_timeout: float | None = float(total) if total is not None else None
-        #: A query's timeouts: no single wait may outlast the whole call's deadline, so a node
-        #: that stalls is given up on within the total timeout plus at most one read.
-        self.query_timeout = (
-            self.timeout
-            if self.total_timeout is None
-            else httpx.Timeout(
-                connect=min(connect, self.total_timeout),
-                read=min(read, self.total_timeout),
-                write=min(read, self.total_timeout),
-                pool=min(connect, self.total_timeout),
-            )
-        )
+        #: Wall-clock deadline of a whole call, connecting to the last byte (httpx has none: its
+        #: timeouts are per operation, and a node dripping bytes would never reach one). Without
+        #: a ``total``, the whole answer must arrive within the connect and read timeouts.
+        self.total_timeout = float(timeouts.get("total", connect + read))
         max_connections = int(settings.get("maxConnections", DEFAULT_MAX_CONNECTIONS))
         self.limits = httpx.Limits(
             max_connections=max_connections,
@@ -109,31 +102,53 @@ class HttpAdapter:
 
     def query(self, request: QueryRequest) -> Page:
         headers = self._headers(request.exchange_id)
-        started = time.monotonic()
+        deadline = Deadline.after(self.total_timeout)
         try:
-            with self._http().stream(
-                "POST",
-                "/query",
-                json=request.to_json(),
-                headers=headers,
-                timeout=self.query_timeout,
-            ) as response:
+            with (
+                within(deadline) as watch,
+                self._http().stream(
+                    "POST",
+                    "/query",
+                    json=request.to_json(),
+                    headers=headers,
+                    timeout=deadline.cut(self.timeout),
+                    extensions=watch.extensions,
+                ) as response,
+            ):
+                watch.response(response)
                 status = response.status_code
                 if 200 <= status < 300:
-                    body = self._read(response, self.max_response_bytes, started)
+                    body = self._read(response, self.max_response_bytes, deadline)
                     return self._page(response, body)
-                body = self._read(response, SMALL_BODY_BYTES, started, truncate=True)
+                body = self._read(response, SMALL_BODY_BYTES, deadline, truncate=True)
                 raise self._status_error(status, body)
+        except DeadlineExceeded:
+            raise AdapterTimeout(
+                self.node_id, "no complete answer within the total timeout"
+            ) from None
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from exc
 
     def health(self) -> Health:
         """The node's own report; never raises: any failure is ``unavailable`` with a reason."""
+        deadline = Deadline.after(self.total_timeout)
         try:
-            with self._http().stream("GET", "/health", headers=self._headers(None)) as response:
-                body = self._read(response, SMALL_BODY_BYTES, time.monotonic(), truncate=True)
+            with (
+                within(deadline) as watch,
+                self._http().stream(
+                    "GET",
+                    "/health",
+                    headers=self._headers(None),
+                    timeout=deadline.cut(self.timeout),
+                    extensions=watch.extensions,
+                ) as response,
+            ):
+                watch.response(response)
+                body = self._read(response, SMALL_BODY_BYTES, deadline, truncate=True)
                 status = response.status_code
                 is_json = _is_json(response)
+        except DeadlineExceeded:
+            return Health("unavailable", detail="no complete answer within the total timeout")
         except httpx.HTTPError as exc:
             return Health("unavailable", detail=self._transport_error(exc).message)
         except AdapterError as exc:
@@ -183,7 +198,7 @@ class HttpAdapter:
 
     def _headers(self, exchange_id: str | None) -> dict[str, str]:
         # Only the encodings _read can decode within the size cap.
-        headers = {"Accept": "application/json", "Accept-Encoding": ", ".join(ACCEPTED_ENCODINGS)}
+        headers = {"Accept": "application/json", "Accept-Encoding": ACCEPTED_ENCODINGS}
         if self._token_provider is not None:
             headers["Authorization"] = f"Bearer {self._token_provider(self.node_id)}"
         if exchange_id:
@@ -193,49 +208,15 @@ class HttpAdapter:
         return headers
 
     def _read(
-        self, response: httpx.Response, cap: int, started: float, *, truncate: bool = False
+        self, response: httpx.Response, cap: int, deadline: Deadline, *, truncate: bool = False
     ) -> bytes:
         """The body, read as a stream and given up on past ``cap`` bytes or the total deadline."""
-        declared = response.headers.get("content-length", "")
-        encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        if encoding not in DECODERS:
-            raise AdapterError(self.node_id, f"malformed response: content encoding {encoding!r}")
-        if not truncate and encoding == "identity" and declared.isdigit() and int(declared) > cap:
-            raise AdapterError(self.node_id, f"response larger than {cap} bytes")
-        # The body is decoded here, never more than the cap: a few kilobytes of gzip can inflate
-        # to gigabytes, and httpx would decode a whole received chunk at once.
-        inflater = zlib.decompressobj(DECODERS[encoding]) if DECODERS[encoding] else None
-        if response.is_stream_consumed:  # a transport that read (and decoded) the body already
-            inflater, received = None, iter((response.content,))
-        else:
-            received = response.iter_raw()
-        chunks: list[bytes] = []
-        size = 0
-        for raw in received:
-            pending = raw
-            while pending:
-                if inflater is None:
-                    piece, pending = pending, b""
-                else:
-                    try:
-                        piece = inflater.decompress(pending, cap - size + 1)
-                    except zlib.error:
-                        raise AdapterError(
-                            self.node_id, f"malformed response: bad {encoding} data"
-                        ) from None
-                    pending = inflater.unconsumed_tail
-                size += len(piece)
-                if size > cap:
-                    if truncate:
-                        chunks.append(piece[: cap - (size - len(piece))])
-                        return b"".join(chunks)
-                    raise AdapterError(self.node_id, f"response larger than {cap} bytes")
-                chunks.append(piece)
-                if not piece and pending:  # no progress: the stream ended inside the data
-                    break
-            if self.total_timeout is not None and time.monotonic() - started > self.total_timeout:
-                raise AdapterTimeout(self.node_id, "no complete answer within the total timeout")
-        return b"".join(chunks)
+        try:
+            return read_body(response, cap, deadline, truncate=truncate)
+        except BadEncoding as exc:
+            raise AdapterError(self.node_id, f"malformed response: {exc}") from None
+        except BodyTooLarge as exc:
+            raise AdapterError(self.node_id, str(exc)) from None
 
     def _page(self, response: httpx.Response, body: bytes) -> Page:
         if not _is_json(response):

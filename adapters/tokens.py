@@ -29,6 +29,8 @@ from joserfc.errors import (
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSAlgModel, JWSRegistry
 
+from .outbound import Deadline, fetch
+
 logger = logging.getLogger(__name__)
 
 #: Signature algorithms of gateway tokens; anything else (``none``, HS*, RS*) is refused.
@@ -221,17 +223,13 @@ class TokenVerifier:
                 raise ValueError("JWKS document too large")
             return body
         assert self.jwks_url is not None
-        with (
-            httpx.Client(timeout=self._fetch_timeout, follow_redirects=False) as client,
-            client.stream("GET", self.jwks_url, headers={"Accept": "application/json"}) as answer,
-        ):
-            answer.raise_for_status()
-            body = b""
-            for chunk in answer.iter_bytes():
-                body += chunk
-                if len(body) > MAX_JWKS_BYTES:
-                    raise ValueError("JWKS document too large")
-            return body
+        # A deadline for the whole fetch, not per read: the cache lock is held meanwhile.
+        return fetch(
+            self.jwks_url,
+            deadline=Deadline.after(self._fetch_timeout),
+            cap=MAX_JWKS_BYTES,
+            headers={"Accept": "application/json"},
+        )
 
 
 def _has_kid(keys: KeySet, kid: str) -> bool:

@@ -20,7 +20,6 @@ import logging
 import os
 import random
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,12 +30,16 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import SpanContext, SpanKind
 from opentelemetry.util.re import parse_env_headers
 
+from adapters.outbound import Deadline, read_body, within
+
 log = logging.getLogger(__name__)
 
 PROTOCOL = "http/json"
 DEFAULT_ENDPOINT = "http://localhost:4318"
 TRACES_PATH = "v1/traces"
 DEFAULT_TIMEOUT = 10.0
+#: A collector's answer is not needed beyond its status; more than this is not read.
+ANSWER_BYTES = 64 * 1024
 #: Answers after which the OTLP specification says to send the same request again.
 RETRYABLE = frozenset({429, 502, 503, 504})
 #: span.flags: bit 8 says whether bit 9 (the parent is remote) is known (trace.proto, SpanFlags).
@@ -108,13 +111,25 @@ class OTLPJsonSpanExporter(SpanExporter):
         return self._send(body)
 
     def _send(self, body: bytes) -> SpanExportResult:
-        deadline = time.monotonic() + self.timeout
+        # The export's time budget is wall-clock, for all attempts together: a collector that
+        # drips its answer cannot hold the export (and the spans queued behind it) for longer.
+        deadline = Deadline.after(self.timeout)
         attempt = 0
         while True:
-            remaining = deadline - time.monotonic()
             try:
-                answer = self._client.post(self.endpoint, content=body, timeout=max(0.1, remaining))
-            except httpx.HTTPError as exc:
+                with (
+                    within(deadline) as watch,
+                    self._client.stream(
+                        "POST",
+                        self.endpoint,
+                        content=body,
+                        timeout=deadline.cut(self._client.timeout),
+                        extensions=watch.extensions,
+                    ) as answer,
+                ):
+                    watch.response(answer)
+                    read_body(answer, ANSWER_BYTES, deadline, truncate=True)
+            except (httpx.HTTPError, ValueError) as exc:
                 status, reason = None, type(exc).__name__
             else:
                 if answer.is_success:
@@ -123,7 +138,7 @@ class OTLPJsonSpanExporter(SpanExporter):
             # Exponential back-off with jitter, within the export's time budget.
             pause = min(2.0**attempt, 32.0) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
             retryable = status is None or status in RETRYABLE
-            if not retryable or time.monotonic() + pause >= deadline:
+            if not retryable or pause >= deadline.remaining():
                 log.warning("span export to %s failed (%s); batch dropped", self.endpoint, reason)
                 return SpanExportResult.FAILURE
             if self._stopped.wait(pause):

@@ -116,7 +116,7 @@ def build_services(settings: Settings, config: Configuration | None = None) -> S
     client_status = ClientStatusCache(clients)
     redis_client = connect_redis(settings.redis_url)
     revocations = RevocationList(engine, redis_client)
-    remote_keys = KeySetDirectory()
+    remote_keys = KeySetDirectory(deadline=settings.jwks_fetch_timeout)
     verifier = AccessTokenVerifier(
         keys.public_key_set,
         issuer=settings.issuer,

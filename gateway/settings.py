@@ -47,6 +47,9 @@ class Settings:
     clock_skew: int = 60
     #: Lifetime of the tokens the gateway mints for adapter servers (DESIGN §5: ≤ 60 s).
     adapter_token_lifetime: int = 60
+    #: Wall-clock seconds a whole fetch of a partner's or a trusted issuer's JWKS may take; a
+    #: token request that needs keys being fetched waits at most this long.
+    jwks_fetch_timeout: float = 5.0
     #: Overall time an exchange waits for its nodes, in seconds.
     exchange_timeout: float = 10.0
     #: Largest request body accepted, in bytes.

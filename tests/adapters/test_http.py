@@ -37,6 +37,7 @@ from tests.adapters.conftest import (
     node_config,
     sign,
 )
+from tests.drip import DripServer, drip_server
 
 WSGIApp = Callable[..., Any]
 
@@ -319,6 +320,49 @@ def test_an_answer_that_trickles_past_the_total_timeout_is_a_timeout(
     adapter = faulty("drip", timeouts={"read": 2, "total": 0.3})
     with pytest.raises(AdapterTimeout, match="total timeout"):
         adapter.query(QueryRequest(DATASET))
+
+
+EMPTY_PAGE = b'{"records": [], "nextCursor": null}'
+
+
+@pytest.fixture
+def dripping_node() -> Iterator[DripServer]:
+    """A node whose answer's headers come a byte every 50 ms: each read is quick, the whole
+    answer takes about six seconds."""
+    with drip_server(EMPTY_PAGE) as node:
+        yield node
+
+
+@pytest.mark.parametrize(
+    "timeouts",
+    [
+        pytest.param({"read": 5, "total": 0.3}, id="total"),
+        # Without a total timeout, the whole answer must come within connect + read.
+        pytest.param({"connect": 0.2, "read": 0.3}, id="connect-and-read"),
+    ],
+)
+def test_a_call_ends_by_its_total_timeout_while_the_node_drips_even_its_headers(
+    dripping_node: DripServer, timeouts: dict[str, float]
+) -> None:
+    adapter = HttpAdapter(http_node(dripping_node.url, timeouts=timeouts))
+    try:
+        with pytest.raises(AdapterTimeout, match="total timeout"):
+            adapter.query(QueryRequest(DATASET))
+        assert not dripping_node.finished.is_set()  # given up on while the node still drips
+    finally:
+        adapter.close()
+
+
+def test_a_health_check_ends_by_the_total_timeout_while_the_node_drips(
+    dripping_node: DripServer,
+) -> None:
+    adapter = HttpAdapter(http_node(dripping_node.url, timeouts={"read": 5, "total": 0.3}))
+    try:
+        health = adapter.health()
+        assert health.status == "unavailable" and "total timeout" in (health.detail or "")
+        assert not dripping_node.finished.is_set()
+    finally:
+        adapter.close()
 
 
 @pytest.mark.parametrize(

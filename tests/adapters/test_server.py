@@ -50,6 +50,7 @@ from tests.adapters.conftest import (
     sql_node,
     write_jsonl,
 )
+from tests.drip import drip_server
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_SPAN_ID = "00f067aa0ba902b7"
@@ -417,6 +418,16 @@ def test_a_rotated_key_is_fetched_at_most_once_per_thirty_seconds(
     verifier.verify(sign(new_key, claims_for()), audience=NODE_ID)
     verifier.verify(sign(gateway_key, claims_for()), audience=NODE_ID)
     assert len(fetches) == 2
+
+
+def test_a_gateway_jwks_that_drips_is_given_up_on_by_the_fetch_timeout(gateway_key: ECKey) -> None:
+    from adapters import JwksUnavailable
+
+    with drip_server(json.dumps(public_jwks(gateway_key)).encode()) as jwks:
+        verifier = TokenVerifier(ISSUER, jwks_url=jwks.url, fetch_timeout=0.3)
+        with pytest.raises(JwksUnavailable):
+            verifier.verify(sign(gateway_key, claims_for()), audience=NODE_ID)
+        assert not jwks.finished.is_set()  # each byte came in time; the whole fetch did not
 
 
 def test_unreachable_keys_make_the_node_unavailable_not_unauthorised(

@@ -29,6 +29,7 @@ from opentelemetry.trace import (
 
 from gateway.otlp_json import OTLPJsonSpanExporter, encode_spans, traces_endpoint
 from gateway.telemetry import span_exporter
+from tests.drip import drip_server
 from tests.e2e.otlp import parse_json_request
 
 
@@ -198,3 +199,17 @@ def test_an_unreachable_collector_fails_the_batch_within_the_timeout() -> None:
     assert exporter.export(_finished_spans()) is SpanExportResult.FAILURE
     exporter.shutdown()
     assert exporter.export(_finished_spans()) is SpanExportResult.FAILURE  # after shutdown
+
+
+def test_a_collector_dripping_its_answer_fails_the_batch_by_the_timeout() -> None:
+    # Every byte comes well within the timeout; only a deadline for the whole export ends it.
+    with drip_server(b"{}", path="/v1/traces") as collector:
+        exporter = OTLPJsonSpanExporter(
+            {
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": collector.url,
+                "OTEL_EXPORTER_OTLP_TIMEOUT": "0.5",
+            }
+        )
+        assert exporter.export(_finished_spans()) is SpanExportResult.FAILURE
+        assert not collector.finished.is_set()
+        exporter.shutdown()
