@@ -110,6 +110,20 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
         self._remote = remote
         self._clients = clients
 
+    def __call__(self, query_client: Any, request: Any) -> Any:
+        # RFC 7521 §4.2: "If present, the value of the client_id parameter MUST identify the same
+        # client as is identified by the client assertion."
+        assertion = request.form.get("client_assertion")
+        named = request.form.get("client_id")
+        is_ours = request.form.get("client_assertion_type") == self.CLIENT_ASSERTION_TYPE
+        if is_ours and assertion and named is not None:
+            subject = self.extract_assertion(assertion)[1].get("sub")
+            if named != subject:
+                raise InvalidClientError(
+                    description="client_id does not name the client the assertion is for"
+                )
+        return super().__call__(query_client, request)
+
     def get_audiences(self) -> list[str]:
         # RFC 7523 §3 item 3: the aud must identify the authorisation server; we require the
         # token endpoint URL, so an assertion made for another server is useless here.

@@ -1,0 +1,37 @@
+"""What the token endpoint refuses before it issues anything: a body that is not form-encoded
+(RFC 6749 §4.4.2) and a client_id that names another client than the assertion (RFC 7521 §4.2)."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from joserfc.jwk import ECKey
+
+from .test_oauth import _assert_form, _assert_invalid_client, _assertion, _jwt_client
+
+pytestmark = pytest.mark.both_backends
+
+
+@pytest.fixture
+def ec_key() -> ECKey:
+    return ECKey.generate_key("P-256", parameters={"kid": "k1"}, private=True)
+
+
+def test_a_client_id_that_disagrees_with_the_assertion_subject_is_an_invalid_client(
+    app: Flask, client: FlaskClient, ec_key: ECKey
+) -> None:
+    signer = _jwt_client(app, ec_key)
+    other = _jwt_client(app, ec_key)
+    form = _assert_form(_assertion(signer, ec_key)) | {"client_id": other}
+    response = client.post("/oauth/token", data=form)
+    _assert_invalid_client(response)
+    assert "client_id" in response.get_json()["error_description"]
+
+
+def test_a_client_id_that_names_the_assertion_subject_is_accepted(
+    app: Flask, client: FlaskClient, ec_key: ECKey
+) -> None:
+    signer = _jwt_client(app, ec_key)
+    form = _assert_form(_assertion(signer, ec_key)) | {"client_id": signer}
+    assert client.post("/oauth/token", data=form).status_code == 200
