@@ -410,6 +410,7 @@ BASE_SCHEMAS: dict[str, Any] = {
     ),
     "JWKS": _obj({"keys": {"type": "array", "items": {"type": "object"}}}, ["keys"]),
     "ServerMetadata": {"type": "object", "description": "RFC 8414 authorisation server metadata."},
+    "ResourceMetadata": {"type": "object", "description": "RFC 9728 protected resource metadata."},
     "Health": _obj({"status": {"const": "ok"}}, ["status"]),
     "Readiness": _obj(
         {"status": {"enum": ["ready", "unavailable"]}, "checks": {"type": "object"}},
@@ -789,6 +790,16 @@ OPERATIONS: dict[str, Operation] = {
         "oauth",
         description="RFC 8414.",
         responses=_ok("The metadata.", _ref("ServerMetadata")),
+    ),
+    "oauth.resource_metadata": Operation(
+        "Protected resource metadata",
+        "oauth",
+        description="RFC 9728: the data API's resource identifier (the `aud` of its tokens), "
+        "the authorisation servers whose tokens it accepts, its scopes and how to send a "
+        "token. Also at the well-known path followed by the resource's path, which a 401 "
+        "challenge names (`resource_metadata`).",
+        responses=_ok("The metadata.", _ref("ResourceMetadata")),
+        problems=(404,),
     ),
     "catalog_api.list_datasets": Operation(
         "Search the catalogue",

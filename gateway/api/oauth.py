@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -9,7 +10,14 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from ..oauth.backoff import AuthenticationBackoff
-from ..oauth.server import create_authorization_server, metadata
+from ..oauth.server import (
+    RESOURCE_METADATA_PATH,
+    create_authorization_server,
+    metadata,
+    protected_resource_metadata,
+    resource_metadata_url,
+)
+from ..problems import Problem
 from ..services import Services
 from .common import json_response, services
 
@@ -57,6 +65,39 @@ def _server() -> AuthorizationServer:
     return server
 
 
+@bp.before_request
+def require_form_body() -> Response | None:
+    """RFC 6749 §4.4.2, RFC 7662 §2.1, RFC 7009 §2.1: parameters come form-encoded; a body in any
+    other format (JSON, say) is a malformed request, not a request for an unknown grant."""
+    if request.method != "POST" or not (request.content_length or request.mimetype):
+        return None
+    if request.mimetype == "application/x-www-form-urlencoded":
+        return None
+    body = {
+        "error": "invalid_request",
+        "error_description": "the request body must be application/x-www-form-urlencoded",
+    }
+    # As Authlib answers its own errors (RFC 6749 §5.2 media type, never cached).
+    return Response(
+        json.dumps(body),
+        status=400,
+        content_type="application/json",
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+@bp.after_app_request
+def advertise_resource_metadata(response: Response) -> Response:
+    """RFC 9728 §5.1: a bearer challenge names where the resource's metadata is."""
+    challenge = response.headers.get("WWW-Authenticate", "")
+    if response.status_code == 401 and challenge.startswith("Bearer"):
+        settings = services().settings
+        url = resource_metadata_url(settings.issuer, settings.resource_id)
+        separator = ", " if challenge.strip() != "Bearer" else " "
+        response.headers["WWW-Authenticate"] = f'{challenge}{separator}resource_metadata="{url}"'
+    return response
+
+
 def oauth_error(exc: HTTPException) -> Response:
     body: dict[str, Any] = {
         "error": "invalid_request",
@@ -100,5 +141,22 @@ def jwks() -> Response:
 @bp.get("/.well-known/oauth-authorization-server")
 def discovery() -> Response:
     response = json_response(metadata(services().settings.issuer))
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get(RESOURCE_METADATA_PATH)
+@bp.get(f"{RESOURCE_METADATA_PATH}/<path:resource_path>")
+def resource_metadata(resource_path: str = "") -> Response:
+    """RFC 9728 §3: the data API's protected resource metadata."""
+    built = services()
+    settings = built.settings
+    expected = resource_metadata_url(settings.issuer, settings.resource_id)
+    if resource_path and not expected.endswith(f"{RESOURCE_METADATA_PATH}/{resource_path}"):
+        raise Problem("not-found", detail="this gateway describes one protected resource")
+    document = protected_resource_metadata(
+        settings.issuer, settings.resource_id, built.config.policies.trusted_issuers
+    )
+    response = json_response(document)
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

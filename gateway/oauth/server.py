@@ -5,8 +5,9 @@ with client_secret_basic, client_secret_post and private_key_jwt (RFC 7523), int
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.base import OAuth2Error
@@ -408,6 +409,39 @@ def create_authorization_server(
     server.register_endpoint(Introspection(server, verifier, revocations, clients))
     server.register_endpoint(Revocation(server, verifier, revocations))
     return server
+
+
+#: RFC 9728 §3: the well-known path of protected resource metadata.
+RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource"
+
+
+def resource_metadata_url(issuer: str, resource: str) -> str:
+    """Where the metadata of ``resource`` is (RFC 9728 §3.1: the well-known path goes between
+    the host and the resource's path); a resource elsewhere than the issuer's origin is
+    described at the issuer's own well-known path."""
+    base, parsed = urlsplit(issuer), urlsplit(resource)
+    origin = f"{base.scheme}://{base.netloc}"
+    path = parsed.path.rstrip("/") if (parsed.scheme, parsed.netloc) == base[:2] else ""
+    return f"{origin}{RESOURCE_METADATA_PATH}{path}"
+
+
+def protected_resource_metadata(
+    issuer: str, resource: str, trusted_issuers: Iterable[str]
+) -> dict[str, Any]:
+    """RFC 9728 §2 protected resource metadata of the data API."""
+    base = issuer.rstrip("/")
+    return {
+        "resource": resource,
+        # This gateway's tokens and those of the trusted regional issuers are accepted.
+        "authorization_servers": [issuer, *sorted(trusted_issuers)],
+        "jwks_uri": f"{base}/oauth/jwks",
+        "scopes_supported": SCOPES_SUPPORTED,
+        # RFC 6750 §2.1 only: no form body or query parameter tokens.
+        "bearer_methods_supported": ["header"],
+        "resource_signing_alg_values_supported": ["ES256"],
+        "resource_name": "JJJ Data Gateway (京津冀公共数据共享网关)",
+        "resource_documentation": f"{base}/docs",
+    }
 
 
 def metadata(issuer: str) -> dict[str, Any]:

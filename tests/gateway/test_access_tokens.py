@@ -108,7 +108,12 @@ def test_a_scope_the_client_was_not_given_is_refused(
 def test_a_missing_token_gets_a_bare_challenge(client: FlaskClient) -> None:
     response = client.get(ME, headers={"X-Purpose": "statistics"})
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="jjj-gateway"'
+    challenge = response.headers["WWW-Authenticate"]
+    # RFC 6750 §3.1: no error code; RFC 9728 §5.1: where the resource's metadata is.
+    assert challenge == (
+        'Bearer realm="jjj-gateway", '
+        'resource_metadata="http://gateway.test/.well-known/oauth-protected-resource/v1"'
+    )
     assert response.get_json()["type"] == "/problems/unauthorized"
 
 

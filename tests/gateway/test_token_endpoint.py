@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from joserfc.jwk import ECKey
 
+from .conftest import basic
 from .test_oauth import _assert_form, _assert_invalid_client, _assertion, _jwt_client
 
 pytestmark = pytest.mark.both_backends
@@ -16,6 +19,28 @@ pytestmark = pytest.mark.both_backends
 @pytest.fixture
 def ec_key() -> ECKey:
     return ECKey.generate_key("P-256", parameters={"kid": "k1"}, private=True)
+
+
+def test_a_json_token_request_is_an_invalid_request(
+    client: FlaskClient, register: Callable[..., tuple[str, str]]
+) -> None:
+    me = register("partner")
+    response = client.post(
+        "/oauth/token", json={"grant_type": "client_credentials"}, headers=basic(*me)
+    )
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["error"] == "invalid_request"
+    assert "x-www-form-urlencoded" in body["error_description"]
+
+
+@pytest.mark.parametrize("endpoint", ["/oauth/introspect", "/oauth/revoke"])
+def test_a_json_body_at_the_other_oauth_endpoints_is_an_invalid_request(
+    client: FlaskClient, endpoint: str
+) -> None:
+    response = client.post(endpoint, json={"token": "x"})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"
 
 
 def test_a_client_id_that_disagrees_with_the_assertion_subject_is_an_invalid_client(
