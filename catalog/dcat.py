@@ -15,6 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rdflib import Graph
+from rdflib.plugins.parsers.jsonld import to_rdf
+
 from catalog.issues import CatalogIssue
 from catalog.loader import Catalog, Dataset, I18n
 from catalog.regions import RegionRegistry
@@ -71,6 +74,13 @@ EU_THEMES: Mapping[str, str] = {
 
 LANGUAGES = (f"{EU}/language/ZHO", f"{EU}/language/ENG")
 
+JSON_LD = "application/ld+json"
+TURTLE = "text/turtle"
+RDF_XML = "application/rdf+xml"
+#: The RDF serialisations the export is offered in, with rdflib's name of each (pretty-xml nests
+#: a resource's properties under it, which reads like the RDF/XML harvesters are used to).
+RDF_SERIALISATIONS: Mapping[str, str] = {TURTLE: "turtle", RDF_XML: "pretty-xml"}
+
 CONTEXT: Mapping[str, Any] = {
     "dcat": "http://www.w3.org/ns/dcat#",
     "dct": "http://purl.org/dc/terms/",
@@ -119,6 +129,7 @@ CONTEXT: Mapping[str, Any] = {
     "hasURL": {"@id": "vcard:hasURL", "@type": "@id"},
     "distribution": {"@id": "dcat:distribution", "@type": "@id"},
     "accessURL": {"@id": "dcat:accessURL", "@type": "@id"},
+    "downloadURL": {"@id": "dcat:downloadURL", "@type": "@id"},
     "accessService": {"@id": "dcat:accessService", "@type": "@id"},
     "format": {"@id": "dct:format", "@type": "@id"},
     "mediaType": {"@id": "dcat:mediaType", "@type": "@id"},
@@ -204,6 +215,11 @@ class _Iris:
         return f"{self.document}#theme-{theme}"
 
 
+def dataset_iri(base_url: str, dataset_id: str) -> str:
+    """The IRI a dataset has in the export (the catalogue entry's address in the API)."""
+    return _Iris(base_url).dataset(dataset_id)
+
+
 def _themes(dataset: Dataset, iris: _Iris) -> list[str]:
     eu = {f"{DATA_THEME_SCHEME}/{EU_THEMES[t]}" for t in dataset.themes if t in EU_THEMES}
     return sorted(eu) + [iris.theme(t) for t in dataset.themes]
@@ -228,6 +244,9 @@ def _distribution(dataset: Dataset, iris: _Iris) -> dict[str, Any]:
         "title": {"zh": f"{dataset.title.zh}数据接口", "en": f"{dataset.title.en} — data API"},
         "description": {"zh": zh, "en": en},
         "accessURL": iris.records(dataset.id),
+        # The records endpoint answers one JSON document of records to a GET (with an access
+        # token), which is what a harvester offers as the download.
+        "downloadURL": iris.records(dataset.id),
         "accessService": iris.service,
         "format": JSON_FILE_TYPE,
         "mediaType": JSON_MEDIA_TYPE,
@@ -408,13 +427,72 @@ def dcat_catalog(
     return {"@context": dict(CONTEXT), "@graph": graph}
 
 
+# Links that lead from a resource to other datasets: a dataset's own description does not
+# follow them (it would become the whole catalogue).
+_TO_OTHER_DATASETS = ("dataset", "servesDataset")
+
+
+def dcat_dataset(document: Mapping[str, Any], dataset_iri: str) -> dict[str, Any] | None:
+    """The part of the export (:func:`dcat_catalog`) that describes one dataset: the dataset,
+    its distribution, the data service (serving this dataset), publishers, places and themes it
+    points to; None when the export has no such dataset. What a GET of the dataset's IRI
+    answers in RDF."""
+    nodes = {node["id"]: node for node in document["@graph"]}
+    if nodes.get(dataset_iri, {}).get("type") != "Dataset":
+        return None
+    kept: dict[str, dict[str, Any]] = {}
+    pending = [dataset_iri]
+    while pending:
+        iri = pending.pop()
+        node = nodes.get(iri)
+        if node is None or iri in kept:
+            continue
+        node = {**node}
+        if "servesDataset" in node:
+            node["servesDataset"] = [dataset_iri]
+        kept[iri] = node
+        for key, value in node.items():
+            if key in ("id", *_TO_OTHER_DATASETS):
+                continue
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and item in nodes:
+                    pending.append(item)
+    graph = [kept[iri] for iri in nodes if iri in kept]
+    return {"@context": document["@context"], "@graph": graph}
+
+
+def rdf_graph(document: Mapping[str, Any]) -> Graph:
+    """The export as an rdflib graph, read from the JSON-LD itself (so every serialisation says
+    exactly what the JSON-LD says); its @context is inline, so nothing is fetched."""
+    graph = Graph()
+    # to_rdf rather than Graph.parse: parse goes through rdflib's deprecated ConjunctiveGraph.
+    to_rdf(dict(document), graph)
+    return graph
+
+
+def serialise(document: Mapping[str, Any], media_type: str) -> bytes:
+    """The export in Turtle or RDF/XML (a media type of RDF_SERIALISATIONS), UTF-8."""
+    data: bytes = rdf_graph(document).serialize(
+        format=RDF_SERIALISATIONS[media_type], encoding="utf-8"
+    )
+    return data
+
+
 __all__ = [
     "ACCESS_RIGHTS",
     "CONTEXT",
     "EU_THEMES",
     "FREQUENCIES",
+    "JSON_LD",
+    "RDF_SERIALISATIONS",
+    "RDF_XML",
+    "TURTLE",
     "Publication",
     "covering_regions",
+    "dataset_iri",
     "dcat_catalog",
+    "dcat_dataset",
     "missing_recommended",
+    "rdf_graph",
+    "serialise",
 ]

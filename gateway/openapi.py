@@ -691,6 +691,14 @@ def _ok(description: str, schema: Mapping[str, Any], media: str = JSON) -> dict[
     return {"200": (description, {media: schema})}
 
 
+#: The catalogue's linked data in the RDF syntaxes other than JSON-LD (gateway/api/linked_data.py).
+_RDF_CONTENT = {"text/turtle": _STRING, "application/rdf+xml": _STRING}
+
+
+def _format_parameter(*formats: str) -> dict[str, Any]:
+    return _query("format", {"enum": list(formats)}, "Overrides the Accept header, for a link.")
+
+
 _DATA_PROBLEMS = (400, 401, 403, 404, 429, 500, 502, 503, 504)
 _AUDIT_PROBLEMS = (400, 401, 403, 500, 503)
 _ADMIN_PROBLEMS = (400, 401, 403, 404, 415, 500, 503)
@@ -817,9 +825,19 @@ OPERATIONS: dict[str, Operation] = {
         "One dataset",
         "catalog",
         description="The entry, its field table (type, description, x-level, sensitivity), the "
-        "nodes and regions that serve it, how to get access and a sample request.",
-        responses=_ok("The entry.", _ref("DatasetResponse")),
-        problems=(404, 500),
+        "nodes and regions that serve it, how to get access and a sample request. The address "
+        "is the dataset's IRI in the DCAT-AP export: by the Accept header (or `format`) it "
+        "answers the dataset's DCAT-AP description in JSON-LD, Turtle or RDF/XML, and sends a "
+        "browser (text/html) to the dataset's page.",
+        parameters=(_format_parameter("json", "jsonld", "turtle", "rdfxml"),),
+        responses={
+            "200": (
+                "The entry (JSON), or its DCAT-AP description.",
+                {JSON: _ref("DatasetResponse"), **_RDF_CONTENT},
+            ),
+            "303": ("A browser asked for text/html: the dataset's page is at Location.", {}),
+        },
+        problems=(400, 404, 500),
     ),
     "catalog_api.regions": Operation(
         "The region tree",
@@ -839,8 +857,13 @@ OPERATIONS: dict[str, Operation] = {
         "catalog",
         description="JSON-LD with an inline @context (nothing to fetch): the catalog, a dataset "
         "per entry with zh and en texts, publishers, themes, spatial coverage, access rights, "
-        "a distribution per served dataset and the gateway's data service.",
-        responses=_ok("The catalogue.", _ref("DcatDocument"), JSON_LD),
+        "a distribution per served dataset and the gateway's data service. Turtle or RDF/XML "
+        "by the Accept header (or `format`).",
+        parameters=(_format_parameter("jsonld", "turtle", "rdfxml"),),
+        responses={
+            "200": ("The catalogue.", {JSON_LD: _ref("DcatDocument"), **_RDF_CONTENT}),
+        },
+        problems=(400, 500),
     ),
     "data.list_records": Operation(
         "Query records of a dataset",

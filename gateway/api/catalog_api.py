@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from typing import Any
+
+from flask import Blueprint, Response, request, url_for
 
 from catalog import I18n, search
-from catalog.dcat import Publication, dcat_catalog
+from catalog.dcat import Publication, dataset_iri, dcat_catalog, dcat_dataset
 from catalog.search import DEFAULT_PER_PAGE
 
 from ..catalog_views import dataset_detail, dataset_summary
@@ -14,6 +16,7 @@ from ..problems import Problem
 from ..services import Configuration
 from ..web_linking import link_header, numbered_page_links
 from .common import json_response, reject_unknown_params, services
+from .linked_data import RDF_MEDIA_TYPES, negotiate, rdf_response
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/v1/catalog")
 # The catalogue is the same for every caller: cacheable, conditional, compressed.
@@ -36,7 +39,9 @@ PARAMETERS = (
     "sort",
     "lang",
 )
-JSON_LD = "application/ld+json"
+#: What a dataset's IRI answers: the entry as JSON (the default), its page for a browser, or its
+#: DCAT-AP description in RDF.
+DATASET_MEDIA_TYPES = ("application/json", "text/html", *RDF_MEDIA_TYPES)
 
 # What the DCAT-AP export says about the catalogue and the gateway that publishes it.
 PUBLICATION_TEXTS = {
@@ -148,14 +153,31 @@ def list_datasets() -> Response:
 
 @bp.get("/datasets/<dataset_id>")
 def get_dataset(dataset_id: str) -> Response:
-    """One entry: fields, nodes and regions served, how to get access, a sample request."""
+    """One entry: fields, nodes and regions served, how to get access, a sample request. The
+    address is also the dataset's IRI in the DCAT-AP export, so it answers RDF when asked and a
+    browser is sent to the dataset's page."""
     svc = services()
     dataset = svc.config.catalog.get(dataset_id)
     if dataset is None:
         raise Problem("dataset-not-found", detail=f"no dataset {dataset_id!r} in the catalogue")
-    return json_response(
-        {"data": dataset_detail(dataset, svc.config, base_url=svc.settings.issuer)}
-    )
+    media_type = negotiate(DATASET_MEDIA_TYPES)
+    response: Response
+    if media_type == "text/html":
+        # 303 See Other: the page is a document about the dataset the IRI names.
+        response = Response(
+            status=303, headers={"Location": url_for("web.dataset_page", dataset_id=dataset.id)}
+        )
+    elif media_type in RDF_MEDIA_TYPES:
+        iri = dataset_iri(svc.settings.issuer, dataset.id)
+        description = dcat_dataset(_dcat_document(), iri)
+        assert description is not None  # every entry of the catalogue is in the export
+        response = rdf_response(description, media_type)
+    else:
+        response = json_response(
+            {"data": dataset_detail(dataset, svc.config, base_url=svc.settings.issuer)}
+        )
+    response.vary.add("Accept")
+    return response
 
 
 @bp.get("/regions")
@@ -200,16 +222,17 @@ def _subtree(nodes: list[dict[str, object]], code: str) -> list[dict[str, object
     return []
 
 
-@bp.get("/dcat")
-def dcat() -> Response:
-    """The whole catalogue as DCAT-AP 3.0 JSON-LD, its @context inline."""
+def _dcat_document() -> dict[str, Any]:
     svc = services()
     config = svc.config
-    document = dcat_catalog(
+    return dcat_catalog(
         config.catalog,
         Publication(base_url=svc.settings.issuer, **PUBLICATION_TEXTS),
         _served_regions(config),
     )
-    response = json_response(document)
-    response.content_type = f"{JSON_LD}; charset=utf-8"
-    return response
+
+
+@bp.get("/dcat")
+def dcat() -> Response:
+    """The whole catalogue as DCAT-AP 3.0: JSON-LD with its @context inline, Turtle or RDF/XML."""
+    return rdf_response(_dcat_document(), negotiate(RDF_MEDIA_TYPES))

@@ -199,10 +199,14 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "2. Look up one record by its key (an example key {key}; it may match no record)",
     ),
     "ds.sample.query": ("3. 按条件查询记录", "3. Query records with a filter"),
-    "ds.json": ("以 JSON 获取", "As JSON"),
+    "ds.json": ("以机器可读格式获取", "Machine-readable"),
     "ds.json.entry": ("目录条目（含字段、节点和区域）", "Catalogue entry (fields, nodes, regions)"),
     "ds.json.records": ("记录接口（需令牌）", "Records endpoint (token required)"),
     "ds.json.dcat": ("整个目录的 DCAT-AP 导出", "DCAT-AP export of the whole catalogue"),
+    "ds.json.rdf": (
+        "本数据集的 DCAT-AP 描述（Turtle）",
+        "DCAT-AP description of this dataset (Turtle)",
+    ),
     "ds.json.openapi": ("OpenAPI 描述", "OpenAPI description"),
     "ds.back": ("返回数据目录", "Back to the catalogue"),
     # regions

@@ -17,7 +17,17 @@ from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, SH
 
 from catalog import Catalog, I18n
-from catalog.dcat import ACCESS_RIGHTS, Publication, covering_regions, dcat_catalog
+from catalog.dcat import (
+    ACCESS_RIGHTS,
+    RDF_XML,
+    TURTLE,
+    Publication,
+    covering_regions,
+    dcat_catalog,
+    dcat_dataset,
+    rdf_graph,
+    serialise,
+)
 
 SHAPES = Path(__file__).with_name("dcat_ap_shapes.ttl")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
@@ -236,3 +246,50 @@ def test_covering_regions_names_whole_regions_only(catalog: Catalog) -> None:
     assert covering_regions(registry, registry.leaves("xiongan")) == ["130629", "130632", "130638"]
     assert covering_regions(registry, registry.leaves("130600")) == ["130600"]
     assert covering_regions(registry, set()) == []
+
+
+SYNTAXES = [(TURTLE, "turtle"), (RDF_XML, "xml")]
+
+
+@pytest.mark.parametrize(("media_type", "syntax"), SYNTAXES)
+def test_the_export_conforms_in_turtle_and_rdf_xml_too(
+    export: dict[str, Any], media_type: str, syntax: str
+) -> None:
+    graph = Graph().parse(data=serialise(export, media_type), format=syntax)
+    conforms, results = shacl(graph)
+    assert conforms, results.serialize(format="turtle")
+    assert findings(graph, results, SH.Warning) <= KNOWN_GAPS
+    assert len(graph) == len(rdf_graph(export))
+
+
+def test_each_dataset_description_conforms_on_its_own(
+    export: dict[str, Any], catalog: Catalog
+) -> None:
+    for dataset in catalog:
+        iri = f"{BASE}/v1/catalog/datasets/{dataset.id}"
+        description = dcat_dataset(export, iri)
+        assert description is not None
+        for media_type, syntax in SYNTAXES:
+            graph = Graph().parse(data=serialise(description, media_type), format=syntax)
+            assert set(graph.subjects(RDF.type, DCAT.Dataset)) == {URIRef(iri)}
+            conforms, results = shacl(graph)
+            assert conforms, (dataset.id, results.serialize(format="turtle"))
+    assert dcat_dataset(export, f"{BASE}/v1/catalog/datasets/no-such-dataset") is None
+    assert dcat_dataset(export, f"{BASE}/v1/catalog/dcat#publisher") is None
+
+
+def test_served_datasets_give_contact_licence_issued_and_download_url(
+    export: dict[str, Any], catalog: Catalog
+) -> None:
+    graph = rdf_graph(export)
+    for dataset in catalog:
+        node = URIRef(f"{BASE}/v1/catalog/datasets/{dataset.id}")
+        assert graph.value(node, DCAT.contactPoint) is not None
+        assert graph.value(node, DCTERMS.issued) is not None
+        if dataset.share_type == "none":
+            continue
+        distribution = graph.value(node, DCAT.distribution)
+        assert graph.value(distribution, DCTERMS.license) is not None
+        assert graph.value(distribution, DCAT.downloadURL) == URIRef(
+            f"{BASE}/v1/datasets/{dataset.id}/records"
+        )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from rdflib import RDF, Graph
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS
 
 from catalog import resident_id, uscc
@@ -186,3 +186,90 @@ def test_the_dcat_export_is_json_ld_about_this_gateway(client: FlaskClient) -> N
     # dct:spatial regions resolve on the gateway.
     for region in set(graph.objects(None, DCTERMS.spatial)):
         assert client.get(_path_of(str(region))).status_code == 200
+
+
+# --- linked data: the export and the dataset IRIs in every RDF syntax --------------------------
+
+MARKET_IRI = "http://gateway.test/v1/catalog/datasets/market-entity-registration"
+RDF_SYNTAXES = [("text/turtle", "turtle"), ("application/rdf+xml", "xml")]
+
+
+@pytest.mark.parametrize(("media_type", "syntax"), RDF_SYNTAXES)
+def test_the_dcat_export_is_offered_in_turtle_and_rdf_xml(
+    client: FlaskClient, media_type: str, syntax: str
+) -> None:
+    from rdflib.compare import isomorphic
+
+    from catalog.dcat import rdf_graph
+
+    json_ld = rdf_graph(client.get("/v1/catalog/dcat").get_json())
+    response = client.get("/v1/catalog/dcat", headers={"Accept": media_type})
+    assert response.status_code == 200 and response.mimetype == media_type
+    assert "Accept" in response.headers["Vary"]
+    graph = Graph().parse(data=response.get_data(), format=syntax)
+    assert isomorphic(graph, json_ld)
+    assert Literal("市场主体登记信息", lang="zh") in set(
+        graph.objects(URIRef(MARKET_IRI), DCTERMS.title)
+    )
+
+
+@pytest.mark.parametrize(("media_type", "syntax"), RDF_SYNTAXES)
+def test_a_dataset_iri_dereferences_to_its_description_in_rdf(
+    client: FlaskClient, media_type: str, syntax: str
+) -> None:
+    path = "/v1/catalog/datasets/market-entity-registration"
+    response = client.get(path, headers={"Accept": media_type})
+    assert response.status_code == 200 and response.mimetype == media_type
+    graph = Graph().parse(data=response.get_data(), format=syntax)
+    assert set(graph.subjects(RDF.type, DCAT.Dataset)) == {URIRef(MARKET_IRI)}
+    distribution = graph.value(URIRef(MARKET_IRI), DCAT.distribution)
+    assert graph.value(distribution, DCAT.accessURL) is not None
+    assert (None, DCAT.Catalog, None) not in graph
+    assert client.get(f"{path}?format=turtle").mimetype == "text/turtle"
+
+
+def test_a_dataset_iri_answers_json_ld_when_asked(client: FlaskClient) -> None:
+    response = client.get(
+        "/v1/catalog/datasets/patent-grants", headers={"Accept": "application/ld+json"}
+    )
+    assert response.mimetype == "application/ld+json"
+    ids = {node["id"] for node in response.get_json()["@graph"]}
+    assert "http://gateway.test/v1/catalog/datasets/patent-grants" in ids
+
+
+def test_a_browser_asking_for_a_dataset_iri_is_sent_to_its_page(client: FlaskClient) -> None:
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    response = client.get(
+        "/v1/catalog/datasets/market-entity-registration",
+        headers={"Accept": browser, "Host": "evil.example"},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/catalog/market-entity-registration"
+    assert "Accept" in response.headers["Vary"]
+    # A link a person follows can still ask for the JSON.
+    linked = client.get(
+        "/v1/catalog/datasets/market-entity-registration?format=json", headers={"Accept": browser}
+    )
+    assert linked.status_code == 200 and linked.mimetype == "application/json"
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "application/*"])
+def test_api_clients_still_get_the_entry_as_json(client: FlaskClient, accept: str | None) -> None:
+    headers = {"Accept": accept} if accept else {}
+    response = client.get("/v1/catalog/datasets/patent-grants", headers=headers)
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.get_json()["data"]["id"] == "patent-grants"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/catalog/dcat?format=json",
+        "/v1/catalog/dcat?format=csv",
+        "/v1/catalog/datasets/patent-grants?format=turtle&format=json",
+    ],
+)
+def test_an_unknown_format_is_a_400_problem(client: FlaskClient, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 400 and response.content_type == "application/problem+json"
+    assert response.get_json()["errors"][0]["path"] == "$.query.format"
