@@ -378,9 +378,12 @@ class AuditTrail:
         """Raise AuditUnavailable unless a record could be appended now (readiness): a row is
         written in a transaction that is rolled back, so probing leaves nothing in the chain."""
         try:
-            if self._turn_file is not None:  # appenders open it first
-                os.close(os.open(self._turn_file, os.O_RDWR | os.O_CREAT, 0o600))
-            with self.engine.connect().execution_options(sqlite_immediate=True) as conn:
+            # In turn with the appenders, as they take it (SQLite's own busy handler could keep
+            # a probe waiting past its timeout while other processes commit).
+            with (
+                self._writer_turn(),
+                self.engine.connect().execution_options(sqlite_immediate=True) as conn,
+            ):
                 transaction = conn.begin()
                 try:
                     conn.execute(insert(audit_records).values(**PROBE_ROW))
