@@ -430,13 +430,27 @@ BASE_SCHEMAS: dict[str, Any] = {
     "Verification": _obj(
         {
             "valid": {"type": "boolean"},
+            "status": {
+                "enum": ["valid", "broken", "unanchored"],
+                "description": "broken names firstBrokenSeq; unanchored: intact, but no signed "
+                "checkpoint covers the last record (only ever for an exported bundle).",
+            },
             "checked": {"type": "integer"},
             "firstBrokenSeq": {"type": ["integer", "null"]},
             "reason": _NULLABLE_STRING,
             "lastSeq": {"type": ["integer", "null"]},
             "checkpointsChecked": {"type": "integer"},
+            "anchoredThrough": {
+                "type": ["integer", "null"],
+                "description": "The newest seq a valid signed checkpoint vouches for.",
+            },
+            "anchoredAt": {**_NULLABLE_STRING, "description": "When that checkpoint was signed."},
+            "headAnchored": {
+                "type": "boolean",
+                "description": "Whether that checkpoint covers the last record.",
+            },
         },
-        ["valid", "checked"],
+        ["valid", "status", "checked", "anchoredThrough", "headAnchored"],
     ),
     "Client": _obj(
         {
@@ -1069,11 +1083,12 @@ OPERATIONS: dict[str, Operation] = {
         ),
         responses={
             "200": (
-                "Records, checkpoints and the public key, streamed.",
+                "Records, checkpoints and the public key, streamed; the last record is covered "
+                "by a signed checkpoint. An empty range is a bundle without records.",
                 {"application/x-ndjson": _STRING, "text/csv": _STRING},
             )
         },
-        problems=(*_AUDIT_PROBLEMS, 404),
+        problems=_AUDIT_PROBLEMS,
     ),
     "problem_docs.list_problems": Operation(
         "Every problem type",

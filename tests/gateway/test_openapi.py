@@ -210,3 +210,14 @@ def test_the_reference_page_is_served_without_scripts_or_inline_styles(
     css = client.get(stylesheet.group(1))
     assert css.status_code == 200 and css.mimetype == "text/css"
     css.close()
+
+
+def test_the_verification_answer_satisfies_its_schema_with_its_anchoring(
+    client: FlaskClient, document: dict[str, Any], token_for: Callable[..., str]
+) -> None:
+    answer = client.get(
+        "/v1/audit/verify", headers={"Authorization": f"Bearer {token_for('regulator')}"}
+    ).get_json()
+    schema = document["components"]["schemas"]["Verification"]
+    assert {"status", "anchoredThrough", "headAnchored"} <= set(schema["required"])
+    assert list(_validator(document, "Verification").iter_errors(answer)) == []
