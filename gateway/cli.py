@@ -35,6 +35,59 @@ def _engine(settings: Settings) -> Any:
     return engine
 
 
+class InstantType(click.ParamType):
+    """A time on the command line: RFC 3339 with an offset, or without one (and a bare date, a
+    whole day) in the deployment's zone, GATEWAY_TIMEZONE. Ending a range, a date includes it."""
+
+    name = "date-time"
+
+    def __init__(self, *, end: bool = False) -> None:
+        self.end = end
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from .instants import InstantError, parse_instant
+
+        if isinstance(value, dt.datetime):
+            return value
+        root = ctx.find_root() if ctx is not None else None
+        settings = _settings(root) if root is not None and root.obj else load_settings()
+        try:
+            return parse_instant(value, settings.zone, end=self.end)
+        except InstantError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+#: Every command that shows something prints it for people (a table with a header, or
+#: "name: value" lines) and, with --json, as JSON for programs: the API's shapes.
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (for programs).")
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _echo_table(headers: list[str], rows: list[list[str]]) -> None:
+    """Columns as wide as their widest cell; the last column (names, free text) is not padded."""
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    for row in [headers, *rows]:
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]).rstrip())
+
+
+def _echo_fields(values: dict[str, Any]) -> None:
+    """One "name: value" line per field, for one object."""
+    width = max(len(k) for k in values) + 1
+    for key, value in values.items():
+        shown = (
+            " ".join(map(str, value))
+            if isinstance(value, list)
+            else "-"
+            if value is None
+            else str(value)
+        )
+        click.echo(f"{key + ':':{width}} {shown}")
+
+
 def _parse_bind(bind: str) -> tuple[str, int]:
     host, sep, port = bind.rpartition(":")
     if not sep or not port.isdigit() or not host:
@@ -229,11 +282,6 @@ def _operator() -> Any:
     return Actor(f"cli:{getpass.getuser()}")
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    """A time given on the command line, read as UTC."""
-    return value.replace(tzinfo=dt.UTC) if value else None
-
-
 def _fail(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc))
 
@@ -311,55 +359,83 @@ def clients_add(
 
 
 @clients.command("list")
+@json_option
 @click.pass_context
-def clients_list(ctx: click.Context) -> None:
+def clients_list(ctx: click.Context, as_json: bool) -> None:
     """List registered clients (never their secrets)."""
-    for client in _client_store(_settings(ctx)).list():
-        click.echo(
-            f"{client.client_id:24} {client.status:9} {client.tier:11} {client.region:8} "
-            f"{client.auth_method:20} {' '.join(sorted(client.scopes)):36} {client.name}"
-        )
+    every = [c.public() for c in _client_store(_settings(ctx)).list()]
+    if as_json:
+        _echo_json({"data": every, "meta": {"total": len(every)}})
+        return
+    _echo_table(
+        ["CLIENT ID", "STATUS", "TIER", "REGION", "AUTH METHOD", "SCOPES", "CREATED", "NAME"],
+        [
+            [
+                c["clientId"],
+                c["status"],
+                c["tier"],
+                c["region"],
+                c["authMethod"],
+                ",".join(c["scopes"]),
+                c["createdAt"] or "-",
+                c["name"],
+            ]
+            for c in every
+        ],
+    )
+
+
+def _echo_client(client: Any, as_json: bool, **extra: Any) -> None:
+    shown = client.public() | extra
+    if as_json:
+        _echo_json({"data": shown})
+    else:
+        _echo_fields(shown)
 
 
 @clients.command("show")
 @click.argument("client_id")
+@json_option
 @click.pass_context
-def clients_show(ctx: click.Context, client_id: str) -> None:
-    """Show one client as JSON (never its secret)."""
+def clients_show(ctx: click.Context, client_id: str, as_json: bool) -> None:
+    """Show one client (never its secret)."""
     client = _client_store(_settings(ctx)).get(client_id)
     if client is None:
         raise click.ClickException(f"no client {client_id!r}")
-    click.echo(json.dumps(client.public(), ensure_ascii=False, indent=2))
+    _echo_client(client, as_json)
+
+
+def _set_status(ctx: click.Context, client_id: str, status: str, as_json: bool) -> None:
+    from .clients import ClientError
+
+    try:
+        client = _admin(_settings(ctx)).set_status(_operator(), client_id, status)
+    except ClientError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        _echo_client(client, as_json)
+    else:
+        click.echo(f"{client_id} {'enabled' if status == 'active' else status}")
 
 
 @clients.command("disable")
 @click.argument("client_id")
+@json_option
 @click.pass_context
-def clients_disable(ctx: click.Context, client_id: str) -> None:
+def clients_disable(ctx: click.Context, client_id: str, as_json: bool) -> None:
     """Disable a client: no new tokens, and its live tokens stop working within a second — for
     good: enabling it again does not bring back tokens issued before."""
-    from .clients import ClientError
-
-    try:
-        _admin(_settings(ctx)).set_status(_operator(), client_id, "disabled")
-    except ClientError as exc:
-        raise _fail(exc) from None
-    click.echo(f"{client_id} disabled")
+    _set_status(ctx, client_id, "disabled", as_json)
 
 
 @clients.command("enable")
 @click.argument("client_id")
+@json_option
 @click.pass_context
-def clients_enable(ctx: click.Context, client_id: str) -> None:
+def clients_enable(ctx: click.Context, client_id: str, as_json: bool) -> None:
     """Enable a disabled client again (with new tokens only: those issued before it was
     disabled stay refused)."""
-    from .clients import ClientError
-
-    try:
-        _admin(_settings(ctx)).set_status(_operator(), client_id, "active")
-    except ClientError as exc:
-        raise _fail(exc) from None
-    click.echo(f"{client_id} enabled")
+    _set_status(ctx, client_id, "active", as_json)
 
 
 _REVOKE_TOKENS = click.option(
@@ -372,18 +448,24 @@ _REVOKE_TOKENS = click.option(
 @clients.command("rotate-secret")
 @click.argument("client_id")
 @_REVOKE_TOKENS
+@json_option
 @click.pass_context
-def clients_rotate_secret(ctx: click.Context, client_id: str, revoke_tokens: bool) -> None:
+def clients_rotate_secret(
+    ctx: click.Context, client_id: str, revoke_tokens: bool, as_json: bool
+) -> None:
     """Give a client a new secret (printed once); the old one stops working at once."""
     from .clients import ClientError
 
     try:
-        _, secret = _admin(_settings(ctx)).rotate_secret(
+        client, secret = _admin(_settings(ctx)).rotate_secret(
             _operator(), client_id, revoke_tokens=revoke_tokens
         )
     except ClientError as exc:
         raise _fail(exc) from None
-    click.echo(f"client_secret: {secret}")
+    if as_json:
+        _echo_client(client, as_json, clientSecret=secret)
+    else:
+        click.echo(f"client_secret: {secret}")
 
 
 @clients.command("set-jwks")
@@ -395,6 +477,7 @@ def clients_rotate_secret(ctx: click.Context, client_id: str, revoke_tokens: boo
 )
 @click.option("--jwks-uri", default=None, help="Where the client publishes its JWKS.")
 @_REVOKE_TOKENS
+@json_option
 @click.pass_context
 def clients_set_jwks(
     ctx: click.Context,
@@ -402,18 +485,22 @@ def clients_set_jwks(
     jwks_file: Path | None,
     jwks_uri: str | None,
     revoke_tokens: bool,
+    as_json: bool,
 ) -> None:
     """Register a client's public keys; it then authenticates with private_key_jwt."""
     from .clients import ClientError
 
     try:
         jwks = json.loads(jwks_file.read_text("utf-8")) if jwks_file else None
-        _admin(_settings(ctx)).set_jwks(
+        client = _admin(_settings(ctx)).set_jwks(
             _operator(), client_id, jwks=jwks, jwks_uri=jwks_uri, revoke_tokens=revoke_tokens
         )
     except (ClientError, ValueError) as exc:
         raise _fail(exc) from None
-    click.echo(f"{client_id} authenticates with private_key_jwt")
+    if as_json:
+        _echo_client(client, as_json)
+    else:
+        click.echo(f"{client_id} authenticates with private_key_jwt")
 
 
 # -- grants ------------------------------------------------------------------------------------
@@ -454,16 +541,19 @@ def _names(text: str | None) -> list[str] | None:
 @click.option("--regions", default=None, help="Region codes it covers (comma-separated).")
 @click.option(
     "--valid-from",
-    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    type=InstantType(),
     default=None,
-    help="Start (UTC; default now).",
+    help="Start: RFC 3339, or without offset in GATEWAY_TIMEZONE; a date starts at its "
+    "midnight there (default: now).",
 )
 @click.option(
     "--valid-until",
-    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    type=InstantType(end=True),
     default=None,
-    help="End (UTC; default open-ended).",
+    help="End (exclusive): as --valid-from; a date is included whole, to its end in "
+    "GATEWAY_TIMEZONE (default: open-ended).",
 )
+@json_option
 @click.pass_context
 def grants_add(
     ctx: click.Context,
@@ -476,12 +566,14 @@ def grants_add(
     regions: str | None,
     valid_from: dt.datetime | None,
     valid_until: dt.datetime | None,
+    as_json: bool,
 ) -> None:
-    """Issue a grant (audited)."""
+    """Issue a grant (audited); warns when it can never apply."""
     from .grants import GrantError, grant_json
 
+    admin = _grant_admin(_settings(ctx))
     try:
-        grant = _grant_admin(_settings(ctx)).issue(
+        grant = admin.issue(
             _operator(),
             client_id=client_id,
             dataset=dataset,
@@ -490,44 +582,87 @@ def grants_add(
             legal_basis=legal_basis,
             fields=_names(fields),
             regions=_names(regions),
-            valid_from=_utc(valid_from),
-            valid_until=_utc(valid_until),
+            valid_from=valid_from,
+            valid_until=valid_until,
         )
     except GrantError as exc:
         raise _fail(exc) from None
-    click.echo(json.dumps(grant_json(grant), ensure_ascii=False, indent=2))
+    warnings = admin.never_applies(grant)
+    if as_json:
+        _echo_json({"data": grant_json(grant), "warnings": warnings})
+        return
+    _echo_fields(grant_json(grant))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @grants.command("list")
 @click.option("--client", "client_id", default=None, help="Only this client's grants.")
 @click.option("--dataset", default=None, help="Only grants on this dataset.")
+@json_option
 @click.pass_context
-def grants_list(ctx: click.Context, client_id: str | None, dataset: str | None) -> None:
+def grants_list(
+    ctx: click.Context, client_id: str | None, dataset: str | None, as_json: bool
+) -> None:
     """List grants with their state (active, pending, expired, revoked)."""
     from .grants import GrantStore, grant_json
 
     store = GrantStore(_client_store(_settings(ctx)).engine)
-    for grant in store.list(client_id=client_id, dataset=dataset):
-        shown = grant_json(grant)
-        click.echo(
-            f"{shown['id']}  {shown['state']:8} {shown['clientId']:20} "
-            f"{shown['dataset']:28} {shown['purpose']:26} until {shown['validUntil']}"
-        )
+    every = [grant_json(g) for g in store.list(client_id=client_id, dataset=dataset)]
+    if as_json:
+        _echo_json({"data": every, "meta": {"total": len(every)}})
+        return
+    _echo_table(
+        ["GRANT ID", "STATE", "CLIENT", "DATASET", "PURPOSE", "VALID FROM", "VALID UNTIL"],
+        [
+            [
+                g["id"],
+                g["state"],
+                g["clientId"],
+                g["dataset"],
+                g["purpose"],
+                g["validFrom"],
+                g["validUntil"] or "-",
+            ]
+            for g in every
+        ],
+    )
+
+
+@grants.command("show")
+@click.argument("grant_id")
+@json_option
+@click.pass_context
+def grants_show(ctx: click.Context, grant_id: str, as_json: bool) -> None:
+    """Show one grant with its state."""
+    from .grants import GrantStore, grant_json
+
+    grant = GrantStore(_client_store(_settings(ctx)).engine).get(grant_id)
+    if grant is None:
+        raise click.ClickException(f"no grant {grant_id!r}")
+    if as_json:
+        _echo_json({"data": grant_json(grant)})
+    else:
+        _echo_fields(grant_json(grant))
 
 
 @grants.command("revoke")
 @click.argument("grant_id")
 @click.option("--reason", default="", help="Why (kept in the audit record).")
+@json_option
 @click.pass_context
-def grants_revoke(ctx: click.Context, grant_id: str, reason: str) -> None:
+def grants_revoke(ctx: click.Context, grant_id: str, reason: str, as_json: bool) -> None:
     """Revoke a grant: it stops applying on every replica within a second."""
-    from .grants import GrantError
+    from .grants import GrantError, grant_json
 
     try:
-        _grant_admin(_settings(ctx)).revoke(_operator(), grant_id, reason=reason)
+        grant = _grant_admin(_settings(ctx)).revoke(_operator(), grant_id, reason=reason)
     except GrantError as exc:
         raise _fail(exc) from None
-    click.echo(f"{grant_id} revoked")
+    if as_json:
+        _echo_json({"data": grant_json(grant)})
+    else:
+        click.echo(f"{grant_id} revoked")
 
 
 # -- policy ------------------------------------------------------------------------------------
@@ -726,16 +861,16 @@ def audit_verify(
 @click.option(
     "--from",
     "since",
-    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    type=InstantType(),
     default=None,
-    help="From this time (UTC).",
+    help="From this time (RFC 3339; without offset, or a date, in GATEWAY_TIMEZONE).",
 )
 @click.option(
     "--to",
     "until",
-    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    type=InstantType(end=True),
     default=None,
-    help="Until this time (UTC, exclusive).",
+    help="Until this time (exclusive; a date is included whole).",
 )
 @click.option(
     "--output",
@@ -757,10 +892,11 @@ def audit_export(
     """Export a bundle that `audit verify --bundle` checks offline (an empty range, too)."""
     from .admin import admin_record
     from .audit_store import bundle_lines, export_range
+    from .instants import rfc3339
 
     if since is not None and until is not None and since >= until:
         raise click.BadParameter(
-            f"--from {since:%Y-%m-%dT%H:%M:%S} is not before --to {until:%Y-%m-%dT%H:%M:%S}: "
+            f"--from {rfc3339(since)} is not before --to {rfc3339(until)}: "
             "no record lies between them",
             param_hint="--from/--to",
         )
@@ -771,10 +907,10 @@ def audit_export(
             _operator(),
             "audit.export",
             kind="audit",
-            details={"format": fmt, "from": str(since), "to": str(until)},
+            details={"format": fmt, "from": rfc3339(since), "to": rfc3339(until)},
         )
     )
-    first, last = export_range(reader, trail, _utc(since), _utc(until))
+    first, last = export_range(reader, trail, since, until)
     keys = list(trail.signer.public_keys().values()) if trail.signer else []
     lines = bundle_lines(
         reader,
@@ -860,28 +996,41 @@ def keys() -> None:
 
 
 @keys.command("list")
+@json_option
 @click.pass_context
-def keys_list(ctx: click.Context) -> None:
+def keys_list(ctx: click.Context, as_json: bool) -> None:
     """The key ring: which key signs, which are published in advance, which are retired."""
+    from .instants import rfc3339
     from .keys import key_ring
 
     ring = key_ring(_settings(ctx))
     ring.ensure()
     current = ring.current_kid()
-    for entry in ring.entries():
-        state = (
-            "signing"
+    every = [
+        {
+            "kid": entry.kid,
+            "state": "signing"
             if entry.kid == current
             else "pending"
             if entry.pending
             else "retired"
             if entry.retired_at
-            else "active"
-        )
-        click.echo(
-            f"{entry.kid}  {state:8} created {entry.created_at.isoformat()}"
-            + (f" retired {entry.retired_at.isoformat()}" if entry.retired_at else "")
-        )
+            else "active",
+            "createdAt": rfc3339(entry.created_at),
+            "retiredAt": rfc3339(entry.retired_at),
+        }
+        for entry in ring.entries()
+    ]
+    if as_json:
+        _echo_json({"data": every})
+        return
+    _echo_table(
+        ["KID", "STATE", "CREATED", "RETIRED"],
+        [
+            [str(k["kid"]), str(k["state"]), k["createdAt"] or "-", k["retiredAt"] or "-"]
+            for k in every
+        ],
+    )
 
 
 @keys.command("add")

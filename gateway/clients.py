@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from .instants import rfc3339, utc_now
 from .storage.tables import clients
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{3,64}")
@@ -118,16 +119,9 @@ class Client:
             "status": self.status,
             "jwksUri": self.jwks_uri,
             "hasJwks": self.jwks is not None,
-            "createdAt": self.created_at.isoformat() if self.created_at else None,
-            "tokensValidAfter": (
-                self.tokens_valid_after.isoformat() if self.tokens_valid_after else None
-            ),
+            "createdAt": rfc3339(self.created_at),
+            "tokensValidAfter": rfc3339(self.tokens_valid_after),
         }
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """SQLite gives naive datetimes back; every time the gateway stores is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def unregistered(client_id: str) -> Client:
@@ -158,12 +152,8 @@ def _row_to_client(row: Any) -> Client:
         jwks=row.jwks,
         jwks_uri=row.jwks_uri,
         created_at=row.created_at,
-        tokens_valid_after=_aware(row.tokens_valid_after) if row.tokens_valid_after else None,
+        tokens_valid_after=row.tokens_valid_after,
     )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class ClientStatusCache:
@@ -266,7 +256,7 @@ class ClientStore:
     def set_status(self, client_id: str, status: str, *, conn: Connection | None = None) -> Client:
         # Disabling also cuts off every token issued so far, so that enabling the client again
         # does not bring back tokens issued before it was disabled.
-        cutoff = {"tokens_valid_after": _now()} if status == "disabled" else {}
+        cutoff = {"tokens_valid_after": utc_now()} if status == "disabled" else {}
         return self._update(client_id, conn, status=status, **cutoff)
 
     def rotate_secret(
@@ -274,7 +264,7 @@ class ClientStore:
     ) -> tuple[Client, str]:
         """A new secret; with ``revoke_tokens`` the tokens issued so far stop working too."""
         secret = secrets.token_urlsafe(32)
-        cutoff = {"tokens_valid_after": _now()} if revoke_tokens else {}
+        cutoff = {"tokens_valid_after": utc_now()} if revoke_tokens else {}
         client = self._update(client_id, conn, secret_hash=_hasher.hash(secret), **cutoff)
         return client, secret
 
@@ -289,7 +279,7 @@ class ClientStore:
     ) -> Client:
         """Register a private_key_jwt client's keys (the client then authenticates with them);
         with ``revoke_tokens`` the tokens issued so far stop working too."""
-        cutoff = {"tokens_valid_after": _now()} if revoke_tokens else {}
+        cutoff = {"tokens_valid_after": utc_now()} if revoke_tokens else {}
         return self._update(
             client_id,
             conn,

@@ -18,6 +18,7 @@ from .admin import Actor, admin_record
 from .audit import AuditTrail
 from .clients import ClientError, ClientStore
 from .ids import uuid7
+from .instants import rfc3339, utc, utc_now
 from .storage.tables import grants
 
 #: How long a process trusts what it read: a revoked grant stops applying within this time.
@@ -28,12 +29,6 @@ class GrantError(ValueError):
     """A grant that cannot be issued or changed."""
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def _grant(row: Any) -> Grant:
     return Grant(
         id=row.grant_id,
@@ -42,16 +37,16 @@ def _grant(row: Any) -> Grant:
         purpose=row.purpose,
         fields=frozenset(row.fields) if row.fields is not None else None,
         regions=frozenset(row.regions) if row.regions is not None else None,
-        valid_from=_aware(row.valid_from) or dt.datetime.now(dt.UTC),
-        valid_until=_aware(row.valid_until),
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
         approver=row.approver,
         legal_basis=row.legal_basis,
-        revoked_at=_aware(row.revoked_at),
+        revoked_at=row.revoked_at,
     )
 
 
 def grant_json(grant: Grant, now: dt.datetime | None = None) -> dict[str, Any]:
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utc_now()
     return {
         "id": grant.id,
         "clientId": grant.client_id,
@@ -59,11 +54,11 @@ def grant_json(grant: Grant, now: dt.datetime | None = None) -> dict[str, Any]:
         "purpose": grant.purpose,
         "fields": sorted(grant.fields) if grant.fields is not None else None,
         "regions": sorted(grant.regions) if grant.regions is not None else None,
-        "validFrom": grant.valid_from.isoformat(),
-        "validUntil": grant.valid_until.isoformat() if grant.valid_until else None,
+        "validFrom": rfc3339(grant.valid_from),
+        "validUntil": rfc3339(grant.valid_until),
         "approver": grant.approver,
         "legalBasis": grant.legal_basis,
-        "revokedAt": grant.revoked_at.isoformat() if grant.revoked_at else None,
+        "revokedAt": rfc3339(grant.revoked_at),
         "state": grant.state(now),
     }
 
@@ -163,8 +158,11 @@ class GrantAdmin:
             raise GrantError(f"unknown region(s) {', '.join(bad)}")
         if not approver.strip() or not legal_basis.strip():
             raise GrantError("a grant names its approver and its legal basis")
-        start = _aware(valid_from) or dt.datetime.now(dt.UTC)
-        end = _aware(valid_until)
+        try:
+            start = utc(valid_from) if valid_from is not None else utc_now()
+            end = utc(valid_until) if valid_until is not None else None
+        except ValueError as exc:
+            raise GrantError(f"validity: {exc}") from None
         if end is not None and end <= start:
             raise GrantError("validUntil must be later than validFrom")
         grant_id = uuid7()
@@ -197,7 +195,7 @@ class GrantAdmin:
                     valid_until=end,
                     approver=grant.approver,
                     legal_basis=grant.legal_basis,
-                    created_at=dt.datetime.now(dt.UTC),
+                    created_at=utc_now(),
                     created_by=actor.id,
                 )
             )
@@ -213,8 +211,8 @@ class GrantAdmin:
                     "purpose": purpose,
                     "fields": field_list,
                     "regions": region_list,
-                    "validFrom": start.isoformat(),
-                    "validUntil": end.isoformat() if end else None,
+                    "validFrom": rfc3339(start),
+                    "validUntil": rfc3339(end),
                     "approver": grant.approver,
                     "legalBasis": grant.legal_basis,
                 },
@@ -223,6 +221,46 @@ class GrantAdmin:
         )
         self.store.forget(client_id, dataset)
         return grant
+
+    def never_applies(self, grant: Grant, now: dt.datetime | None = None) -> list[str]:
+        """Why an issued grant cannot do what it seems to (the issuer is warned, not refused):
+        the client's tier may not read the dataset, the dataset needs no grant, the window is
+        over, or a field it names is above what the tier reads."""
+        now = now or utc_now()
+        entry = self.catalog.get(grant.dataset)
+        warnings: list[str] = []
+        client = self.clients.get(grant.client_id) if "#" not in grant.client_id else None
+        tier = self.policies.tier(client.tier) if client is not None else None
+        if entry is not None and tier is not None:
+            if entry.level > tier.max_level:
+                warnings.append(
+                    f"never applies: {grant.dataset} is level {entry.level} and client "
+                    f"{grant.client_id} is of the {tier.id} tier, which reads up to level "
+                    f"{tier.max_level} (rule level-exceeds-tier)"
+                )
+            above = sorted(
+                name
+                for name in grant.fields or ()
+                if name in entry.fields and entry.fields[name].level > tier.max_level
+            )
+            if above and entry.level <= tier.max_level:
+                warnings.append(
+                    f"field(s) {', '.join(above)} are above level {tier.max_level}, the highest "
+                    f"the {tier.id} tier reads: they stay dropped"
+                )
+        if entry is not None and entry.share_type == "unconditional" and grant.fields is None:
+            warnings.append(
+                f"changes nothing: {grant.dataset} is shared unconditionally, without a grant; "
+                "a grant on it only un-masks the fields it names, and this one names none"
+            )
+        if grant.valid_until is not None and grant.valid_until <= now:
+            warnings.append(
+                f"never applies: its window ended at {rfc3339(grant.valid_until)}, before it "
+                "was issued"
+            )
+        if client is not None and not client.active:
+            warnings.append(f"client {grant.client_id} is {client.status}: it gets no tokens")
+        return warnings
 
     def revoke(self, actor: Actor, grant_id: str, *, reason: str = "") -> Grant:
         existing = self.store.get(grant_id)
@@ -235,7 +273,7 @@ class GrantAdmin:
             conn.execute(
                 update(grants)
                 .where(grants.c.grant_id == grant_id)
-                .values(revoked_at=dt.datetime.now(dt.UTC), revoked_by=actor.id)
+                .values(revoked_at=utc_now(), revoked_by=actor.id)
             )
 
         self.audit.append(

@@ -87,6 +87,11 @@ def _list_of(items: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
 
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
+#: How a time is read (gateway.instants): every instant the gateway writes is UTC with an offset.
+_LOCAL_TIME = (
+    "RFC 3339 date-time; one without an offset, or a bare date (a whole day), is read in the "
+    "deployment's time zone (GATEWAY_TIMEZONE, default Asia/Shanghai)."
+)
 _I18N = _ref("I18nText")
 _REVOKE_TOKENS = {
     "type": "boolean",
@@ -517,8 +522,17 @@ BASE_SCHEMAS: dict[str, Any] = {
             "purpose": _STRING,
             "fields": {"type": "array", "items": _STRING, "minItems": 1},
             "regions": {"type": "array", "items": _STRING, "minItems": 1},
-            "validFrom": {"type": "string", "format": "date-time"},
-            "validUntil": {"type": "string", "format": "date-time"},
+            "validFrom": {
+                "type": "string",
+                "format": "date-time",
+                "description": "Start (default: now); a date starts at its midnight. "
+                + _LOCAL_TIME,
+            },
+            "validUntil": {
+                "type": "string",
+                "format": "date-time",
+                "description": "End, excluded; a date is included whole. " + _LOCAL_TIME,
+            },
             "approver": _STRING,
             "legalBasis": _STRING,
         },
@@ -548,6 +562,10 @@ BASE_SCHEMAS: dict[str, Any] = {
     "ClientResponse": _obj({"data": _ref("Client")}, ["data"]),
     "ClientList": _list_of(_ref("Client"), _ref("PageMeta")),
     "GrantResponse": _obj({"data": _ref("Grant")}, ["data"]),
+    "IssuedGrant": _obj(
+        {"data": _ref("Grant"), "warnings": {"type": "array", "items": _STRING}},
+        ["data", "warnings"],
+    ),
     "GrantList": _list_of(_ref("Grant"), _ref("PageMeta")),
     "AuditRecordResponse": _obj({"data": _ref("AuditRecord")}, ["data"]),
     "ProblemTypeList": _list_of(_ref("ProblemType"), _ref("PageMeta")),
@@ -996,7 +1014,13 @@ OPERATIONS: dict[str, Operation] = {
         "optional fields and regions, validity, approver and legal basis.",
         scope="admin",
         body=_ref("GrantRequest"),
-        responses={"201": ("Issued.", {JSON: _ref("GrantResponse")})},
+        responses={
+            "201": (
+                "Issued; ``warnings`` say why it may never apply (e.g. the client's tier may "
+                "not read the dataset).",
+                {JSON: _ref("IssuedGrant")},
+            )
+        },
         problems=_ADMIN_PROBLEMS,
     ),
     "admin.list_grants": Operation(
@@ -1036,8 +1060,8 @@ OPERATIONS: dict[str, Operation] = {
             _query("region", _STRING, "Region codes (comma-separated)."),
             _query("traceId", {"type": "string", "pattern": "^[0-9a-f]{32}$"}, "Trace id."),
             _query("kind", {"enum": ["exchange", "admin", "audit"]}, "Record kind."),
-            _query("from", _TIME, "Earliest time (RFC 3339 with offset)."),
-            _query("to", _TIME, "Latest time (RFC 3339 with offset)."),
+            _query("from", _TIME, "Earliest time, included. " + _LOCAL_TIME),
+            _query("to", _TIME, "Latest time, excluded; a date is included whole. " + _LOCAL_TIME),
             _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "Page size."),
             _query("cursor", _STRING, "nextCursor of the previous page."),
         ),
@@ -1078,8 +1102,8 @@ OPERATIONS: dict[str, Operation] = {
         scope="audit:read",
         parameters=(
             _query("format", {"enum": ["jsonl", "csv"], "default": "jsonl"}, "Bundle format."),
-            _query("from", _TIME, "Earliest time."),
-            _query("to", _TIME, "Latest time."),
+            _query("from", _TIME, "Earliest time, included. " + _LOCAL_TIME),
+            _query("to", _TIME, "Latest time, excluded; a date is included whole. " + _LOCAL_TIME),
         ),
         responses={
             "200": (

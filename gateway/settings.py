@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from .instants import DEFAULT_ZONE, zone
 
 ENV_PREFIX = "GATEWAY_"
 #: The issuer `jjj-gateway demo` serves under (from its --bind), kept in the instance folder so
@@ -57,6 +60,10 @@ class Settings:
     #: Largest page a caller may ask for when its tier says nothing smaller.
     max_page_size: int = 1000
     default_page_size: int = 50
+    #: The zone people of this deployment mean (IANA name): a date-time given without an offset
+    #: is a wall-clock time there, and a bare date is that whole day there. Everything the
+    #: gateway stores and emits is UTC, written with its offset.
+    timezone: str = DEFAULT_ZONE
     log_level: str = "INFO"
     #: "json" (one object per line, the default) or "text".
     log_format: str = "json"
@@ -90,6 +97,13 @@ class Settings:
     node_breaker_min_calls: int = 20
     #: … and lets one probe through after this many seconds.
     node_breaker_cooldown: float = 10.0
+
+    def __post_init__(self) -> None:
+        zone(self.timezone)  # an unknown zone is a configuration error, found at start-up
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone(self.timezone)
 
     @property
     def sqlalchemy_url(self) -> str:

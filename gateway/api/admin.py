@@ -10,6 +10,7 @@ from flask import Blueprint, Response, request
 from ..admin import Actor
 from ..clients import AUTH_METHODS, SCOPES, ClientError
 from ..grants import GrantError, grant_json
+from ..instants import InstantError, parse_instant
 from ..problems import Problem
 from ..strictjson import StrictJSONError, loads
 from .common import authenticate, json_response, reject_unknown_params, services
@@ -209,17 +210,19 @@ def set_jwks(client_id: str) -> Response:
 # -- grants -------------------------------------------------------------------------------------
 
 
-def _grant_time(body: dict[str, Any], name: str, errors: list[dict[str, str]]) -> Any:
+def _grant_time(
+    body: dict[str, Any], name: str, errors: list[dict[str, str]], *, end: bool = False
+) -> dt.datetime | None:
+    """validFrom / validUntil: an RFC 3339 date-time; without an offset, or as a bare date (a
+    whole day: validUntil includes it), in the deployment's zone."""
     value = body.get(name)
     if value is None:
         return None
     try:
-        moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        errors.append({"path": f"$.{name}", "message": "an RFC 3339 date-time with offset"})
-    return moment
+        return parse_instant(value, services().settings.zone, end=end)
+    except InstantError as exc:
+        errors.append({"path": f"$.{name}", "message": str(exc)})
+        return None
 
 
 @bp.post("/grants")
@@ -250,11 +253,12 @@ def issue_grant() -> Response:
         ):
             errors.append({"path": f"$.{name}", "message": "a non-empty array of strings"})
     valid_from = _grant_time(body, "validFrom", errors)
-    valid_until = _grant_time(body, "validUntil", errors)
+    valid_until = _grant_time(body, "validUntil", errors, end=True)
     if errors:
         raise Problem("validation-failed", detail="the grant is not valid", errors=errors)
+    admin = services().grant_admin
     try:
-        grant = services().grant_admin.issue(
+        grant = admin.issue(
             actor,
             client_id=body["clientId"],
             dataset=body["dataset"],
@@ -270,8 +274,9 @@ def issue_grant() -> Response:
         raise Problem(
             "validation-failed", detail=str(exc), errors=[{"path": "$", "message": str(exc)}]
         ) from None
+    # A grant that can never apply is issued (the approval exists) but the answer says why.
     return json_response(
-        {"data": grant_json(grant)},
+        {"data": grant_json(grant), "warnings": admin.never_applies(grant)},
         status=201,
         headers={"Location": f"/v1/admin/grants/{grant.id}"},
     )

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, request, stream_with_context
 
 from ..admin import Actor, admin_record
 from ..audit_store import SearchFilters, bundle_lines, export_range
+from ..instants import InstantError, parse_instant
 from ..problems import Problem
 from ..web_linking import link_header, page_url
 from .common import authenticate, json_response, reject_unknown_params, services
@@ -37,22 +38,20 @@ def _auditor(action: str, details: dict[str, object] | None = None) -> None:
     )
 
 
-def _time(name: str) -> dt.datetime | None:
+def _time(name: str, *, end: bool = False) -> dt.datetime | None:
+    """A range bound: an RFC 3339 date-time; without an offset, or as a bare date (a whole day,
+    which ``to`` includes), in the deployment's zone."""
     value = request.args.get(name)
     if value is None:
         return None
     try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+        return parse_instant(value, services().settings.zone, end=end)
+    except InstantError as exc:
         raise Problem(
             "validation-failed",
-            detail=f"{name} must be an RFC 3339 date-time with "
-            "an offset, e.g. 2026-11-29T08:00:00+08:00",
-            errors=[{"path": f"$.query.{name}", "message": "RFC 3339 date-time"}],
-        )
-    return moment
+            detail=f"{name}: {exc}",
+            errors=[{"path": f"$.query.{name}", "message": "RFC 3339 date-time or date"}],
+        ) from None
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
@@ -106,7 +105,7 @@ def search() -> Response:
         trace_id=trace_id,
         regions=regions,
         since=_time("from"),
-        until=_time("to"),
+        until=_time("to", end=True),
     )
     _auditor("audit.search", {k: v for k, v in request.args.items() if k != "cursor"})
     page, next_seq = svc.audit_reader.search(
@@ -163,7 +162,7 @@ def export() -> Response:
     fmt = request.args.get("format", "jsonl")
     if fmt not in ("jsonl", "csv"):
         raise Problem("validation-failed", detail="format must be jsonl or csv")
-    since, until = _time("from"), _time("to")
+    since, until = _time("from"), _time("to", end=True)
     if since is not None and until is not None and since >= until:
         raise Problem(
             "validation-failed",

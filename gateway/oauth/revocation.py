@@ -91,10 +91,9 @@ class RevocationList:
                 rows = conn.execute(query).all()
             wall = time.time()
             for jti, expires_at, revoked_at in rows:
-                expiry = _aware(expires_at).timestamp()
+                expiry = expires_at.timestamp()
                 if expiry > wall:
                     self._revoked[jti] = expiry
-                revoked_at = _aware(revoked_at)
                 if self._high_water is None or revoked_at > self._high_water:
                     self._high_water = revoked_at
             if self._high_water is None:
@@ -109,8 +108,3 @@ class RevocationList:
                 delete(revoked_tokens).where(revoked_tokens.c.expires_at < dt.datetime.now(dt.UTC))
             )
         return result.rowcount
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite returns naive datetimes for timezone-aware columns; they were written in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -1,7 +1,9 @@
 """The tables. Alembic migrations (gateway/migrations) create them; this module describes them
-for queries. Times are UTC, stored as timezone-aware timestamps."""
+for queries. Every time column is an :class:`Instant`: UTC on both backends."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from sqlalchemy import (
     JSON,
@@ -14,9 +16,37 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
 )
+from sqlalchemy.engine import Dialect
+
+from ..instants import utc
 
 metadata = MetaData()
+
+
+class Instant(TypeDecorator[dt.datetime]):
+    """A moment in time, stored and compared as UTC and read back as an aware UTC datetime.
+
+    SQLite has no time zones: SQLAlchemy writes a datetime's wall-clock digits and drops its
+    offset, so ``08:00+08:00`` would be stored, compared and read back as ``08:00`` UTC. Every
+    value (written or compared against) is turned into UTC first; a naive one is refused.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        return None if value is None else utc(value)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        # SQLite gives back the UTC digits without a zone; PostgreSQL gives the session's zone.
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
 
 clients = Table(
     "clients",
@@ -32,11 +62,11 @@ clients = Table(
     Column("jwks", JSON),
     Column("jwks_uri", String(500)),
     Column("status", String(16), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Instant(), nullable=False),
+    Column("updated_at", Instant(), nullable=False),
     # Access tokens issued (iat) before this instant are refused: set on disable, and on a
     # rotation that revokes outstanding tokens. NULL: every unexpired token of the client.
-    Column("tokens_valid_after", DateTime(timezone=True)),
+    Column("tokens_valid_after", Instant()),
 )
 
 revoked_tokens = Table(
@@ -44,8 +74,8 @@ revoked_tokens = Table(
     metadata,
     Column("jti", String(64), primary_key=True),
     Column("client_id", String(64)),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", Instant(), nullable=False),
+    Column("revoked_at", Instant(), nullable=False),
 )
 
 used_assertions = Table(
@@ -53,7 +83,7 @@ used_assertions = Table(
     metadata,
     Column("client_id", String(64), primary_key=True),
     Column("jti", String(128), primary_key=True),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", Instant(), nullable=False),
 )
 
 grants = Table(
@@ -65,13 +95,13 @@ grants = Table(
     Column("purpose", String(64), nullable=False),
     Column("fields", JSON),
     Column("regions", JSON),
-    Column("valid_from", DateTime(timezone=True), nullable=False),
-    Column("valid_until", DateTime(timezone=True)),
+    Column("valid_from", Instant(), nullable=False),
+    Column("valid_until", Instant()),
     Column("approver", String(200), nullable=False),
     Column("legal_basis", String(500), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", Instant(), nullable=False),
     Column("created_by", String(300), nullable=False),
-    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_at", Instant()),
     Column("revoked_by", String(300)),
 )
 Index("ix_grants_client_dataset", grants.c.client_id, grants.c.dataset)
@@ -84,7 +114,7 @@ audit_records = Table(
     ),
     Column("exchange_id", String(40), nullable=False, unique=True),
     Column("kind", String(16), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", Instant(), nullable=False),
     Column("client_id", String(300)),
     Column("dataset", String(64)),
     Column("purpose", String(64)),

@@ -299,6 +299,7 @@ def test_every_gateway_variable_the_chart_sets_is_a_gateway_setting(
         "logFormat": "text",
         "corsOrigins": "https://portal.example.test",
         "trustedProxies": 1,
+        "timezone": "Asia/Shanghai",
     }
     assert set(settings) == set(chart.values["gateway"]["settings"])
     manifests = render(EVERYTHING | {"gateway": {"settings": settings}})
