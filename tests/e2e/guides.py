@@ -36,6 +36,9 @@ NOT_RUN = {
     "cluster": "needs a Kubernetes cluster, an image registry or a production database",
     "setup": "makes or starts the demo itself, which the test has already done",
 }
+# ```sh server: a block that starts a long-running server; it is started in the background and
+# stopped again once it answers on the address its `--bind` names.
+IN_BACKGROUND = "server"
 MARK = "<<<guide-block-{}>>>"
 
 
@@ -72,9 +75,25 @@ def guide_blocks(guide: Path) -> list[Block]:
 
 
 def runnable(blocks: Sequence[Block]) -> list[Block]:
-    unknown = {b.reason for b in blocks if b.reason is not None} - set(NOT_RUN)
+    unknown = {b.reason for b in blocks if b.reason is not None} - {*NOT_RUN, IN_BACKGROUND}
     assert not unknown, f"blocks marked with reasons the guide test does not know: {unknown}"
-    return [b for b in blocks if b.reason is None]
+    return [b for b in blocks if b.reason not in NOT_RUN]
+
+
+def _in_background(block: Block) -> list[str]:
+    command = block.code.strip()
+    bind = re.search(r"--bind (\S+)", command)
+    assert bind and "\n" not in command, f"a server block is one command with --bind: {command}"
+    return [
+        f"( exec {command} ) > guide-server-{block.index}.log 2>&1 & guide_server=$!",
+        "for _ in $(seq 300); do",
+        f"  curl -s -o /dev/null --max-time 1 http://{bind.group(1)}/ && break",
+        '  kill -0 "$guide_server" || { cat guide-server-*.log >&2; exit 1; }; sleep 0.1',
+        "done",
+        f"curl -s -o /dev/null --max-time 1 http://{bind.group(1)}/",
+        f"echo 'server of block {block.index} answered on {bind.group(1)}'",
+        'kill "$guide_server"; wait "$guide_server" || true',
+    ]
 
 
 def json_documents(text: str) -> list[object]:
@@ -102,7 +121,9 @@ def _script(blocks: Sequence[Block], workdir: Path, variables: Sequence[str]) ->
     lines = ["set -euo pipefail"]
     for block in blocks:
         lines.append(f"echo '>>> guide block {block.index} ({block.language})' >&2")
-        if block.language == "sh":
+        if block.reason == IN_BACKGROUND:
+            lines += _in_background(block)
+        elif block.language == "sh":
             lines.append(block.code)
         else:
             path = workdir / f"guide-block-{block.index}.py"
@@ -122,11 +143,13 @@ def run_guide(
     workdir: Path,
     *,
     variables: Sequence[str] = (),
+    installed: bool = False,
     timeout: float = 180,
 ) -> Iterator[GuideRun]:
     """Start a demo, run the guide's runnable blocks in a fresh shell in `workdir` (which holds
     the demo's `instance/` and a `.venv` link, as a checkout after `make run` does), and yield
-    what each block printed and the shell `variables` at the end."""
+    what each block printed and the shell `variables` at the end. With `installed`, the
+    gateway's commands are on PATH, as for an operator who installed the package."""
     blocks = guide_blocks(guide)
     to_run = runnable(blocks)
     assert to_run, f"{guide.name} has no runnable blocks"
@@ -146,6 +169,8 @@ def run_guide(
         # A fresh shell: nothing of the test's own configuration leaks into the commands.
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEWAY_", "OTEL_"))}
         env["GATEWAY"] = base
+        if installed:
+            env["PATH"] = f"{workdir / '.venv' / 'bin'}:{env['PATH']}"
         result = subprocess.run(
             ["bash", "-c", _script(to_run, workdir, variables)],
             cwd=workdir,
