@@ -28,6 +28,8 @@ class Actor:
     region: str | None = None
     tier: str | None = None
     jti: str | None = None
+    #: The exchange id the API answers with, so that the answer's record is the action's own.
+    exchange_id: str | None = None
 
 
 class ClientAdmin:
@@ -202,7 +204,7 @@ def admin_record(
     trace_id, span_id = current_ids()
     return {
         "kind": kind,
-        "exchangeId": uuid7(),
+        "exchangeId": actor.exchange_id or uuid7(),
         "recordedAt": now,
         "startedAt": now,
         "finishedAt": now,

@@ -12,15 +12,18 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import http_caching, http_guards, web
+from .answer_audit import answer_record, surface_kind
 from .api import admin, audit, catalog_api, data, docs, health, metrics, oauth, problem_docs
 from .api.common import problem_response, services
+from .audit import AuditUnavailable
+from .canonical import sha256_hex
 from .ids import uuid7
 from .logs import log_request
 from .problems import Problem
 from .server_span import describe_response, end_server_span, start_server_span
 from .services import Configuration, build_services
 from .settings import Settings, load_settings
-from .telemetry import init_tracing
+from .telemetry import current_ids, init_tracing
 
 log = logging.getLogger(__name__)
 
@@ -77,26 +80,67 @@ def create_app(
     )
     app.after_request(log_request)
     app.after_request(_headers)
+    app.after_request(_account)  # runs first: the answer it may replace is the one logged
     app.teardown_request(_end)
     app.register_error_handler(Problem, _problem)
+    app.register_error_handler(AuditUnavailable, _audit_unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     return app
 
 
 def _begin() -> None:
-    g.exchange_id = uuid7()
+    # Only answers that are audited carry an exchange id (see answer_audit).
+    g.audit_kind = surface_kind(request.method, request.path)
+    g.exchange_id = uuid7() if g.audit_kind is not None else None
     g.started_at = dt.datetime.now(dt.UTC)
     g.started_monotonic = time.perf_counter()
     start_server_span(g.exchange_id)
 
 
 def _headers(response: Response) -> Response:
-    response.headers.setdefault("X-Exchange-Id", g.get("exchange_id", ""))
+    if g.get("exchange_id"):
+        response.headers.setdefault("X-Exchange-Id", g.exchange_id)
     if request.path.startswith(("/v1/", "/oauth/")):
         response.headers.setdefault("Cache-Control", "no-store")
     describe_response(response)
     return response
+
+
+def _account(response: Response) -> Response:
+    """Record an answer that carries an exchange id if nothing recorded it yet (a refused
+    attempt, a 404 or 405, a read of the admin API); if that fails, the answer fails closed."""
+    exchange_id = g.get("exchange_id")
+    trail = services().audit
+    if not exchange_id or trail.accounted_for(exchange_id):
+        return response
+    view_args = request.view_args or {}
+    trace_id, span_id = current_ids()
+    record = answer_record(
+        kind=g.audit_kind,
+        exchange_id=exchange_id,
+        principal=g.get("principal"),
+        started_at=g.started_at,
+        method=request.method,
+        route=request.url_rule.rule if request.url_rule is not None else None,
+        dataset=view_args.get("dataset_id") if g.audit_kind == "exchange" else None,
+        purpose=request.headers.get("X-Purpose") if g.audit_kind == "exchange" else None,
+        status=response.status_code,
+        problem=g.get("problem"),
+        response_hash=None if response.is_streamed else sha256_hex(response.get_data()),
+        trace_id=trace_id,
+        span_id=span_id,
+    )
+    try:
+        trail.record(record)
+    except AuditUnavailable:
+        return _audit_unavailable(None)
+    return response
+
+
+def _audit_unavailable(_exc: AuditUnavailable | None) -> Response:
+    log.error("audit append failed; exchange %s fails closed", g.get("exchange_id"))
+    return problem_response(Problem("service-unavailable", headers={"Retry-After": "5"}))
 
 
 def _end(_exc: BaseException | None) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Connection, Engine, String, insert, select, text
@@ -84,6 +85,8 @@ COLUMN_OF = {
     "ruleId": "rule_id",
     "traceId": "trace_id",
 }
+#: The exchange id whose record this context (a request, a CLI command) last tried to append.
+_last_attempted: ContextVar[str | None] = ContextVar("audit_last_attempted", default=None)
 #: The longest text any other value of a record keeps (the body is hashed and shown whole).
 MAX_TEXT = 1000
 
@@ -216,7 +219,14 @@ class AuditTrail:
                 if self._writer is None or self._writer_pid != os.getpid():
                     self._writer = _GroupWriter(self)  # a fork gets its own writer thread
                     self._writer_pid = os.getpid()
+        _last_attempted.set(record.get("exchangeId"))
         return self._writer.submit(bounded_record(record), timeout)
+
+    @staticmethod
+    def accounted_for(exchange_id: str) -> bool:
+        """Whether this context has already tried to record the exchange: it is in the chain,
+        or its answer is the fail-closed one that says it could not be."""
+        return _last_attempted.get() == exchange_id
 
     def close(self) -> None:
         if self._writer is not None and self._writer_pid == os.getpid():
@@ -336,6 +346,7 @@ class AuditTrail:
         ``alongside`` runs in the same transaction first: a change and its audit record are
         committed together or not at all.
         """
+        _last_attempted.set(record.get("exchangeId"))
         try:
             with self._chain_transaction() as conn:
                 if alongside is not None:

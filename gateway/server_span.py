@@ -29,15 +29,16 @@ MAX_USER_AGENT = 256
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def start_server_span(exchange_id: str) -> None:
+def start_server_span(exchange_id: str | None) -> None:
     """Start the request's SERVER span and make it current, named ``METHOD route-template``."""
     method = request.method if request.method in KNOWN_METHODS else "_OTHER"
     rule = request.url_rule
     attributes: dict[str, AttributeValue] = {
         "http.request.method": method,
         "url.scheme": request.scheme,
-        "gateway.exchange_id": exchange_id,
     }
+    if exchange_id is not None:
+        attributes["gateway.exchange_id"] = exchange_id
     attributes.update(_server_address())
     protocol = request.environ.get("SERVER_PROTOCOL", "")
     if protocol.startswith("HTTP/"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 
 from ..admin import Actor
 from ..clients import AUTH_METHODS, SCOPES, ClientError
@@ -22,7 +22,9 @@ MAX_PER_PAGE = 100
 
 def _actor() -> Actor:
     principal = authenticate("admin")
-    return Actor(principal.client_id, principal.region, principal.tier, principal.jti)
+    return Actor(
+        principal.client_id, principal.region, principal.tier, principal.jti, g.exchange_id
+    )
 
 
 def _body() -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, g, request, stream_with_context
 
 from ..admin import Actor, admin_record
 from ..audit_store import SearchFilters, bundle_lines, export_range
@@ -30,7 +30,9 @@ def _auditor(action: str, details: dict[str, object] | None = None) -> None:
     principal = authenticate("audit:read")
     services().audit.append(
         admin_record(
-            Actor(principal.client_id, principal.region, principal.tier, principal.jti),
+            Actor(
+                principal.client_id, principal.region, principal.tier, principal.jti, g.exchange_id
+            ),
             action,
             details=details or {},
             kind="audit",
@@ -129,10 +131,12 @@ def search() -> Response:
 
 @bp.get("/exchanges/<exchange_id>")
 def one(exchange_id: str) -> Response:
-    _auditor("audit.read", {"exchangeId": exchange_id[:40]})
+    # A read that finds nothing is recorded as the 404 it answers (answer_audit), not as a read.
+    authenticate("audit:read")
     record = services().audit_reader.get(exchange_id)
     if record is None:
         raise Problem("not-found", detail=f"no audit record for exchange {exchange_id!r}")
+    _auditor("audit.read", {"exchangeId": exchange_id[:40]})
     return json_response({"data": record})
 
 

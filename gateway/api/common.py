@@ -25,6 +25,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def problem_response(problem: Problem) -> Response:
+    g.problem = problem  # what the audit record of the answer names
     trace_id, _ = current_ids()
     body = problem.body(instance=request.path, exchange_id=g.get("exchange_id"), trace_id=trace_id)
     return Response(

@@ -251,3 +251,166 @@ def test_a_refused_request_is_found_by_the_regions_it_asked_for(
     auditor = _auditor(token_for)
     assert refused.headers["X-Exchange-Id"] in _found(client, auditor, region="130000")
     assert refused.headers["X-Exchange-Id"] not in _found(client, auditor, region="110000")
+
+
+# -- every answer that carries an exchange id is in the chain ----------------------------------
+
+BIG = 2 * 1024 * 1024  # twice the largest body the gateway takes
+
+
+def _admin(token_for: Callable[..., str]) -> dict[str, str]:
+    token = token_for("regulator", scopes=["admin", "audit:read"])
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize(
+    ("request_of", "status", "kind", "has_client"),
+    [
+        (
+            lambda c, _: c.get(f"{ME}/records", headers={"X-Purpose": "statistics"}),
+            401,
+            "exchange",
+            False,
+        ),
+        (
+            lambda c, _: c.get(f"{ME}/records", headers=bearer("not-a-token")),
+            401,
+            "exchange",
+            False,
+        ),
+        (lambda c, t: c.get("/v1/audit/exchanges", headers=bearer(t("open"))), 403, "audit", True),
+        (lambda c, t: c.get("/v1/admin/clients", headers=bearer(t("partner"))), 403, "admin", True),
+        (lambda c, t: c.get("/v1/admin/clients", headers=_admin(t)), 200, "admin", True),
+        (lambda c, t: c.get("/v1/audit/keys", headers=_auditor(t)), 200, "audit", True),
+        (lambda c, _: c.get("/v1/datasets/no-such-dataset/records"), 401, "exchange", False),
+        (
+            lambda c, t: c.get("/v1/datasets/patent-grants", headers=bearer(t("partner"))),
+            404,
+            "exchange",
+            False,
+        ),
+        (
+            lambda c, t: c.delete(f"{ME}/records", headers=bearer(t("partner"))),
+            405,
+            "exchange",
+            False,
+        ),
+        (
+            lambda c, t: c.post(
+                f"{ME}/query",
+                data=b"{" + b" " * BIG + b"}",
+                headers=bearer(t("partner")) | {"Content-Type": "application/json"},
+            ),
+            413,
+            "exchange",
+            True,
+        ),
+        (
+            lambda c, t: c.get(f"{ME}/records?name={'x' * 5000}", headers=bearer(t("partner"))),
+            414,
+            "exchange",
+            False,
+        ),
+    ],
+    ids=[
+        "data-no-token",
+        "data-bad-token",
+        "audit-open-tier",
+        "admin-without-scope",
+        "admin-read",
+        "audit-keys",
+        "unknown-dataset-no-token",
+        "no-such-route",
+        "method-not-allowed",
+        "body-too-large",
+        "uri-too-long",
+    ],
+)
+def test_every_answer_that_carries_an_exchange_id_is_in_the_chain(
+    client: FlaskClient,
+    token_for: Callable[..., str],
+    request_of: Callable[[FlaskClient, Callable[..., str]], Any],
+    status: int,
+    kind: str,
+    has_client: bool,
+) -> None:
+    response = request_of(client, token_for)
+    assert response.status_code == status
+    exchange_id = response.headers["X-Exchange-Id"]
+    if response.mimetype == "application/problem+json":
+        assert response.get_json()["exchangeId"] == exchange_id
+    auditor = _auditor(token_for)
+    record = _record_of(client, auditor, exchange_id)
+    assert record["kind"] == kind and record["httpStatus"] == status
+    assert (record["clientId"] is not None) == has_client
+    assert record["decision"] == (
+        "allow" if status < 400 else "deny" if status in (401, 403) else "error"
+    )
+    if status >= 400:
+        assert record["problemType"] == response.get_json()["type"]
+    _chain_is_valid(client, auditor)
+
+
+def test_an_administrative_change_is_recorded_under_its_answers_exchange_id(
+    client: FlaskClient, token_for: Callable[..., str]
+) -> None:
+    created = client.post(
+        "/v1/admin/clients",
+        json={"name": "津冀协同办", "region": "120000", "tier": "partner", "scopes": ["data:read"]},
+        headers=_admin(token_for),
+    )
+    assert created.status_code == 201, created.get_json()
+    auditor = _auditor(token_for)
+    record = _record_of(client, auditor, created.headers["X-Exchange-Id"])
+    assert record["kind"] == "admin" and record["action"] == "client.create"
+    searched = client.get("/v1/audit/exchanges?kind=admin", headers=auditor)
+    record = _record_of(client, auditor, searched.headers["X-Exchange-Id"])
+    assert record["kind"] == "audit" and record["action"] == "audit.search"
+
+
+def test_public_answers_carry_no_exchange_id(client: FlaskClient) -> None:
+    for path in ("/healthz", "/v1/catalog/datasets", "/oauth/jwks", "/v1/nope"):
+        assert "X-Exchange-Id" not in client.get(path).headers
+    missing = client.get("/v1/catalog/datasets/no-such-dataset")
+    assert missing.status_code == 404 and "exchangeId" not in missing.get_json()
+    preflight = client.options(f"{ME}/records", headers={"Access-Control-Request-Method": "GET"})
+    assert "X-Exchange-Id" not in preflight.headers
+
+
+def test_an_answer_that_cannot_be_audited_fails_closed(
+    app: Flask, client: FlaskClient, token_for: Callable[..., str]
+) -> None:
+    admin = _admin(token_for)
+    engine = app.extensions["jjj-gateway"].engine
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE audit_records RENAME TO audit_records_away")
+    try:
+        refused = client.get(f"{ME}/records", headers={"X-Purpose": "statistics"})
+        change = client.post(
+            "/v1/admin/clients",
+            json={
+                "name": "津冀协同办",
+                "region": "120000",
+                "tier": "partner",
+                "scopes": ["data:read"],
+            },
+            headers=admin,
+        )
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE audit_records_away RENAME TO audit_records")
+    for response in (refused, change):
+        assert response.status_code == 503
+        assert response.get_json()["type"] == "/problems/service-unavailable"
+        assert response.headers["Retry-After"] == "5"
+
+
+def test_a_read_of_the_trail_that_finds_nothing_is_recorded_as_its_404(
+    client: FlaskClient, token_for: Callable[..., str]
+) -> None:
+    auditor = _auditor(token_for)
+    missing = client.get("/v1/audit/exchanges/no-such-exchange", headers=auditor)
+    assert missing.status_code == 404
+    record = _record_of(client, auditor, missing.headers["X-Exchange-Id"])
+    assert record["httpStatus"] == 404 and record["decision"] == "error"
+    assert record["problemType"] == "/problems/not-found" and record["clientId"]

@@ -144,7 +144,6 @@ def test_every_response_carries_the_security_headers(client: FlaskClient) -> Non
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["Referrer-Policy"] == "no-referrer"
         assert "Content-Security-Policy" in headers
-        assert headers["X-Exchange-Id"]
 
 
 def test_cors_is_off_unless_configured(client: FlaskClient) -> None:
