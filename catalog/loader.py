@@ -390,7 +390,19 @@ def parse_dataset(
         issues = _cross_check(document, file, Path(file).stem, regions)
     if issues:
         raise CatalogError(issues)
-    return _build_dataset(document)
+    dataset = _build_dataset(document)
+    examples = dataset.record_schema.get("examples", [])
+    if not isinstance(examples, list):
+        raise CatalogError([CatalogIssue(file, "$.recordSchema.examples", "must be a list")])
+    # The examples are published (the dataset page previews them): each must be a record the
+    # gateway would pass on, so a preview never shows what a node could not send.
+    for i, example in enumerate(examples):
+        for issue in dataset.record_errors(example):
+            path = f"$.recordSchema.examples[{i}]" + issue.path.removeprefix("$")
+            issues.append(CatalogIssue(file, path, issue.message))
+    if issues:
+        raise CatalogError(issues)
+    return dataset
 
 
 def load_catalog(datasets_dir: Path | None = None, regions_file: Path | None = None) -> Catalog:

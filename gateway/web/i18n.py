@@ -188,6 +188,32 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "Every other field reaches every admitted tier in clear:",
     ),
     "ds.plan.caption": ("各使用等级看到的{title}字段", "Fields of {title} as each tier sees them"),
+    "ds.preview": ("数据预览", "Data preview"),
+    "ds.preview.intro": (
+        "目录条目中的合成示例记录，按{tier}等级（未登录的读者）实际收到的样子显示：由网关的策略"
+        "决定，并以同一套脱敏代码处理。",
+        "Synthetic example records from the catalogue entry, shown as the {tier} tier (a reader "
+        "who is not signed in) would receive them: decided by the gateway's policies and masked "
+        "by the same masking code.",
+    ),
+    "ds.preview.none": ("没有可显示的预览：", "No preview for the {tier} tier:"),
+    "ds.preview.caption": (
+        "{title}的示例记录（{tier}等级所见）",
+        "Example records of {title} as the {tier} tier sees them",
+    ),
+    "ds.preview.grant": (
+        "有条件共享的数据集只向持有本数据集、本用途有效授权的客户端提供。",
+        "A conditionally shared dataset is served only to clients holding an active grant for "
+        "it and the purpose.",
+    ),
+    "ds.preview.field": ("字段", "Field"),
+    "ds.preview.record": ("示例 {n}", "Example {n}"),
+    "ds.preview.dropped": ("该等级收不到的字段：", "Fields this tier does not receive:"),
+    "ds.preview.audit": (
+        "预览不调用任何节点，不显示节点持有的记录，因此不是数据交换，不记入审计记录。",
+        "A preview calls no node and shows no record a node holds, so it is not an exchange and "
+        "is not audited.",
+    ),
     "ds.sample": ("请求示例", "Sample request"),
     "ds.sample.intro": (
         "把 CLIENT_ID 和 CLIENT_SECRET 换成你的客户端凭证。",

@@ -12,6 +12,7 @@ from catalog import Dataset, SearchResult, search
 
 from ..api.common import services
 from ..catalog_views import dataset_access, sample_request
+from ..previews import dataset_preview
 from ..services import Configuration
 from .access import field_treatments
 from .errors import error_page
@@ -163,6 +164,7 @@ def dataset_page(dataset_id: str) -> Response:
         for node_id, leaves in sorted(config.routing.nodes_for(dataset.id).items())
     ]
     access = dataset_access(dataset, config.policies)
+    preview = dataset_preview(dataset, config.policies, registry, services().secret)
     return render_page(
         "web/dataset.html",
         dataset=dataset,
@@ -170,6 +172,8 @@ def dataset_page(dataset_id: str) -> Response:
         nodes=nodes,
         access=access,
         treatments=field_treatments(list(dataset.fields), access["tiers"]),
+        preview=preview,
+        preview_tier=config.policies.tiers.get(preview.tier),
         served_regions=covering_regions(registry, config.routing.served_regions(dataset.id)),
         # The gateway's configured public address, never the request's Host header: a page
         # that builds its paste-ready commands from Host would send tokens wherever it says.

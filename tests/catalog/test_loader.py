@@ -312,6 +312,18 @@ def test_optional_dcat_properties_are_loaded(datasets_copy: Path, rewrite_entry:
     assert shipped is not None and shipped.landing_page is None
 
 
+def test_an_example_record_that_breaks_the_record_schema_is_reported(
+    datasets_copy: Path, rewrite_entry: Rewrite
+) -> None:
+    def break_example(doc: dict[str, Any]) -> None:
+        doc["recordSchema"]["examples"][1]["creditCode"] = "91110108MA01C8H3K0"
+
+    rewrite_entry("market-entity-registration", break_example)
+    error = _load_error(datasets_copy)
+    paths = [(i.file, i.path) for i in error.issues]
+    assert ("market-entity-registration.yaml", "$.recordSchema.examples[1].creditCode") in paths
+
+
 def test_every_shipped_entry_gives_the_recommended_dcat_properties() -> None:
     for dataset in load_catalog():
         assert dataset.contact_point is not None and dataset.contact_point.email, dataset.id

@@ -299,6 +299,7 @@ def test_the_pages_fit_a_phone(gateway: str, browser: Browser) -> None:
         for path, name in (
             ("/", "home-phone"),
             ("/catalog/social-insurance-payment", "dataset-phone"),
+            ("/catalog/market-entity-registration", "dataset-preview-phone"),
             ("/regions", "regions-phone"),
         ):
             page.goto(gateway + path)
@@ -370,3 +371,46 @@ def test_the_content_security_policy_is_enforced(gateway: str, context: BrowserC
     page.wait_for_function("() => true")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(255, 0, 0)"
     assert watch.csp_violations(), watch.console
+
+
+def test_a_person_finds_datasets_by_a_region_name(gateway: str, context: BrowserContext) -> None:
+    page = context.new_page()
+    watch = Watch(gateway)
+    watch.attach(page)
+    page.goto(gateway + "/")
+    page.get_by_label("搜索数据集").fill("海淀")
+    page.get_by_role("button", name="搜索").click()
+    page.wait_for_url(re.compile(r"q=%E6%B5%B7%E6%B7%80"))
+    titles = page.locator(".card__title").all_inner_texts()
+    assert "市场主体登记信息" in titles and "专利授权信息" in titles
+    check_accessibility(page)
+    screenshot(page, "search-haidian-desktop")
+
+    page.goto(gateway + "/?q=Xiongan&lang=en")
+    assert "Market entity registration" in page.locator(".card__title").all_inner_texts()
+    check_clean(watch)
+
+
+def test_a_dataset_page_previews_masked_records_for_the_open_tier(
+    gateway: str, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    watch = Watch(gateway)
+    watch.attach(page)
+    page.goto(gateway + "/catalog/market-entity-registration")
+    preview = page.locator("#preview")
+    assert preview.get_by_role("heading", name="数据预览").is_visible()
+    table = preview.locator("table.preview-table")
+    assert table.locator("thead th").all_inner_texts() == ["字段", "示例 1", "示例 2", "示例 3"]
+    name_row = table.locator("tbody tr").filter(has_text="legalRepName").inner_text()
+    assert "部分遮蔽" in name_row and "王**" in name_row
+    assert table.locator("tbody tr").filter(has_text="legalRepId").count() == 0
+    assert "legalRepId" in preview.inner_text()  # named among the fields the tier does not get
+    check_accessibility(page)
+    screenshot(page, "dataset-preview-desktop")
+
+    page.goto(gateway + "/catalog/household-registration?lang=en")
+    notice = page.locator("#preview .preview-none").inner_text()
+    assert notice.startswith("No preview for the Open tier:") and "not shared" in notice
+    check_accessibility(page)
+    check_clean(watch)
