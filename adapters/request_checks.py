@@ -15,6 +15,9 @@ MAX_LIMIT = 1000
 MAX_IN_VALUES = 1000
 #: Cursors are opaque but short; anything longer is not one of ours.
 MAX_CURSOR_LENGTH = 1000
+#: I-JSON (RFC 7493 §2.2), as the catalogue has it: a larger integer would overflow a database's
+#: bound parameter (SQLite and PostgreSQL hold 64 bits) and does not survive every JSON parser.
+MAX_SAFE_INTEGER = 2**53 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,22 +32,27 @@ class RequestIssue:
 
 
 def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    return isinstance(value, float) and math.isfinite(value)
 
 
-def _is_scalar(value: Any) -> bool:
+def is_scalar(value: Any) -> bool:
+    """A string, boolean, finite number, or integer within the I-JSON range."""
     return isinstance(value, str | bool) or _is_number(value)
 
 
+#: What a value that is not a scalar is told.
+NOT_SCALAR = "must be a string, boolean, or number within the JSON range"
+
+
 def _condition_issues(path: str, op: str, value: Any) -> list[RequestIssue]:
-    if op == "eq" and not _is_scalar(value):
-        return [RequestIssue(path, "must be a string, number or boolean")]
+    if op == "eq" and not is_scalar(value):
+        return [RequestIssue(path, NOT_SCALAR)]
     if op in ("gte", "lte") and not (isinstance(value, str) or _is_number(value)):
-        return [RequestIssue(path, "must be a string or a number")]
+        return [RequestIssue(path, "must be a string or a number within the JSON range")]
     if op == "prefix" and not (isinstance(value, str) and value):
         return [RequestIssue(path, "must be a non-empty string")]
     if op == "in":
@@ -53,9 +61,9 @@ def _condition_issues(path: str, op: str, value: Any) -> list[RequestIssue]:
         if len(value) > MAX_IN_VALUES:
             return [RequestIssue(path, f"must list at most {MAX_IN_VALUES} values")]
         return [
-            RequestIssue(f"{path}[{i}]", "must be a string, number or boolean")
+            RequestIssue(f"{path}[{i}]", NOT_SCALAR)
             for i, item in enumerate(value)
-            if not _is_scalar(item)
+            if not is_scalar(item)
         ]
     return []
 

@@ -39,7 +39,7 @@ from adapters.protocol import (
     QueryRequest,
     Record,
 )
-from adapters.request_checks import check_request
+from adapters.request_checks import MAX_SAFE_INTEGER, check_request, is_scalar
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,9 @@ def _bind_value(column: sa.ColumnElement[Any], value: Any) -> Any:
         if isinstance(value, int):
             return value
         if isinstance(value, float) and value.is_integer():
-            return int(value)
+            # 1e300 is an integer to JSON Schema, but as a Python int it would overflow the
+            # 64-bit parameter: beyond the exact range it is compared as the float it is.
+            return int(value) if abs(value) <= MAX_SAFE_INTEGER else value
     elif kind is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return value
@@ -176,6 +178,9 @@ def decode_cursor(cursor: str, key: Sequence[sa.ColumnElement[Any]]) -> list[Any
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise ValueError("not a cursor") from exc
     if not isinstance(values, list) or len(values) != len(key):
+        raise ValueError("not a cursor of this table")
+    if not all(value is None or is_scalar(value) for value in values):
+        # A number no column can hold would overflow the bound parameter.
         raise ValueError("not a cursor of this table")
     try:
         return [_from_cursor(column, v) for column, v in zip(key, values, strict=True)]

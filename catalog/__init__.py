@@ -16,10 +16,11 @@ from catalog.loader import (
 )
 from catalog.regions import Region, RegionRegistry, load_regions
 from catalog.search import SearchResult, search
-from catalog.validation import ValidationIssue
+from catalog.validation import MAX_SAFE_INTEGER, ValidationIssue, value_issue
 
 __all__ = [
     "FORMAT_CHECKER",
+    "MAX_SAFE_INTEGER",
     "Catalog",
     "CatalogError",
     "CatalogIssue",
@@ -35,4 +36,5 @@ __all__ = [
     "load_catalog",
     "load_regions",
     "search",
+    "value_issue",
 ]

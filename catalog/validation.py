@@ -31,6 +31,38 @@ MAX_IN_VALUES = 100
 PROJECTION_CACHE_SIZE = 256
 
 
+#: I-JSON (RFC 7493 §2.2): integers beyond ±(2**53 − 1) do not survive every JSON parser, nor a
+#: 64-bit database parameter once arithmetic is done on them; such numbers are refused.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def value_issue(value: object) -> str | None:
+    """Why a JSON value holds something the gateway could not carry on (None: nothing): a
+    non-finite number, an integer outside the I-JSON range, or a lone UTF-16 surrogate, which
+    is not a Unicode character (RFC 8259 §8.2). Lists and objects are searched."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if value.isascii():
+            return None
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "text must not hold an unpaired UTF-16 surrogate"
+        return None
+    if isinstance(value, int):
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return None
+        return f"integers must lie within ±{MAX_SAFE_INTEGER} (RFC 7493 §2.2)"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "numbers must be finite"
+    if isinstance(value, Mapping):
+        return next(filter(None, map(value_issue, value.values())), None)
+    if isinstance(value, list | tuple):
+        return next(filter(None, map(value_issue, value)), None)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class ValidationIssue:
     """One reason a record or request is not acceptable, located by JSON path."""
@@ -195,6 +227,11 @@ class RecordValidator:
         self, record: object, fields: Collection[str] | None = None
     ) -> list[ValidationIssue]:
         """Why ``record`` does not conform; with ``fields``, only those may (and must) appear."""
+        # NaN, Infinity, a huge integer or a lone surrogate passes JSON Schema, but could not be
+        # carried on to the caller.
+        unfit = value_issue(record)
+        if unfit is not None:
+            return [ValidationIssue("$", unfit)]
         validator, fast = self._validators(fields)
         try:
             if fast.is_valid(record):
@@ -292,6 +329,9 @@ class FilterValidator:
         return issues
 
     def _value_errors(self, name: str, value: object, path: list[object]) -> list[ValidationIssue]:
+        unfit = value_issue(value)
+        if unfit is not None:
+            return [ValidationIssue(json_path(path), unfit)]
         try:
             if self._fast[name].is_valid(value):
                 return []
@@ -321,13 +361,16 @@ def coerce_text(schema_type: str | Sequence[str] | None, text: str) -> Any:
         return text
     if "null" in types and text == "null":
         return None
-    if "integer" in types and _INTEGER_TEXT.match(text):
-        return int(text)
+    if ("integer" in types or "number" in types) and _INTEGER_TEXT.match(text):
+        integer = int(text)
+        if value_issue(integer) is not None:
+            raise ValueError(f"{text!r} is out of range")
+        return integer
     if "number" in types and _NUMBER_TEXT.match(text):
         number = float(text)
         if not math.isfinite(number):
             raise ValueError(f"{text!r} is out of range")
-        return int(text) if _INTEGER_TEXT.match(text) else number
+        return number
     if "boolean" in types and text in ("true", "false"):
         return text == "true"
     if "number" in types:

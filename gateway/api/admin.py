@@ -13,7 +13,7 @@ from ..grants import GrantError, grant_json
 from ..instants import InstantError, parse_instant
 from ..problems import Problem
 from ..strictjson import StrictJSONError, loads
-from .common import authenticate, json_response, reject_unknown_params, services
+from .common import authenticate, integer_param, json_response, reject_unknown_params, services
 
 bp = Blueprint("admin", __name__, url_prefix="/v1/admin")
 
@@ -101,12 +101,9 @@ def create_client() -> Response:
 
 
 def _paging() -> tuple[int, int]:
-    try:
-        page = int(request.args.get("page", "1"))
-        per_page = int(request.args.get("perPage", "50"))
-    except ValueError:
-        raise Problem("validation-failed", detail="page and perPage must be integers") from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+    page = integer_param("page", request.args.get("page", "1"))
+    per_page = integer_param("perPage", request.args.get("perPage", "50"))
+    if page is None or per_page is None or page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise Problem(
             "validation-failed", detail=f"page must be ≥ 1 and perPage between 1 and {MAX_PER_PAGE}"
         )

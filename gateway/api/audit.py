@@ -16,7 +16,7 @@ from ..audit_store import SearchFilters, bundle_lines, export_range
 from ..instants import InstantError, parse_instant
 from ..problems import Problem
 from ..web_linking import link_header, page_url
-from .common import authenticate, json_response, reject_unknown_params, services
+from .common import authenticate, integer_param, json_response, reject_unknown_params, services
 
 bp = Blueprint("audit", __name__, url_prefix="/v1/audit")
 
@@ -92,12 +92,15 @@ def search() -> Response:
     trace_id = request.args.get("traceId")
     if trace_id is not None and not TRACE_ID.match(trace_id):
         raise Problem("validation-failed", detail="traceId is 32 lowercase hex digits")
-    raw_limit = request.args.get("limit", "50")
-    cursor = request.args.get("cursor")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+    limit = integer_param("limit", request.args.get("limit", "50"))
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise Problem("validation-failed", detail=f"limit must be between 1 and {MAX_LIMIT}")
-    if cursor is not None and not cursor.isdigit():
-        raise Problem("invalid-cursor", detail="the cursor is not one this endpoint issued")
+    try:
+        # The cursor is an audit sequence number: a signed 64-bit integer holds 18 digits.
+        cursor = integer_param("cursor", request.args.get("cursor"), digits=18)
+    except Problem:
+        detail = "the cursor is not one this endpoint issued"
+        raise Problem("invalid-cursor", detail=detail) from None
     filters = SearchFilters(
         client_id=request.args.get("clientId"),
         dataset=request.args.get("dataset"),
@@ -110,9 +113,7 @@ def search() -> Response:
         until=_time("to", end=True),
     )
     _auditor("audit.search", {k: v for k, v in request.args.items() if k != "cursor"})
-    page, next_seq = svc.audit_reader.search(
-        filters, limit=int(raw_limit), before_seq=int(cursor) if cursor else None
-    )
+    page, next_seq = svc.audit_reader.search(filters, limit=limit, before_seq=cursor)
     links = {"first": page_url(cursor=None)}
     if next_seq is not None:
         links["next"] = page_url(cursor=str(next_seq))
@@ -121,7 +122,7 @@ def search() -> Response:
             "data": page,
             "meta": {
                 "count": len(page),
-                "limit": int(raw_limit),
+                "limit": limit,
                 "nextCursor": str(next_seq) if next_seq is not None else None,
             },
         },

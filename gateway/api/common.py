@@ -70,6 +70,27 @@ def authenticate(scope: str | None = None) -> Principal:
     return principal
 
 
+#: The most digits an integer query parameter may have: every page size and page number fits,
+#: and no value can overflow a database parameter (a signed 64-bit integer holds 18 digits).
+MAX_INTEGER_PARAM_DIGITS = 9
+
+
+def integer_param(
+    name: str, value: str | None, *, digits: int = MAX_INTEGER_PARAM_DIGITS
+) -> int | None:
+    """A query parameter of ASCII digits as an int (None when absent), or a 400 problem.
+    (``str.isdigit`` alone accepts "²", which ``int`` then refuses.)"""
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit()) or len(value) > digits:
+        raise Problem(
+            "validation-failed",
+            detail=f"{name} must be a positive integer",
+            errors=[{"path": f"$.query.{name}", "message": "must be a positive integer"}],
+        )
+    return int(value)
+
+
 def reject_unknown_params(known: Iterable[str]) -> None:
     """A parameter the endpoint does not know is an error, not silently ignored (a typo in a
     filter name must not widen a query)."""

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, g, request
 from ..exchange import RESERVED_PARAMS, DataRequest, ExchangeResponse
 from ..problems import Problem
 from ..strictjson import StrictJSONError, loads
-from .common import authenticate, reject_unknown_params, services
+from .common import authenticate, integer_param, reject_unknown_params, services
 
 bp = Blueprint("data", __name__, url_prefix="/v1/datasets")
 
@@ -75,18 +75,6 @@ def _csv(name: str, values: list[str]) -> tuple[str, ...] | None:
     return tuple(items) if items else None
 
 
-def _int(name: str, value: str | None) -> int | None:
-    if value is None:
-        return None
-    if not value.isdigit() or len(value) > 9:
-        raise Problem(
-            "validation-failed",
-            detail=f"{name} must be a positive integer",
-            errors=[{"path": f"$.query.{name}", "message": "must be a positive integer"}],
-        )
-    return int(value)
-
-
 def _bool(name: str, value: str | None) -> bool | None:
     if value is None:
         return None
@@ -119,7 +107,7 @@ def _list_request() -> DataRequest:
         filter_from_query=True,
         fields=_csv("fields", args.getlist("fields")),
         regions=_csv("region", args.getlist("region") + args.getlist("regions")),
-        limit=_int("limit", args.get("limit")),
+        limit=integer_param("limit", args.get("limit")),
         cursor=args.get("cursor"),
         strict=_bool("strict", args.get("strict")),
     )

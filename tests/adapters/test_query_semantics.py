@@ -170,3 +170,21 @@ def test_health_lists_the_datasets(sample_adapter: Adapter) -> None:
     health = sample_adapter.health()
     assert health.status == "ok"
     assert health.datasets == (DATASET,)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"employees": {"gte": 2**64}},
+        {"registeredCapital": {"lte": -(2**63)}},
+        {"employees": {"eq": 2**53}},
+        {"employees": {"in": [1, 2**70]}},
+        {"registeredCapital": {"gte": float("inf")}},
+        {"registeredCapital": {"eq": float("nan")}},
+    ],
+)
+def test_a_number_beyond_the_json_range_is_a_request_error(
+    sample_adapter: Adapter, condition: dict[str, dict[str, Any]]
+) -> None:
+    with pytest.raises(AdapterRequestError, match="JSON range"):
+        query(sample_adapter, condition)

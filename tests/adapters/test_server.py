@@ -258,6 +258,8 @@ def test_an_unauthenticated_request_learns_nothing_about_the_body(http: httpx.Cl
         ({"dataset": DATASET, "fields": "name"}, "$.fields"),
         ({"dataset": DATASET, "fields": [1]}, "$.fields"),
         ({"dataset": DATASET, "cursor": 5}, "$.cursor"),
+        ({"dataset": DATASET, "filter": {"employees": {"gte": 2**64}}}, "$.filter.employees.gte"),
+        (b'{"dataset": "market-entity-registration", "limit": ' + b"9" * 5000 + b"}", None),
         ({"dataset": DATASET, "regions": ["110108"]}, "$.regions"),
     ],
 )

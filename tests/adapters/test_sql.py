@@ -119,6 +119,15 @@ def test_a_value_that_does_not_fit_the_column_is_a_request_error(
         adapter.query(QueryRequest(DATASET, condition))
 
 
+def test_an_integral_float_beyond_the_integer_range_is_compared_as_a_float(
+    adapter: SqlAdapter,
+) -> None:
+    # 1e300 is an integer to JSON Schema; as a Python int it would overflow the parameter.
+    assert adapter.query(QueryRequest(DATASET, {"employees": {"gte": 1e300}})).records == []
+    everyone = adapter.query(QueryRequest(DATASET, {"employees": {"gte": -1e300}}))
+    assert len(everyone.records) == sum(1 for r in RECORDS if "employees" in r)
+
+
 def test_a_projection_naming_an_unknown_field_is_a_request_error(adapter: SqlAdapter) -> None:
     with pytest.raises(AdapterRequestError, match="noSuchField"):
         adapter.query(QueryRequest(DATASET, fields=("creditCode", "noSuchField")))
@@ -149,6 +158,7 @@ def test_a_missing_table_is_a_request_error(database: Database) -> None:
         base64.urlsafe_b64encode(b"[1, 2]").decode(),
         base64.urlsafe_b64encode(b'{"k": 1}').decode(),
         base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+        base64.urlsafe_b64encode(b"[18446744073709551616]").decode(),
     ],
 )
 def test_a_tampered_cursor_is_a_request_error(adapter: SqlAdapter, cursor: str) -> None:

@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from gateway import create_app
 from gateway.services import Configuration
 from gateway.settings import load_settings
 from gateway.storage import upgrade
+from gateway.storage.tables import audit_records
 
 from .conftest import bearer
 
@@ -57,6 +59,9 @@ def test_oversized_headers_are_431(client: FlaskClient) -> None:
         "/v1/datasets/market-entity-registration/records?strict=maybe",
         "/v1/datasets/market-entity-registration/records?establishedDate.gte=yesterday",
         "/v1/datasets/market-entity-registration/records?registeredCapital.gte=1e999",
+        "/v1/datasets/market-entity-registration/records?registeredCapital.gte=" + "9" * 25,
+        "/v1/datasets/tax-credit-rating/records?ratingYear.gte=18446744073709551616",
+        "/v1/datasets/market-entity-registration/records?limit=%C2%B2",
         "/v1/datasets/market-entity-registration/records?name.regex=.*",
         "/v1/datasets/market-entity-registration/records?region=%E4%BA%AC",
         "/v1/datasets/market-entity-registration/records?cursor=%FF%FE",
@@ -73,6 +78,68 @@ def test_hostile_paths_and_parameters_get_4xx_problems(
     response = client.get(path, headers=bearer(token_for("open"), "statistics"))
     _clean(response)
     assert 400 <= response.status_code < 500
+
+
+HUGE = "10436311139542952942055648145702912"
+
+
+@pytest.mark.both_backends
+@pytest.mark.parametrize(
+    ("dataset", "body"),
+    [
+        ("tax-credit-rating", '{"limit": N}'.replace("N", HUGE)),
+        ("tax-credit-rating", '{"limit": 18446744073709551616}'),
+        ("tax-credit-rating", '{"limit": 9007199254740992}'),
+        ("tax-credit-rating", '{"filter": {"ratingYear": {"gte": N}}}'.replace("N", HUGE)),
+        (ME[13:], '{"filter": {"registeredCapital": {"gte": N}}}'.replace("N", HUGE)),
+        (ME[13:], '{"filter": {"registeredCapital": {"gte": N}}}'.replace("N", "9" * 5000)),
+        (ME[13:], '{"filter": {"registeredCapital": {"lte": 1e400}}}'),
+        (ME[13:], '{"filter": {"registeredCapital": {"in": [1, -N]}}}'.replace("N", HUGE)),
+        ("household-registration", '{"limit": N}'.replace("N", HUGE)),
+    ],
+)
+def test_a_number_beyond_the_json_range_is_a_400_problem_and_audited(
+    app: Flask, client: FlaskClient, token_for: Callable[..., str], dataset: str, body: str
+) -> None:
+    response = client.post(
+        f"/v1/datasets/{dataset}/query",
+        data=body,
+        content_type="application/json",
+        headers=bearer(token_for("partner")),
+    )
+    _clean(response)
+    assert response.status_code == 400
+    problem = response.get_json()
+    assert problem["type"] == "/problems/invalid-request"
+    assert "out of range" in problem["detail"]
+    with app.extensions["jjj-gateway"].engine.connect() as conn:
+        row = conn.execute(
+            select(audit_records).where(
+                audit_records.c.exchange_id == response.headers["X-Exchange-Id"]
+            )
+        ).one()
+    assert row.http_status == 400
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/audit/exchanges?limit=%C2%B2",
+        "/v1/audit/exchanges?limit=%D9%A5",
+        "/v1/audit/exchanges?cursor=%C2%B2",
+        "/v1/audit/exchanges?cursor=" + "9" * 30,
+        "/v1/admin/clients?page=99999999999999999999",
+        "/v1/admin/clients?perPage=%C2%B2",
+        "/v1/admin/grants?page=99999999999999999999",
+    ],
+)
+def test_numeric_parameters_of_audit_and_admin_are_bounded(
+    client: FlaskClient, token_for: Callable[..., str], path: str
+) -> None:
+    token = token_for("regulator", scopes=["audit:read", "admin"])
+    response = client.get(path, headers=bearer(token, None))
+    _clean(response)
+    assert response.status_code == 400
 
 
 def test_filter_term_and_value_limits(client: FlaskClient, token_for: Callable[..., str]) -> None:

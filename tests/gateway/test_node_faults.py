@@ -252,3 +252,38 @@ def test_a_node_cursor_longer_than_the_protocol_allows_is_a_node_error_on_the_fi
     )
     assert again.status_code == 200
     assert status_of(again.get_json()) == "invalid-data"
+
+
+def _value(name: str, value: str) -> Callable[[dict[str, Any]], bytes]:
+    """The page with a field of its first record written as this JSON text."""
+
+    def answer(page: dict[str, Any]) -> bytes:
+        page["records"][0][name] = "<value>"
+        return json.dumps(page, ensure_ascii=False).replace('"<value>"', value).encode()
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "status"),
+    [
+        ("registeredCapital", "NaN", "invalid-data"),
+        ("registeredCapital", "Infinity", "invalid-data"),
+        ("registeredCapital", "1e400", "invalid-data"),
+        ("registeredCapital", "18446744073709551616", "invalid-data"),
+        ("registeredCapital", "10436311139542952942055648145702912", "invalid-data"),
+        ("registeredCapital", "9" * 5000, "error"),  # not even JSON a parser will read
+        ("name", '"\\ud800有限公司"', "invalid-data"),  # a lone surrogate is no Unicode character
+    ],
+)
+def test_a_node_answering_a_value_the_gateway_cannot_carry_is_a_node_error(
+    client: FlaskClient,
+    token: str,
+    remote: Callable[[Callable[[dict[str, Any]], bytes]], None],
+    field: str,
+    value: str,
+    status: str,
+) -> None:
+    remote(_value(field, value))
+    document = query(client, token)
+    assert status_of(document) == status
