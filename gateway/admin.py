@@ -17,6 +17,7 @@ from .audit import AuditTrail
 from .clients import AUTH_METHODS, Client, ClientError, ClientStatusCache, ClientStore
 from .ids import uuid7
 from .oauth.jwks import public_key_set
+from .oauth.revocation import RevocationList
 from .telemetry import current_ids
 
 
@@ -190,6 +191,28 @@ class ClientAdmin:
         self.audit.append(record, alongside=apply)
 
 
+def revoke_token(
+    audit: AuditTrail,
+    revocations: RevocationList,
+    actor: Actor,
+    *,
+    issuer: str,
+    jti: str,
+    key: str,
+    expires_at: int,
+) -> None:
+    """Put one access token (this gateway's or a trusted issuer's, named by issuer and ``jti``)
+    on the deny-list until ``expires_at``; the revocation and its audit record commit together."""
+    record = admin_record(actor, "token.revoke", target=jti, details={"issuer": issuer})
+
+    def apply(conn: Connection) -> None:
+        if not revocations.is_recorded(conn, key):  # revoking twice is not an error
+            revocations.record(conn, key, client_id=None, expires_at=expires_at)
+
+    audit.append(record, alongside=apply)
+    revocations.remember(key, expires_at=expires_at)
+
+
 def admin_record(
     actor: Actor,
     action: str,
@@ -223,4 +246,4 @@ def admin_record(
     }
 
 
-__all__ = ["AUTH_METHODS", "Actor", "ClientAdmin", "admin_record"]
+__all__ = ["AUTH_METHODS", "Actor", "ClientAdmin", "admin_record", "revoke_token"]

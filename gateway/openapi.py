@@ -540,6 +540,21 @@ BASE_SCHEMAS: dict[str, Any] = {
         additionalProperties=False,
     ),
     "Revocation": _obj({"reason": {"type": "string", "maxLength": 500}}),
+    "TokenRevocation": _obj(
+        {
+            "issuer": {"type": "string", "description": "This gateway or a trusted issuer."},
+            "jti": {"type": "string", "minLength": 1, "maxLength": 128},
+        },
+        ["issuer", "jti"],
+    ),
+    "RevokedToken": _obj(
+        {
+            "issuer": _STRING,
+            "jti": _STRING,
+            "revokedUntil": {"type": "string", "format": "date-time"},
+        },
+        ["issuer", "jti", "revokedUntil"],
+    ),
     "PageMeta": _obj(
         {"total": {"type": "integer"}, "page": {"type": "integer"}, "perPage": {"type": "integer"}},
         ["total", "page", "perPage"],
@@ -1047,6 +1062,18 @@ OPERATIONS: dict[str, Operation] = {
         responses=_GRANT_RESPONSE,
         problems=_ADMIN_PROBLEMS,
     ),
+    "admin.revoke_access_token": Operation(
+        "Revoke an access token by issuer and jti",
+        "admin",
+        description="This gateway's token or a trusted regional issuer's (whose tokens "
+        "/oauth/revoke cannot reach), named as audit records show it. It is refused on every "
+        "replica within a second until no token of that issuer could still be alive; the "
+        "revocation is audited.",
+        scope="admin",
+        body=_ref("TokenRevocation"),
+        responses=_ok("Revoked.", _obj({"data": _ref("RevokedToken")}, ["data"])),
+        problems=_ADMIN_PROBLEMS,
+    ),
     "audit.search": Operation(
         "Search the audit trail",
         "audit",
@@ -1164,6 +1191,7 @@ OPERATION_IDS: Mapping[str, str] = {
     "oauth.revoke": "revokeToken",
     "oauth.jwks": "getTokenSigningKeys",
     "oauth.discovery": "getAuthorizationServerMetadata",
+    "oauth.resource_metadata": "getProtectedResourceMetadata",
     "catalog_api.list_datasets": "searchDatasets",
     "catalog_api.get_dataset": "getDataset",
     "catalog_api.regions": "getRegionTree",
@@ -1183,6 +1211,7 @@ OPERATION_IDS: Mapping[str, str] = {
     "admin.list_grants": "listGrants",
     "admin.show_grant": "getGrant",
     "admin.revoke_grant": "revokeGrant",
+    "admin.revoke_access_token": "revokeAccessTokenById",
     "audit.search": "searchAuditRecords",
     "audit.one": "getAuditRecord",
     "audit.verify": "verifyAuditChain",

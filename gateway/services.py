@@ -126,6 +126,8 @@ def build_services(settings: Settings, config: Configuration | None = None) -> S
         client_of=client_status.get,
         trusted=config.policies.trusted_issuers,
         remote_keys=remote_keys,
+        max_foreign_lifetime=settings.access_token_lifetime,
+        known_region=config.catalog.regions.is_known,
     )
     secret = load_or_create_secret(settings.secret_key, settings.instance_path)
     audit = open_audit_trail(engine, settings)

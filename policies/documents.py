@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -63,6 +64,16 @@ class Purpose:
     description_en: str
 
 
+# What a trusted issuer's claims may hold: they reach audit records, logs and decisions, so each
+# is bounded in length and characters however the issuer filled it.
+CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,127}")
+#: A GB/T 2260 code (whether it is a known one is the catalogue's region registry's to say).
+REGION_CODE = re.compile(r"[0-9]{6}")
+#: An organisation's name: letters of any script, digits, spaces and common punctuation.
+ORGANISATION = re.compile(r"[^\x00-\x1f\x7f\u2028\u2029]{1,200}")
+MAX_SCOPE_LENGTH = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class TrustedIssuer:
     """Another region's authorisation server whose tokens are accepted, and its claim mapping."""
@@ -80,6 +91,8 @@ class TrustedIssuer:
     #: value of ``tier_claim`` → tier id
     tier_map: Mapping[str, str] = field(default_factory=dict)
     default_tier: str | None = None
+    #: Longest ``exp - iat`` accepted, in seconds (None: the gateway's own token lifetime).
+    max_token_lifetime: int | None = None
 
     def tier_for(self, claims: Mapping[str, Any]) -> str | None:
         """The tier of a token: its mapped tier claim, else the default (None: no tier)."""
@@ -93,7 +106,11 @@ class TrustedIssuer:
         """The home region of a token's client: its region claim, else the default."""
         if self.region_claim is not None:
             value = claims.get(self.region_claim)
-            if isinstance(value, str) and value:
+            if value is not None and value != "":
+                if not isinstance(value, str) or not REGION_CODE.fullmatch(value):
+                    raise ValueError(
+                        f"the token's {self.region_claim!r} claim is not a region code"
+                    )
                 return value
         return self.default_region
 
@@ -102,7 +119,11 @@ class TrustedIssuer:
         if self.organisation_claim is None:
             return None
         value = claims.get(self.organisation_claim)
-        return value if isinstance(value, str) and value else None
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str) or not ORGANISATION.fullmatch(value):
+            raise ValueError(f"the token's {self.organisation_claim!r} claim is not a name")
+        return value
 
     def caller_for(self, claims: Mapping[str, Any]) -> Caller:
         """The caller a verified token stands for; ValueError when the claims do not map to one.
@@ -113,11 +134,16 @@ class TrustedIssuer:
         client = claims.get(self.client_id_claim)
         if not isinstance(client, str) or not client:
             raise ValueError(f"the token has no {self.client_id_claim!r} claim")
+        if not CLIENT_ID.fullmatch(client):
+            raise ValueError(f"the token's {self.client_id_claim!r} claim is not a client id")
         tier = self.tier_for(claims)
         if tier is None:
             raise ValueError(f"the token's {self.tier_claim!r} claim maps to no tier")
         scope = claims.get("scope", "")
-        carried = set(scope.split()) if isinstance(scope, str) else set()
+        if not isinstance(scope, str) or len(scope) > MAX_SCOPE_LENGTH:
+            raise ValueError("the token's scope claim is not a list of scopes")
+        self.organisation_for(claims)  # a malformed organisation refuses the token, too
+        carried = set(scope.split())
         return Caller(
             client_id=f"{self.issuer}#{client}",
             tier=tier,
@@ -269,6 +295,7 @@ def _trusted_issuer(spec: Mapping[str, Any]) -> TrustedIssuer:
         tier_claim=spec.get("tierClaim"),
         tier_map=MappingProxyType(dict(spec.get("tierMap", {}))),
         default_tier=spec.get("defaultTier"),
+        max_token_lifetime=spec.get("maxTokenLifetime"),
     )
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from ..admin import Actor
+from ..admin import Actor, revoke_token
 from ..clients import AUTH_METHODS, SCOPES, ClientError
 from ..grants import GrantError, grant_json
 from ..instants import InstantError, parse_instant
+from ..oauth.revocation import foreign_token_key
+from ..oauth.tokens import FOREIGN_JTI
 from ..problems import Problem
 from ..strictjson import StrictJSONError, loads
 from .common import authenticate, integer_param, json_response, reject_unknown_params, services
@@ -320,3 +323,37 @@ def revoke_grant(grant_id: str) -> Response:
     except GrantError as exc:
         raise Problem("not-found", detail=str(exc)) from None
     return json_response({"data": grant_json(grant)})
+
+
+@bp.post("/revocations")
+def revoke_access_token() -> Response:
+    """Revoke one access token by its issuer and ``jti`` (as audit records show them): this
+    gateway's, or a trusted regional issuer's — a foreign token cannot be revoked at
+    /oauth/revoke, and its issuer's own revocation does not reach this gateway."""
+    actor = _actor()
+    body = _body()
+    unknown = sorted(set(body) - {"issuer", "jti"})
+    errors = [{"path": f"$.{k}", "message": "unknown property"} for k in unknown]
+    built = services()
+    issuer, jti = body.get("issuer"), body.get("jti")
+    trusted = built.config.policies.trusted_issuers
+    if issuer != built.settings.issuer and issuer not in trusted:
+        errors.append({"path": "$.issuer", "message": "not this gateway nor a trusted issuer"})
+    if not isinstance(jti, str) or not FOREIGN_JTI.fullmatch(jti):
+        errors.append({"path": "$.jti", "message": "1 to 128 printable ASCII characters"})
+    if errors:
+        raise Problem("validation-failed", detail="the revocation is not valid", errors=errors)
+    assert isinstance(issuer, str) and isinstance(jti, str)
+    # No token of that issuer lives longer than its lifetime cap: the entry can go after that.
+    if issuer == built.settings.issuer:
+        key, lifetime = jti, built.settings.access_token_lifetime
+    else:
+        key, lifetime = foreign_token_key(issuer, jti), built.verifier.foreign_lifetime(
+            trusted[issuer]
+        )
+    until = int(time.time()) + lifetime + built.settings.clock_skew
+    revoke_token(
+        built.audit, built.revocations, actor, issuer=issuer, jti=jti, key=key, expires_at=until
+    )
+    revoked_until = dt.datetime.fromtimestamp(until, dt.UTC).isoformat()
+    return json_response({"data": {"issuer": issuer, "jti": jti, "revokedUntil": revoked_until}})

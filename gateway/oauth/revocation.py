@@ -9,12 +9,13 @@ every replica at once; if Redis fails, the database snapshot still answers.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import threading
 import time
 
 import redis
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ..redis_store import PREFIX
@@ -23,6 +24,13 @@ from ..storage.tables import revoked_tokens
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 1.0
+
+
+def foreign_token_key(issuer: str, jti: str) -> str:
+    """The deny-list key of a trusted issuer's token: its ``jti`` is unique for that issuer
+    only, so it is qualified by the issuer (hashed, to fit the key column)."""
+    digest = hashlib.sha256(f"{issuer}\n{jti}".encode()).hexdigest()
+    return f"iss:{digest[:60]}"
 
 
 class RevocationList:
@@ -35,19 +43,32 @@ class RevocationList:
         self._high_water: dt.datetime | None = None
 
     def revoke(self, jti: str, *, client_id: str | None, expires_at: int) -> None:
-        now = dt.datetime.now(dt.UTC)
         try:
             with self.engine.begin() as conn:
-                conn.execute(
-                    revoked_tokens.insert().values(
-                        jti=jti,
-                        client_id=client_id,
-                        revoked_at=now,
-                        expires_at=dt.datetime.fromtimestamp(expires_at, dt.UTC),
-                    )
-                )
+                self.record(conn, jti, client_id=client_id, expires_at=expires_at)
         except IntegrityError:
             pass  # already revoked: revocation is idempotent (RFC 7009 §2.2)
+        self.remember(jti, expires_at=expires_at)
+
+    def record(
+        self, conn: Connection, jti: str, *, client_id: str | None, expires_at: int
+    ) -> None:
+        """Write a revocation in the caller's transaction; ``remember`` it once committed."""
+        conn.execute(
+            revoked_tokens.insert().values(
+                jti=jti,
+                client_id=client_id,
+                revoked_at=dt.datetime.now(dt.UTC),
+                expires_at=dt.datetime.fromtimestamp(expires_at, dt.UTC),
+            )
+        )
+
+    def is_recorded(self, conn: Connection, jti: str) -> bool:
+        query = select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == jti)
+        return conn.execute(query).first() is not None
+
+    def remember(self, jti: str, *, expires_at: int) -> None:
+        """Make a committed revocation hold here at once, and on every replica through Redis."""
         with self._lock:
             self._revoked[jti] = float(expires_at)
         if self._redis is not None:

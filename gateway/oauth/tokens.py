@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +22,7 @@ from ..clients import Client
 from ..keys import ALGORITHM, SigningKeys
 from ..problems import Problem
 from .jwks import KeySetDirectory, KeysUnavailable, public_key_set
+from .revocation import foreign_token_key
 
 # RFC 9068 §2.1: JWT access tokens MUST carry typ "at+jwt" ("application/at+jwt" is equivalent).
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
@@ -126,6 +128,11 @@ class TokenIssuer:
 #: Verified tokens remembered per process (a token lives ten minutes; clients reuse it).
 VERIFIED_CACHE_SIZE = 20000
 
+#: A foreign token's lifetime cap when its issuer names none: the gateway's own token lifetime.
+DEFAULT_MAX_FOREIGN_LIFETIME = 600
+#: A foreign token's ``jti``: printable ASCII, bounded (it is a deny-list key and audited).
+FOREIGN_JTI = re.compile(r"[\x21-\x7e]{1,128}")
+
 # Algorithms accepted from trusted regional issuers (never "none", never HMAC).
 FOREIGN_ALGORITHMS = ("ES256", "ES384", "RS256", "PS256", "Ed25519")
 
@@ -149,8 +156,12 @@ class AccessTokenVerifier:
         client_of: Callable[[str], Client | None],
         trusted: Mapping[str, TrustedIssuer] | None = None,
         remote_keys: KeySetDirectory | None = None,
+        max_foreign_lifetime: int = DEFAULT_MAX_FOREIGN_LIFETIME,
+        known_region: Callable[[str], bool] = lambda code: True,
     ) -> None:
         self._key_set = key_set
+        self.max_foreign_lifetime = max_foreign_lifetime
+        self._known_region = known_region
         self.issuer = issuer
         self.audience = audience
         self._clock_skew = clock_skew
@@ -252,10 +263,22 @@ class AccessTokenVerifier:
         except (ValueError, TypeError, KeyError, UnicodeEncodeError):
             raise invalid_token("the access token is malformed") from None
         claims = self._checked(decoded, self._foreign_claims[trusted.issuer])
+        jti, iat, exp = claims["jti"], claims["iat"], claims["exp"]
+        if not isinstance(jti, str) or not FOREIGN_JTI.fullmatch(jti):
+            raise invalid_token("the access token has an invalid claim (jti)")
+        # A token another region issued is trusted for as long as it says only up to a cap: a
+        # long-lived foreign token would outlive any revocation the issuer makes.
+        cap = self.foreign_lifetime(trusted)
+        if not isinstance(iat, int | float) or not isinstance(exp, int | float) or exp - iat > cap:
+            raise invalid_token(f"a trusted issuer's token may live at most {cap} s")
         try:
             caller = trusted.caller_for(claims)
         except ValueError as exc:
             raise invalid_token(str(exc)) from None
+        if caller.region is not None and not self._known_region(caller.region):
+            raise invalid_token("the access token names an unknown region")
+        if self._is_revoked(foreign_token_key(trusted.issuer, jti)):
+            raise invalid_token("the access token has been revoked")
         principal = Principal(
             client_id=caller.client_id,
             scopes=caller.scopes,
@@ -266,6 +289,11 @@ class AccessTokenVerifier:
             expires_at=int(claims["exp"]),
         )
         return principal
+
+
+    def foreign_lifetime(self, trusted: TrustedIssuer) -> int:
+        """The longest a token of ``trusted`` may live (``exp - iat``), in seconds."""
+        return trusted.max_token_lifetime or self.max_foreign_lifetime
 
 
 def _check_shape(token: str) -> None:

@@ -210,6 +210,15 @@ def test_trusted_issuer_is_loaded_with_its_claim_mapping(directory: Path) -> Non
     assert dict(issuer.tier_map) == {"gov": "government", "ent": "partner"}
 
 
+def test_a_trusted_issuer_may_cap_its_tokens_lifetime_within_a_day(directory: Path) -> None:
+    edit(directory, "trust", lambda d: d["issuers"].append(trusted_issuer(maxTokenLifetime=900)))
+    issuer = load_policies(directory).trusted_issuer("https://auth.tj.example.gov.cn")
+    assert issuer is not None and issuer.max_token_lifetime == 900
+    edit(directory, "trust", lambda d: d["issuers"][0].update(maxTokenLifetime=10 * 86400))
+    [issue] = issues_of(directory)
+    assert issue.path == "$.issuers[0].maxTokenLifetime"
+
+
 def test_trusted_issuer_needs_exactly_one_of_jwks_and_jwks_uri(directory: Path) -> None:
     both = trusted_issuer(jwksUri="https://auth.tj.example.gov.cn/jwks.json")
     neither = trusted_issuer(jwks=None)
