@@ -11,7 +11,7 @@ from flask import Blueprint, Response, g, request
 from ..admin import Actor, revoke_token
 from ..clients import AUTH_METHODS, SCOPES, ClientError
 from ..grants import GrantError, grant_json
-from ..instants import InstantError, parse_instant
+from ..instants import InstantError, parse_instant, rfc3339
 from ..oauth.revocation import foreign_token_key
 from ..oauth.tokens import FOREIGN_JTI
 from ..problems import Problem
@@ -355,5 +355,5 @@ def revoke_access_token() -> Response:
     revoke_token(
         built.audit, built.revocations, actor, issuer=issuer, jti=jti, key=key, expires_at=until
     )
-    revoked_until = dt.datetime.fromtimestamp(until, dt.UTC).isoformat()
+    revoked_until = rfc3339(dt.datetime.fromtimestamp(until, dt.UTC))
     return json_response({"data": {"issuer": issuer, "jti": jti, "revokedUntil": revoked_until}})
