@@ -47,6 +47,10 @@ def create_app(
 ) -> Flask:
     settings = config if isinstance(config, Settings) else load_settings(config)
     app = Flask("gateway", instance_path=str(settings.instance_path.resolve()), static_folder=None)
+    # Werkzeug answers a path with doubled slashes by a redirect to an absolute URL built from
+    # the request's Host header (Host: evil.example → Location: http://evil.example/…), which a
+    # shared cache may keep for everyone. Such a path is simply not found.
+    app.url_map.merge_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -414,6 +414,19 @@ def test_pages_have_a_strict_policy_and_nothing_inline(client: FlaskClient, url:
     assert doc.all("meta") and any(m.get("name") == "viewport" for m in doc.all("meta"))
 
 
+@pytest.mark.parametrize(
+    "path", ["/catalog//patent-grants", "/regions//110000", "/v1/catalog//datasets"]
+)
+def test_a_doubled_slash_is_not_redirected_to_the_host_header(
+    client: FlaskClient, path: str
+) -> None:
+    headers = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    response = client.get(path, headers=headers)
+    assert response.status_code == 404
+    assert "Location" not in response.headers
+    assert "evil.example" not in response.get_data(as_text=True)
+
+
 def test_pages_say_how_long_they_may_be_cached(client: FlaskClient) -> None:
     for url in PAGES:
         assert client.get(url).headers["Cache-Control"] == "public, max-age=300", url
