@@ -39,27 +39,30 @@ MAX_SAFE_INTEGER = 2**53 - 1
 def value_issue(value: object) -> str | None:
     """Why a JSON value holds something the gateway could not carry on (None: nothing): a
     non-finite number, an integer outside the I-JSON range, or a lone UTF-16 surrogate, which
-    is not a Unicode character (RFC 8259 §8.2). Lists and objects are searched."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        if value.isascii():
-            return None
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return "text must not hold an unpaired UTF-16 surrogate"
-        return None
-    if isinstance(value, int):
-        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            return None
-        return f"integers must lie within ±{MAX_SAFE_INTEGER} (RFC 7493 §2.2)"
-    if isinstance(value, float):
-        return None if math.isfinite(value) else "numbers must be finite"
-    if isinstance(value, Mapping):
-        return next(filter(None, map(value_issue, value.values())), None)
-    if isinstance(value, list | tuple):
-        return next(filter(None, map(value_issue, value)), None)
+    is not a Unicode character (RFC 8259 §8.2). Lists and objects are searched.
+
+    Every record a node returns passes through here, hence one loop rather than recursion."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return "text must not hold an unpaired UTF-16 surrogate"
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "numbers must be finite"
+        elif isinstance(item, int):
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return f"integers must lie within ±{MAX_SAFE_INTEGER} (RFC 7493 §2.2)"
+        elif isinstance(item, Mapping):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
     return None
 
 
