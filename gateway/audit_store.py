@@ -98,7 +98,7 @@ class AuditReader:
                     row.prev_hash,
                     row.hash,
                     row.body,
-                    {column: getattr(row, column) for column in COPIES},
+                    {column: getattr(row, column) for column in (*COPIES, "recorded_at")},
                 )
             if len(batch) < BATCH:
                 return

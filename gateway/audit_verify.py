@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -207,4 +208,17 @@ def _check_row(row: Row, expected_seq: int, prev_hash: str) -> tuple[int, str] |
     for column, name in COPIES.items():
         if column in row.copies and row.copies[column] != body.get(name):
             return row.seq, f"seq {row.seq}: column {column} differs from the hashed record"
+    # Search and export ranges select by this column: moved in time, a record would drop out
+    # of the ranges it belongs to while its hash still matched.
+    if "recorded_at" in row.copies and row.copies["recorded_at"] != _instant(
+        body.get("recordedAt")
+    ):
+        return row.seq, f"seq {row.seq}: column recorded_at differs from the hashed record"
     return None
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
@@ -12,11 +13,12 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from gateway.audit_store import verify_bundle
 from gateway.cli import main
 from gateway.demo import GenerationReport
+from gateway.storage.tables import audit_records
 
 from .conftest import bearer
 
@@ -186,6 +188,17 @@ def test_a_changed_search_column_is_found(chain: Flask) -> None:
     assert seq == 4 and "client_id" in reason
 
 
+def test_a_record_moved_in_time_is_found(chain: Flask) -> None:
+    # Time ranges select by the column: moved, the record would drop out of its own day.
+    with chain.extensions["jjj-gateway"].engine.begin() as conn:
+        conn.execute(
+            update(audit_records)
+            .where(audit_records.c.seq == 4)
+            .values(recorded_at=dt.datetime(2020, 1, 1, 8, tzinfo=dt.UTC))
+        )
+    assert _broken(chain) == (4, "seq 4: column recorded_at differs from the hashed record")
+
+
 def test_a_deleted_row_is_found(chain: Flask) -> None:
     _sql(chain, "DELETE FROM audit_records WHERE seq = 6")
     seq, reason = _broken(chain)
@@ -212,6 +225,7 @@ def test_an_inserted_row_is_found(chain: Flask) -> None:
             "prevHash": prev,
             "kind": "exchange",
             "exchangeId": "forged",
+            "recordedAt": "2026-01-01T00:00:00+00:00",
             "decision": "allow",
             "httpStatus": 200,
         },
@@ -221,7 +235,8 @@ def test_an_inserted_row_is_found(chain: Flask) -> None:
     _sql(
         chain,
         "INSERT INTO audit_records (seq, exchange_id, kind, recorded_at, decision, "
-        "http_status, body, prev_hash, hash) VALUES (7, 'forged', 'exchange', '2026-01-01', "
+        "http_status, body, prev_hash, hash) VALUES (7, 'forged', 'exchange', "
+        "'2026-01-01 00:00:00+00:00', "
         "'allow', 200, :b, :p, :h)",
         b=body,
         p=prev,
