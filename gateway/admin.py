@@ -18,6 +18,8 @@ from .clients import AUTH_METHODS, Client, ClientError, ClientStatusCache, Clien
 from .ids import uuid7
 from .oauth.jwks import public_key_set
 from .oauth.revocation import RevocationList
+from .storage.bounds import overlong
+from .storage.tables import clients
 from .telemetry import current_ids
 
 
@@ -55,6 +57,13 @@ class ClientAdmin:
             raise ClientError(f"unknown tier {tier!r}; known: {', '.join(self.policies.tiers)}")
 
     @staticmethod
+    def _fits(values: dict[str, str | None]) -> None:
+        """A value longer than its column is the caller's mistake, not a database failure."""
+        messages = overlong(clients, values)
+        if messages:
+            raise ClientError("; ".join(messages))
+
+    @staticmethod
     def _jwks(jwks: Any) -> dict[str, Any] | None:
         if jwks is None:
             return None
@@ -78,6 +87,7 @@ class ClientAdmin:
         jwks_uri: str | None = None,
     ) -> tuple[Client, str | None]:
         self._check(region=region, tier=tier)
+        self._fits({"name": name, "jwksUri": jwks_uri})
         if jwks_uri is not None and not jwks_uri.startswith(("https://", "http://")):
             raise ClientError("jwksUri must be an http(s) URL")
         keys = self._jwks(jwks)
@@ -158,6 +168,7 @@ class ClientAdmin:
     ) -> Client:
         if (jwks is None) == (jwks_uri is None):
             raise ClientError("give exactly one of jwks and jwksUri")
+        self._fits({"jwksUri": jwks_uri})
         if jwks_uri is not None and not jwks_uri.startswith(("https://", "http://")):
             raise ClientError("jwksUri must be an http(s) URL")
         keys = self._jwks(jwks)

@@ -24,12 +24,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Connection, Engine, String, insert, select, text
+from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy import exc as sa_exc
 
 from .audit_keys import AuditSigner
 from .canonical import canonical_json, sha256_hex
 from .settings import Settings
+from .storage.bounds import column_length
 from .storage.tables import audit_checkpoints, audit_records
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,9 @@ class AuditUnavailable(Exception):
 
 
 def _column_bound(field: str) -> int:
-    column_type = audit_records.c[COLUMN_OF[field]].type
-    assert isinstance(column_type, String) and column_type.length is not None
-    return column_type.length
+    length = column_length(audit_records, COLUMN_OF[field])
+    assert length is not None
+    return length
 
 
 BOUNDS = {field: _column_bound(field) for field in COLUMN_OF}

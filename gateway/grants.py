@@ -19,6 +19,7 @@ from .audit import AuditTrail
 from .clients import ClientError, ClientStore
 from .ids import uuid7
 from .instants import rfc3339, utc, utc_now
+from .storage.bounds import overlong
 from .storage.tables import grants
 
 #: How long a process trusts what it read: a revoked grant stops applying within this time.
@@ -158,6 +159,18 @@ class GrantAdmin:
             raise GrantError(f"unknown region(s) {', '.join(bad)}")
         if not approver.strip() or not legal_basis.strip():
             raise GrantError("a grant names its approver and its legal basis")
+        # A value longer than its column is the caller's mistake, not a database failure.
+        too_long = overlong(
+            grants,
+            {
+                "clientId": client_id,
+                "approver": approver.strip(),
+                "legalBasis": legal_basis.strip(),
+                "createdBy": actor.id,
+            },
+        )
+        if too_long:
+            raise GrantError("; ".join(too_long))
         try:
             start = utc(valid_from) if valid_from is not None else utc_now()
             end = utc(valid_until) if valid_until is not None else None

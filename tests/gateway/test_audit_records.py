@@ -414,3 +414,37 @@ def test_a_read_of_the_trail_that_finds_nothing_is_recorded_as_its_404(
     record = _record_of(client, auditor, missing.headers["X-Exchange-Id"])
     assert record["httpStatus"] == 404 and record["decision"] == "error"
     assert record["problemType"] == "/problems/not-found" and record["clientId"]
+
+
+# -- administrative input is bounded by its columns too ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "named"),
+    [
+        (
+            "/v1/admin/clients",
+            {"name": "名" * 201, "region": "120000", "tier": "partner", "scopes": ["data:read"]},
+            "name",
+        ),
+        (
+            "/v1/admin/grants",
+            {
+                "clientId": "https://issuer.example.gov.cn#" + "c" * 300,
+                "dataset": SI,
+                "purpose": "social-insurance-transfer",
+                "approver": "京津冀政务数据共享协调小组",
+                "legalBasis": "《京津冀政务数据共享协议》第五条" * 40,
+            },
+            "legalBasis",
+        ),
+    ],
+    ids=["client-name", "grant-legal-basis"],
+)
+def test_an_administrative_value_longer_than_its_column_is_a_validation_problem(
+    client: FlaskClient, token_for: Callable[..., str], path: str, body: Any, named: str
+) -> None:
+    response = client.post(path, json=body, headers=_admin(token_for))
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["type"] == "/problems/validation-failed"
+    assert named in response.get_json()["detail"]
