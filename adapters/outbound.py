@@ -140,14 +140,15 @@ class _Watchdog:
                 self._pid = os.getpid()
                 self._heap = []
                 threading.Thread(target=self._run, name="outbound-deadlines", daemon=True).start()
+            earliest = not self._heap or watch.deadline.at < self._heap[0][0]
             heapq.heappush(self._heap, (watch.deadline.at, next(self._order), watch))
-            self._cond.notify()
+            if earliest:  # the watchdog sleeps until the earliest deadline: wake it for a new one
+                self._cond.notify()
 
     def disarm(self, watch: Watch) -> None:
+        # Left in the heap until its deadline (then firing it does nothing): cheaper than
+        # finding it there on every call.
         watch.finish()
-        with self._cond:
-            self._heap = [entry for entry in self._heap if entry[2] is not watch]
-            heapq.heapify(self._heap)
 
     def _run(self) -> None:
         while True:
