@@ -75,7 +75,13 @@ def test_no_generated_request_breaks_the_gateway_or_its_document(
     api_schema: Any, fuzzed_app: tuple[Flask, str]
 ) -> None:
     _, token = fuzzed_app
-    headers = {"Authorization": f"Bearer {token}", "X-Purpose": "regulatory-supervision"}
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "X-Purpose": "regulatory-supervision",
+        # Schemathesis's WSGI transport asks for gzip but does not inflate what it gets; the
+        # compressed answers are tested in test_http_caching.
+        "Accept-Encoding": "identity",
+    }
     checks = [not_a_server_error, response_schema_conformance, content_type_conformance]
     failures: list[str] = []
     operations = 0
