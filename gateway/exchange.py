@@ -27,6 +27,7 @@ from adapters.request_checks import MAX_CURSOR_LENGTH as MAX_NODE_CURSOR_LENGTH
 from catalog import Catalog, Dataset
 from policies import Caller, Decision, FieldPlan, Policies, compile_masker, decide
 
+from . import csv_records
 from .audit import AuditTrail, AuditUnavailable
 from .breaker import CircuitOpen
 from .canonical import canonical_json, sha256_hex
@@ -67,6 +68,8 @@ class DataRequest:
     cursor: str | None = None
     strict: bool | None = None
     key: str | None = None
+    #: The media type the answer is rendered in: JSON, or CSV (csv_records.MEDIA_TYPE).
+    media_type: str = "application/json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,8 @@ class ExchangeResponse:
     body: bytes
     headers: Mapping[str, str]
     content_type: str = "application/json"
+    #: The cursor of the next page of a list, for a Link header where the body cannot say it.
+    next_cursor: str | None = None
 
 
 @dataclass(slots=True)
@@ -182,6 +187,8 @@ class ExchangeService:
         headers: dict[str, str] = {"X-Exchange-Id": exchange_id}
         trace_id, span_id = current_ids()
         request_hash = sha256_hex(canonical_json(_request_summary(principal, request)))
+        payload: bytes | None = None
+        next_cursor: str | None = None
         try:
             if problem is not None:
                 raise problem
@@ -192,6 +199,10 @@ class ExchangeService:
             content_type = "application/json"
             if not body["meta"]["complete"]:
                 headers["X-Exchange-Complete"] = "false"
+            next_cursor = body["meta"].get("nextCursor")
+            if request.media_type == csv_records.MEDIA_TYPE:
+                # The audit's response hash is of these bytes: what was sent, not the JSON.
+                payload, content_type = self._as_csv(request, state, body, headers)
             problem = None
         except Problem as exc:
             problem = exc
@@ -206,7 +217,8 @@ class ExchangeService:
                 )
         if state.quota is not None:
             headers.update(state.quota.headers())
-        payload = dumps(body)
+        if payload is None:
+            payload = dumps(body)
         record = self._audit_record(
             principal,
             state,
@@ -244,7 +256,33 @@ class ExchangeService:
             finally:
                 self.metrics.record_audit_append(time.perf_counter() - appending)
         self._count(request, state, record["decision"], status, started_at)
-        return ExchangeResponse(status, payload, headers, content_type)
+        return ExchangeResponse(status, payload, headers, content_type, next_cursor)
+
+    def _as_csv(
+        self,
+        request: DataRequest,
+        state: _Trace,
+        body: Mapping[str, Any],
+        headers: dict[str, str],
+    ) -> tuple[bytes, str]:
+        """The answer as CSV: the fields the caller sees, in the order asked for (else schema
+        order), as the header row; what ``meta`` says goes into headers."""
+        meta = body["meta"]
+        visible = state.plan.fetch if state.plan is not None else ()
+        columns = (
+            [f for f in dict.fromkeys(request.fields) if f in visible]
+            if request.fields
+            else list(visible)
+        )
+        data = body["data"]
+        records = data if isinstance(data, list) else [data]
+        headers["X-Exchange-Complete"] = "true" if meta["complete"] else "false"
+        masked = meta["fields"]["masked"]
+        if masked:
+            headers["X-Fields-Masked"] = ", ".join(f"{k}={v}" for k, v in masked.items())
+        if "limit" in meta:
+            headers["X-Exchange-Limit"] = str(meta["limit"])
+        return csv_records.render(records, columns), csv_records.CONTENT_TYPE
 
     def _known_dataset(self, dataset_id: str) -> str | None:
         """The dataset id if the catalogue has it: a caller's typo never becomes a label."""
@@ -908,6 +946,8 @@ def _request_summary(principal: Principal, request: DataRequest) -> dict[str, An
         "cursor": request.cursor,
         "strict": request.strict,
         "key": request.key,
+        # The same records as CSV are a different answer (its response hash differs too).
+        "mediaType": request.media_type,
     }
 
 

@@ -18,7 +18,10 @@ MAX_URI = 4096
 MAX_HEADER = 8192
 MAX_HEADERS_TOTAL = 16384
 # Exposed to browser clients when CORS is configured: what an integrator needs to read.
-EXPOSED = "X-Exchange-Id, X-Exchange-Complete, RateLimit, RateLimit-Policy, Retry-After, Location"
+EXPOSED = (
+    "X-Exchange-Id, X-Exchange-Complete, X-Exchange-Limit, X-Fields-Masked, X-Next-Cursor, "
+    "RateLimit, RateLimit-Policy, Retry-After, Location, Link, ETag"
+)
 
 
 def limit_request() -> Response | None:

@@ -32,6 +32,7 @@ PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
 JSON_LD = "application/ld+json"
 HTML = "text/html"
+CSV = "text/csv"
 #: HTTP methods every Flask rule answers by itself; they are not operations of their own.
 _IMPLICIT_METHODS = frozenset({"HEAD", "OPTIONS"})
 _RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>[a-zA-Z_]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
@@ -353,6 +354,15 @@ BASE_SCHEMAS: dict[str, Any] = {
         "caller; its dataset's schema is components/schemas/<Dataset>Record.",
     },
     "RecordPage": _list_of(_ref("Record"), _ref("ExchangeMeta")),
+    "RecordsCsv": {
+        "type": "string",
+        "description": "RFC 4180 CSV (UTF-8, CRLF): a header row of the fields the caller "
+        "sees, in the order of `fields` (else schema order), then one row per record. Null is "
+        "an empty cell, lists and objects their JSON text, and a text a spreadsheet would run "
+        "as a formula (=, +, -, @) starts with an apostrophe. What meta says is in the "
+        "headers: X-Exchange-Id, X-Exchange-Complete, X-Fields-Masked, X-Exchange-Limit, "
+        "Link (next page) or X-Next-Cursor.",
+    },
     "RecordResponse": _obj({"data": _ref("Record"), "meta": _ref("ExchangeMeta")}),
     "Query": _obj(
         {
@@ -615,8 +625,9 @@ HEADERS: dict[str, Any] = {
         "schema": _STRING,
     },
     "X-Exchange-Complete": {
-        "description": "`false` when a source failed and the answer lacks its records.",
-        "schema": {"enum": ["false"]},
+        "description": "`false` when a source failed and the answer lacks its records; a "
+        "CSV answer always carries it (`true` or `false`).",
+        "schema": {"enum": ["true", "false"]},
     },
     "RateLimit-Policy": {
         "description": "IETF RateLimit-Policy: the client's quotas by tier.",
@@ -641,7 +652,22 @@ HEADERS: dict[str, Any] = {
         "schema": _STRING,
     },
     "Link": {
-        "description": "RFC 8288: the other pages of the list (rel first, prev, next, last).",
+        "description": "RFC 8288: the other pages of the list (rel first, prev, next, last; "
+        "a data list links its next page, the cursor in the URL).",
+        "schema": _STRING,
+    },
+    "X-Next-Cursor": {
+        "description": "A POSTed query's next cursor (as meta.nextCursor; a CSV answer has "
+        "no meta): send it as the next body's cursor.",
+        "schema": _STRING,
+    },
+    "X-Fields-Masked": {
+        "description": "CSV answers: field=method for each masked column "
+        "(meta.fields.masked of the JSON answer).",
+        "schema": _STRING,
+    },
+    "X-Exchange-Limit": {
+        "description": "CSV answers: the page size that applied (meta.limit).",
         "schema": _STRING,
     },
 }
@@ -746,7 +772,7 @@ def _format_parameter(*formats: str) -> dict[str, Any]:
     return _query("format", {"enum": list(formats)}, "Overrides the Accept header, for a link.")
 
 
-_DATA_PROBLEMS = (400, 401, 403, 404, 429, 500, 502, 503, 504)
+_DATA_PROBLEMS = (400, 401, 403, 404, 406, 429, 500, 502, 503, 504)
 _AUDIT_PROBLEMS = (400, 401, 403, 500, 503)
 _ADMIN_PROBLEMS = (400, 401, 403, 404, 415, 500, 503)
 _SEARCH_PARAMETERS = (
@@ -1588,8 +1614,15 @@ def _render(
                     "X-Exchange-Complete",
                     "RateLimit-Policy",
                     "RateLimit",
+                    "Link",
+                    "X-Next-Cursor",
+                    "X-Fields-Masked",
+                    "X-Exchange-Limit",
                 )
             }
+            if "content" in response:
+                # Accept: text/csv — the same records, masked and audited alike.
+                response["content"][CSV] = {"schema": _ref("RecordsCsv")}
         if status == "200":
             names = []
             if endpoint.startswith(CACHEABLE_PREFIXES):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from flask import Blueprint, Response, g, request
 
+from .. import csv_records
 from ..exchange import RESERVED_PARAMS, DataRequest, ExchangeResponse
 from ..problems import Problem
 from ..strictjson import StrictJSONError, loads
+from ..web_linking import link_header, page_url
 from .common import authenticate, integer_param, reject_unknown_params, services
 
 bp = Blueprint("data", __name__, url_prefix="/v1/datasets")
@@ -17,6 +20,22 @@ bp = Blueprint("data", __name__, url_prefix="/v1/datasets")
 DATASET_ID = re.compile(r"^[a-z][a-z0-9-]{2,63}$")
 MAX_KEY_LENGTH = 128
 QUERY_KEYS = frozenset({"filter", "fields", "regions", "limit", "cursor", "strict"})
+JSON = "application/json"
+#: What a data answer can be rendered as (RFC 9110 §12.5.1 Accept), the default first.
+OFFERED = (JSON, csv_records.MEDIA_TYPE)
+
+
+def _media_type() -> str:
+    """The media type the caller accepts: JSON unless it prefers CSV; neither is a 406."""
+    if not request.accept_mimetypes:
+        return JSON
+    best = request.accept_mimetypes.best_match(OFFERED)
+    if best is None:
+        raise Problem(
+            "not-acceptable",
+            detail=f"data answers are {' or '.join(OFFERED)}; the Accept header allows neither",
+        )
+    return best
 
 
 def _dataset_id(value: str) -> str:
@@ -26,10 +45,18 @@ def _dataset_id(value: str) -> str:
 
 
 def _render(result: ExchangeResponse) -> Response:
+    headers = dict(result.headers)
+    if result.next_cursor is not None:
+        if request.method == "GET":
+            # RFC 8288: the next page is this request with the cursor, for JSON and CSV alike.
+            headers["Link"] = link_header({"next": page_url(cursor=result.next_cursor)})
+        else:
+            # A POSTed query's cursor goes into the next body: there is no URL to link to.
+            headers["X-Next-Cursor"] = result.next_cursor
     return Response(
         result.body,
         status=result.status,
-        headers=dict(result.headers),
+        headers=headers,
         content_type=result.content_type
         + (
             "; charset=utf-8"
@@ -45,7 +72,7 @@ def _exchange(dataset_id: str, build: Callable[[], DataRequest]) -> Response:
     principal = authenticate()
     exchanges = services().exchanges
     try:
-        data_request = build()
+        data_request = replace(build(), media_type=_media_type())
     except Problem as problem:
         return _render(
             exchanges.reject(
