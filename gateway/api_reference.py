@@ -1,5 +1,9 @@
-"""The OpenAPI document as the ``/docs`` page reads it: operations grouped by tag, parameter and
-response tables, schemas as field tables, and type names a person can read."""
+"""The OpenAPI document as the ``/docs`` pages read it: operations grouped by tag, parameter and
+response tables, schemas as field tables, and type names a person can read.
+
+``/docs`` is the overview (authentication, every operation listed by tag); each tag has a page
+of its own (``/docs/<slug>``) with its operations in full and the schemas they use, so no page
+holds every dataset's schemas."""
 
 from __future__ import annotations
 
@@ -44,9 +48,18 @@ class OperationView:
 @dataclass(frozen=True, slots=True)
 class TagView:
     anchor: str
+    #: The tag's page: /docs/<slug>.
+    slug: str
     name: str
+    #: The Chinese name (x-name-zh), or the name.
+    name_zh: str
     description: str
     operations: tuple[OperationView, ...]
+    #: The schemas the operations refer to, directly or through other schemas.
+    schema_names: frozenset[str]
+
+    def label(self, language: str) -> str:
+        return self.name_zh if language == "zh" else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +82,12 @@ class Reference:
     scopes: tuple[tuple[str, str], ...]
     tags: tuple[TagView, ...]
     schemas: tuple[SchemaView, ...]
+
+    def tag(self, slug: str) -> TagView | None:
+        return next((t for t in self.tags if t.slug == slug), None)
+
+    def schemas_of(self, tag: TagView) -> tuple[SchemaView, ...]:
+        return tuple(s for s in self.schemas if s.name in tag.schema_names)
 
 
 def text_to_html(text: str) -> Markup:
@@ -226,21 +245,52 @@ def _schema_view(name: str, schema: Mapping[str, Any]) -> SchemaView:
     )
 
 
+def tag_slug(name: str) -> str:
+    """``Hourly air quality`` → ``hourly-air-quality``."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "other"
+
+
+def _used_schemas(document: Mapping[str, Any], node: Any, found: set[str]) -> set[str]:
+    """The component schemas ``node`` refers to, following references through components."""
+    if isinstance(node, Mapping):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/"):
+            _, _, kind, name = ref.split("/", 3)
+            key = f"{kind}/{name}"
+            if key not in found:
+                found.add(key)
+                target = document["components"].get(kind, {}).get(name)
+                _used_schemas(document, target, found)
+        for value in node.values():
+            _used_schemas(document, value, found)
+    elif isinstance(node, list):
+        for item in node:
+            _used_schemas(document, item, found)
+    return found
+
+
 def reference(document: Mapping[str, Any]) -> Reference:
-    """Everything the reference page shows, in the order it shows it."""
+    """Everything the reference pages show, in the order they show it."""
     by_tag: dict[str, list[OperationView]] = {}
+    used: dict[str, set[str]] = {}
     for path, methods in document["paths"].items():
         for method, op in methods.items():
             tag = op.get("tags", ["other"])[0]
             by_tag.setdefault(tag, []).append(_operation_view(document, path, method, op))
-    described = {t["name"]: t.get("description", "") for t in document.get("tags", [])}
+            _used_schemas(document, op, used.setdefault(tag, set()))
+    described = {t["name"]: t for t in document.get("tags", [])}
     order = [t["name"] for t in document.get("tags", [])] + sorted(set(by_tag) - set(described))
     tags = tuple(
         TagView(
-            anchor=f"tag-{re.sub(r'[^A-Za-z0-9-]+', '-', name)}",
+            anchor=f"tag-{tag_slug(name)}",
+            slug=tag_slug(name),
             name=name,
-            description=described.get(name, ""),
+            name_zh=str(described.get(name, {}).get("x-name-zh", name)),
+            description=str(described.get(name, {}).get("description", "")),
             operations=tuple(by_tag[name]),
+            schema_names=frozenset(
+                key.split("/", 1)[1] for key in used[name] if key.startswith("schemas/")
+            ),
         )
         for name in order
         if name in by_tag

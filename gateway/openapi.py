@@ -45,23 +45,29 @@ SCOPES: Mapping[str, str] = {
 }
 
 #: An operation's tag key → the tag's name, for people (a client generator names a module after
-#: it: "Problem types" → ``problem_types``), and its description.
-TAGS: Mapping[str, tuple[str, str]] = {
+#: it: "Problem types" → ``problem_types``), its Chinese name and its description.
+TAGS: Mapping[str, tuple[str, str, str]] = {
     "catalog": (
         "Catalogue",
+        "数据目录",
         "The shared catalogue: search with facets, dataset entries, regions, DCAT-AP.",
     ),
-    "data": ("Records", "Dataset records through the exchange pipeline (any dataset, by id)."),
+    "data": (
+        "Records",
+        "数据记录",
+        "Dataset records through the exchange pipeline (any dataset, by id).",
+    ),
     "oauth": (
         "Authorisation",
+        "统一授权",
         "Unified authorisation: OAuth 2.0 client credentials, RFC 8414, 7662, 7009.",
     ),
-    "audit": ("Audit", "The tamper-evident audit trail: search, verification, export."),
-    "admin": ("Administration", "Clients and grants; every change is audited."),
-    "problems": ("Problem types", "Documentation of the RFC 9457 problem types."),
-    "health": ("Health", "Liveness, readiness and metrics for operators."),
-    "docs": ("Reference", "This description and its reference page."),
-    "pages": ("Pages", "The catalogue's web pages for people (HTML)."),
+    "audit": ("Audit", "审计", "The tamper-evident audit trail: search, verification, export."),
+    "admin": ("Administration", "管理", "Clients and grants; every change is audited."),
+    "problems": ("Problem types", "问题类型", "Documentation of the RFC 9457 problem types."),
+    "health": ("Health", "运行状态", "Liveness, readiness and metrics for operators."),
+    "docs": ("Reference", "接口文档", "This description and its reference page."),
+    "pages": ("Pages", "目录网页", "The catalogue's web pages for people (HTML)."),
 }
 
 
@@ -1186,8 +1192,19 @@ OPERATIONS: dict[str, Operation] = {
     "docs.reference_page": Operation(
         "API reference page",
         "docs",
-        description="This description rendered as HTML, served by the gateway itself.",
+        description="This description rendered as HTML, served by the gateway itself in the "
+        "catalogue's layout, Chinese or English (?lang=, else Accept-Language): authentication "
+        "and every operation, by tag.",
         responses=_ok("The page.", _STRING, HTML),
+    ),
+    "docs.reference_tag_page": Operation(
+        "API reference page of one tag",
+        "docs",
+        description="The operations of one tag in full, with the schemas they use.",
+        responses={
+            "200": ("The page.", {HTML: _STRING}),
+            "404": ("No such tag: an error page.", {HTML: _STRING}),
+        },
     ),
     "web.home": Operation(
         "Catalogue home page",
@@ -1247,6 +1264,7 @@ OPERATION_IDS: Mapping[str, str] = {
     "problem_docs.problem": "getProblemType",
     "docs.openapi_document": "getOpenApiDocument",
     "docs.reference_page": "getReferencePage",
+    "docs.reference_tag_page": "getReferenceTagPage",
     "web.home": "getCatalogueHomePage",
     "web.dataset_page": "getDatasetPage",
     "web.regions_page": "getRegionBrowserPage",
@@ -1261,6 +1279,7 @@ _PATH_PARAMETERS: Mapping[str, dict[str, Any]] = {
     "grant_id": _GRANT_ID,
     "exchange_id": _path("exchange_id", "Exchange id."),
     "slug": _path("slug", "Problem type slug."),
+    "tag": _path("tag", "A tag of the reference, as its page names it (`hourly-air-quality`)."),
     "code": _path("code", "Region code (GB/T 2260) or grouping id."),
 }
 
@@ -1752,7 +1771,10 @@ def openapi_document(
     schemas["Query"]["properties"]["limit"] = dict(limit)
     shared_parameters = copy.deepcopy(PARAMETERS)
     shared_parameters["Limit"]["schema"] = dict(limit)
-    tags = [{"name": name, "description": text} for name, text in TAGS.values()]
+    # x-name-zh: the tag's Chinese name, for the reference page in Chinese.
+    tags = [
+        {"name": name, "description": text, "x-name-zh": zh} for name, zh, text in TAGS.values()
+    ]
     served = [d for d in datasets if d.share_type != "none"]
     for dataset in datasets:
         schemas.update(_dataset_components(dataset, limit))
@@ -1760,6 +1782,7 @@ def openapi_document(
         tags.append(
             {
                 "name": dataset.title.en,
+                "x-name-zh": dataset.title.zh,
                 "description": f"{dataset.title.en} ({dataset.title.zh}): {dataset.description.en}",
             }
         )

@@ -1,17 +1,19 @@
 """The API's own description: ``/openapi.json`` (OpenAPI 3.1, generated from the routes and the
-catalogue) and ``/docs``, a reference page rendered by the gateway itself — no CDN, no script,
-so it works offline and under a strict Content-Security-Policy."""
+catalogue) and ``/docs``, the reference pages rendered by the gateway itself in the catalogue's
+layout and languages — no CDN, no script, so they work offline and under a strict
+Content-Security-Policy."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, url_for
 
 from .. import openapi
-from ..api_reference import reference
+from ..api_reference import Reference, reference
 from ..http_caching import public_cacheable
-from ..web.headers import page_headers
+from ..web.errors import error_page
+from ..web.rendering import render_page
 from .common import json_response, services
 
 bp = Blueprint("docs", __name__)
@@ -20,6 +22,7 @@ bp.after_request(public_cacheable)
 #: The document depends only on the routes and the configuration, both fixed once the app
 #: serves: it is built on first use and kept with the app.
 _CACHE_KEY = "jjj-gateway-openapi"
+_REFERENCE_KEY = "jjj-gateway-api-reference"
 
 
 def _document() -> dict[str, Any]:
@@ -43,13 +46,39 @@ def openapi_document() -> Response:
     return json_response(_document())
 
 
+def _reference() -> Reference:
+    cached: Reference | None = current_app.extensions.get(_REFERENCE_KEY)
+    if cached is None:
+        cached = reference(_document())
+        current_app.extensions[_REFERENCE_KEY] = cached
+    return cached
+
+
+def _stylesheet() -> str:
+    return url_for("web.static", filename="docs/docs.css")
+
+
 @bp.get("/docs")
 def reference_page() -> Response:
-    """The OpenAPI description as a readable HTML reference."""
-    html = render_template(
-        "docs.html",
-        ref=reference(_document()),
-        stylesheet=f"{request.script_root}/static/docs/docs.css",
+    """The API reference: authentication and every operation by tag, in the catalogue's
+    layout and language (zh/en)."""
+    return render_page(
+        "docs.html", ref=_reference(), tag=None, schemas=(), section="api", stylesheet=_stylesheet()
     )
-    response = Response(html, content_type="text/html; charset=utf-8")
-    return page_headers(response, "en")
+
+
+@bp.get("/docs/<tag>")
+def reference_tag_page(tag: str) -> Response:
+    """One tag of the API reference: its operations in full and the schemas they use."""
+    ref = _reference()
+    found = ref.tag(tag)
+    if found is None:
+        return error_page(404)
+    return render_page(
+        "docs.html",
+        ref=ref,
+        tag=found,
+        schemas=ref.schemas_of(found),
+        section="api",
+        stylesheet=_stylesheet(),
+    )

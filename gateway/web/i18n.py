@@ -285,6 +285,52 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "error.other.title": ("无法显示这个页面", "This page cannot be shown"),
     "error.other.text": ("请求无法完成。", "The request could not be completed."),
     "error.home": ("返回数据目录首页", "Go to the catalogue home page"),
+    # The API reference (/docs): its own chrome; the operations' texts are the OpenAPI
+    # description's, in English.
+    "docs.heading": ("API 参考", "API reference"),
+    "docs.contents": ("目录", "Contents"),
+    "docs.overview": ("概览", "Overview"),
+    "docs.authentication": ("认证", "Authentication"),
+    "docs.auth.text": (
+        "OAuth 2.0 客户端凭证模式：向 {token_url} 申请访问令牌，并以 "
+        "Authorization: Bearer <令牌> 发送。每个接口注明所需的权限范围；标为“公开”的接口无需令牌。",
+        "OAuth 2.0 client credentials: get a token from {token_url} and send it as "
+        "Authorization: Bearer <token>. Each operation states the scope it needs; operations "
+        "marked public need no token.",
+    ),
+    "docs.scopes": ("权限范围", "Scopes"),
+    "docs.scope": ("权限范围", "Scope"),
+    "docs.grants": ("允许", "Grants"),
+    "docs.server": ("服务地址", "Server"),
+    "docs.description": ("描述文件", "Description"),
+    "docs.operations": ("接口", "Operations"),
+    "docs.operations.count": ("{count} 个接口", "{count} operations"),
+    "docs.operations.count.one": ("1 个接口", "1 operation"),
+    "docs.tag.page": ("{tag}：全部接口与数据结构", "{tag}: every operation and schema"),
+    "docs.english": (
+        "接口说明取自 OpenAPI 描述文件，为英文。",
+        "The operations' texts are those of the OpenAPI description.",
+    ),
+    "docs.schemas": ("数据结构", "Schemas"),
+    "docs.schemas.note": (
+        "本页接口用到的数据结构。",
+        "The schemas the operations of this page use.",
+    ),
+    "docs.parameters": ("{operation} 的参数", "Parameters of {operation}"),
+    "docs.responses": ("{operation} 的响应", "Responses of {operation}"),
+    "docs.properties": ("{schema} 的属性", "Properties of {schema}"),
+    "docs.col.name": ("名称", "Name"),
+    "docs.col.in": ("位置", "In"),
+    "docs.col.type": ("类型", "Type"),
+    "docs.col.description": ("说明", "Description"),
+    "docs.col.status": ("状态码", "Status"),
+    "docs.col.media": ("媒体类型", "Media type"),
+    "docs.col.body": ("内容", "Body"),
+    "docs.col.property": ("属性", "Property"),
+    "docs.required": ("必填", "required"),
+    "docs.public": ("公开", "public"),
+    "docs.client_auth": ("客户端认证", "client authentication"),
+    "docs.body": ("请求体", "Request body"),
 }
 
 THEMES: Mapping[str, tuple[str, str]] = {

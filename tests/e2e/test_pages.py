@@ -414,3 +414,37 @@ def test_a_dataset_page_previews_masked_records_for_the_open_tier(
     assert notice.startswith("No preview for the Open tier:") and "not shared" in notice
     check_accessibility(page)
     check_clean(watch)
+
+
+def test_the_api_reference_has_the_catalogue_layout_a_language_switch_and_pages_per_tag(
+    gateway: str, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    watch = Watch(gateway)
+    watch.attach(page)
+    page.goto(gateway + "/docs")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    assert visible_text(page, "h1") == "API 参考"
+    nav = page.get_by_role("navigation", name="主导航")
+    assert nav.get_by_role("link", name="API 文档").get_attribute("aria-current") == "page"
+    # No page holds every dataset's schemas: the overview lists operations, a tag has its page.
+    overview_height = page.evaluate("document.documentElement.scrollHeight")
+    assert page.locator(".schema").count() == 0
+    check_accessibility(page)
+    screenshot(page, "docs-overview-desktop")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url("**/docs?lang=en")
+    assert visible_text(page, "h1") == "API reference"
+    page.get_by_role("navigation", name="Contents").get_by_role(
+        "link", name="Hourly air quality"
+    ).click()
+    page.wait_for_url("**/docs/hourly-air-quality?lang=en")
+    assert visible_text(page, "h1") == "Hourly air quality"
+    assert page.locator(".operation").count() == 3
+    assert page.locator("#schema-AirQualityHourlyRecord").count() == 1
+    assert page.locator("#schema-MarketEntityRegistrationRecord").count() == 0
+    tag_height = page.evaluate("document.documentElement.scrollHeight")
+    assert max(overview_height, tag_height) < 100_798 / 4
+    check_accessibility(page)
+    screenshot(page, "docs-tag-desktop")
+    check_clean(watch)

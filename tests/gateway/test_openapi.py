@@ -221,3 +221,41 @@ def test_the_verification_answer_satisfies_its_schema_with_its_anchoring(
     schema = document["components"]["schemas"]["Verification"]
     assert {"status", "anchoredThrough", "headAnchored"} <= set(schema["required"])
     assert list(_validator(document, "Verification").iter_errors(answer)) == []
+
+
+def test_the_reference_speaks_the_catalogues_languages_in_its_layout(client: FlaskClient) -> None:
+    chinese = client.get("/docs")
+    assert chinese.headers["Content-Language"] == "zh-CN"
+    html = chinese.get_data(as_text=True)
+    assert "<h1>API 参考</h1>" in html and 'class="site-nav"' in html
+    assert 'href="/docs?lang=en"' in html  # the language switch
+    english = client.get("/docs?lang=en").get_data(as_text=True)
+    assert "<h1>API reference</h1>" in english
+    assert 'href="/docs/hourly-air-quality?lang=en"' in english  # links keep the language
+
+
+def test_no_reference_page_holds_every_datasets_schemas(
+    client: FlaskClient, document: dict[str, Any]
+) -> None:
+    overview = client.get("/docs").get_data(as_text=True)
+    assert 'class="schema"' not in overview
+    tags = [t["name"] for t in document["tags"]]
+    records = {
+        name: f'id="schema-{name}"'
+        for name in document["components"]["schemas"]
+        if name.endswith("Record") and name != "AuditRecord"
+    }
+    for slug in ("hourly-air-quality", "market-entity-registration"):
+        page = client.get(f"/docs/{slug}?lang=en")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        own = (
+            "AirQualityHourlyRecord"
+            if slug == "hourly-air-quality"
+            else ("MarketEntityRegistrationRecord")
+        )
+        assert [n for n, anchor in records.items() if anchor in html] == [own]
+        assert len(html) < len(overview) * 3
+    assert "Hourly air quality" in tags
+    missing = client.get("/docs/no-such-tag")
+    assert missing.status_code == 404 and missing.mimetype == "text/html"
