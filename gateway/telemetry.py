@@ -75,15 +75,13 @@ def span_exporter(environ: Mapping[str, str] = os.environ) -> SpanExporter:
         or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
         or "http/protobuf"
     ).strip()
-    if protocol == "http/json":
-        from .otlp_json import OTLPJsonSpanExporter
+    from .otlp_json import OTLPJsonSpanExporter, OTLPProtobufSpanExporter
 
+    if protocol == "http/json":
         return OTLPJsonSpanExporter(environ)
     if protocol != "http/protobuf":
         log.warning("OTLP protocol %r is not supported; exporting http/protobuf", protocol)
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-    return OTLPSpanExporter()
+    return OTLPProtobufSpanExporter(environ)
 
 
 def shutdown_tracing() -> None:

@@ -27,7 +27,12 @@ from opentelemetry.trace import (
     set_span_in_context,
 )
 
-from gateway.otlp_json import OTLPJsonSpanExporter, encode_spans, traces_endpoint
+from gateway.otlp_json import (
+    OTLPJsonSpanExporter,
+    OTLPProtobufSpanExporter,
+    encode_spans,
+    traces_endpoint,
+)
 from gateway.telemetry import span_exporter
 from tests.drip import drip_server
 from tests.e2e.otlp import parse_json_request
@@ -110,7 +115,7 @@ def test_the_protocol_variable_chooses_the_exporter() -> None:
     assert isinstance(chosen, OTLPJsonSpanExporter)
     chosen.shutdown()
     default = span_exporter({})
-    assert not isinstance(default, OTLPJsonSpanExporter)
+    assert type(default) is OTLPProtobufSpanExporter
     default.shutdown()
 
 
@@ -201,10 +206,13 @@ def test_an_unreachable_collector_fails_the_batch_within_the_timeout() -> None:
     assert exporter.export(_finished_spans()) is SpanExportResult.FAILURE  # after shutdown
 
 
-def test_a_collector_dripping_its_answer_fails_the_batch_by_the_timeout() -> None:
+@pytest.mark.parametrize("exporter_type", [OTLPJsonSpanExporter, OTLPProtobufSpanExporter])
+def test_a_collector_dripping_its_answer_fails_the_batch_by_the_timeout(
+    exporter_type: type[OTLPJsonSpanExporter],
+) -> None:
     # Every byte comes well within the timeout; only a deadline for the whole export ends it.
     with drip_server(b"{}", path="/v1/traces") as collector:
-        exporter = OTLPJsonSpanExporter(
+        exporter = exporter_type(
             {
                 "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": collector.url,
                 "OTEL_EXPORTER_OTLP_TIMEOUT": "0.5",
@@ -213,3 +221,16 @@ def test_a_collector_dripping_its_answer_fails_the_batch_by_the_timeout() -> Non
         assert exporter.export(_finished_spans()) is SpanExportResult.FAILURE
         assert not collector.finished.is_set()
         exporter.shutdown()
+
+
+def test_the_default_protobuf_export_is_the_request_the_sdk_exporter_sends(
+    collector_factory: Any,
+) -> None:
+    collector = collector_factory([])
+    exporter = span_exporter({"OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint})
+    spans = _finished_spans()
+    assert exporter.export(spans) is SpanExportResult.SUCCESS
+    exporter.shutdown()
+    [(headers, body)] = collector.received
+    assert headers["content-type"] == "application/x-protobuf"
+    assert body == encode_protobuf(spans).SerializePartialToString()
