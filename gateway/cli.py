@@ -286,6 +286,26 @@ def _fail(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc))
 
 
+def _check_request(
+    schema: dict[str, Any], body: dict[str, Any], options: dict[str, str] | None = None
+) -> None:
+    """Check the options as the admin API checks the same body (gateway.admin_requests), and
+    name the option at fault."""
+    from .admin_requests import problems
+
+    issues = problems(schema, {k: v for k, v in body.items() if v is not None})
+    if issues:
+        raise click.ClickException(
+            "; ".join(f"{_option(i.path, options or {})}: {i.message}" for i in issues)
+        )
+
+
+def _option(path: str, options: dict[str, str]) -> str:
+    """``$.legalBasis[0]`` → ``--legal-basis`` (or what ``options`` calls that property)."""
+    name = path.removeprefix("$.").split(".")[0].split("[")[0]
+    return options.get(name) or "--" + "".join(f"-{c.lower()}" if c.isupper() else c for c in name)
+
+
 @clients.command("add")
 @click.option("--name", required=True, help="Organisation and system name.")
 @click.option("--region", required=True, help="Home region code (GB/T 2260), e.g. 110000.")
@@ -323,16 +343,32 @@ def clients_add(
     as_json: bool,
 ) -> None:
     """Register a client; its secret is printed once and stored only as a hash."""
+    from .admin_requests import CLIENT_REGISTRATION
     from .clients import ClientError
 
     try:
         jwks = json.loads(jwks_file.read_text("utf-8")) if jwks_file else None
+        scope_list = scopes.replace(",", " ").split()
+        _check_request(
+            CLIENT_REGISTRATION,
+            {
+                "name": name,
+                "region": region,
+                "tier": tier,
+                "scopes": scope_list,
+                "authMethod": auth_method,
+                "clientId": client_id,
+                "jwks": jwks,
+                "jwksUri": jwks_uri,
+            },
+            {"jwks": "--jwks-file"},
+        )
         client, secret = _admin(_settings(ctx)).create(
             _operator(),
             name=name,
             region=region,
             tier=tier,
-            scopes=scopes.replace(",", " ").split(),
+            scopes=scope_list,
             auth_method=auth_method,
             client_id=client_id,
             jwks=jwks,
@@ -488,10 +524,12 @@ def clients_set_jwks(
     as_json: bool,
 ) -> None:
     """Register a client's public keys; it then authenticates with private_key_jwt."""
+    from .admin_requests import CLIENT_KEYS
     from .clients import ClientError
 
     try:
         jwks = json.loads(jwks_file.read_text("utf-8")) if jwks_file else None
+        _check_request(CLIENT_KEYS, {"jwks": jwks, "jwksUri": jwks_uri}, {"jwks": "--jwks-file"})
         client = _admin(_settings(ctx)).set_jwks(
             _operator(), client_id, jwks=jwks, jwks_uri=jwks_uri, revoke_tokens=revoke_tokens
         )
@@ -569,8 +607,22 @@ def grants_add(
     as_json: bool,
 ) -> None:
     """Issue a grant (audited); warns when it can never apply."""
+    from .admin_requests import GRANT_REQUEST
     from .grants import GrantError, grant_json
 
+    _check_request(
+        GRANT_REQUEST,
+        {
+            "clientId": client_id,
+            "dataset": dataset,
+            "purpose": purpose,
+            "approver": approver,
+            "legalBasis": legal_basis,
+            "fields": _names(fields),
+            "regions": _names(regions),
+        },
+        {"clientId": "--client"},
+    )
     admin = _grant_admin(_settings(ctx))
     try:
         grant = admin.issue(
@@ -653,7 +705,10 @@ def grants_show(ctx: click.Context, grant_id: str, as_json: bool) -> None:
 @click.pass_context
 def grants_revoke(ctx: click.Context, grant_id: str, reason: str, as_json: bool) -> None:
     """Revoke a grant: it stops applying on every replica within a second."""
+    from .admin_requests import GRANT_REVOCATION
     from .grants import GrantError, grant_json
+
+    _check_request(GRANT_REVOCATION, {"reason": reason})
 
     try:
         grant = _grant_admin(_settings(ctx)).revoke(_operator(), grant_id, reason=reason)

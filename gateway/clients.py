@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from .instants import rfc3339, utc_now
+from .storage.bounds import can_hold
 from .storage.tables import clients
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{3,64}")
@@ -184,6 +185,8 @@ class ClientStore:
         self.engine = engine
 
     def get(self, client_id: str) -> Client | None:
+        if not can_hold(clients, "client_id", client_id):
+            return None
         with self.engine.connect() as conn:
             row = conn.execute(select(clients).where(clients.c.client_id == client_id)).first()
         return _row_to_client(row) if row else None
@@ -294,6 +297,8 @@ class ClientStore:
         return contextlib.nullcontext(conn) if conn is not None else self.engine.begin()
 
     def _update(self, client_id: str, conn: Connection | None, **values: Any) -> Client:
+        if not can_hold(clients, "client_id", client_id):
+            raise ClientError(f"no client {client_id!r}")
         with self._transaction(conn) as conn:
             result = conn.execute(
                 update(clients)

@@ -19,7 +19,7 @@ from .audit import AuditTrail
 from .clients import ClientError, ClientStore
 from .ids import uuid7
 from .instants import rfc3339, utc, utc_now
-from .storage.bounds import overlong
+from .storage.bounds import can_hold, overlong
 from .storage.tables import grants
 
 #: How long a process trusts what it read: a revoked grant stops applying within this time.
@@ -89,11 +89,17 @@ class GrantStore:
         return found
 
     def get(self, grant_id: str) -> Grant | None:
+        if not can_hold(grants, "grant_id", grant_id):
+            return None
         with self.engine.connect() as conn:
             row = conn.execute(select(grants).where(grants.c.grant_id == grant_id)).first()
         return _grant(row) if row else None
 
     def list(self, *, client_id: str | None = None, dataset: str | None = None) -> list[Grant]:
+        if (client_id and not can_hold(grants, "client_id", client_id)) or (
+            dataset and not can_hold(grants, "dataset", dataset)
+        ):
+            return []
         query = select(grants).order_by(grants.c.created_at)
         if client_id:
             query = query.where(grants.c.client_id == client_id)

@@ -23,6 +23,7 @@ from flask import Flask
 from catalog import Dataset
 from policies import Policies
 
+from . import admin_requests
 from .clients import AUTH_METHODS
 from .problems import TYPES
 from .version import version
@@ -95,17 +96,8 @@ def _list_of(items: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 #: How a time is read (gateway.instants): every instant the gateway writes is UTC with an offset.
-_LOCAL_TIME = (
-    "RFC 3339 date-time; one without an offset, or a bare date (a whole day), is read in the "
-    "deployment's time zone (GATEWAY_TIMEZONE, default Asia/Shanghai)."
-)
+_LOCAL_TIME = admin_requests.LOCAL_TIME
 _I18N = _ref("I18nText")
-_REVOKE_TOKENS = {
-    "type": "boolean",
-    "default": False,
-    "description": "Also refuse every access token issued so far (default: they live out "
-    "their lifetime).",
-}
 
 BASE_SCHEMAS: dict[str, Any] = {
     "I18nText": _obj(
@@ -495,25 +487,10 @@ BASE_SCHEMAS: dict[str, Any] = {
         },
         ["clientId", "name", "region", "tier", "scopes", "authMethod", "status"],
     ),
-    "ClientRegistration": _obj(
-        {
-            "name": _STRING,
-            "region": _STRING,
-            "tier": _STRING,
-            "scopes": {"type": "array", "items": {"enum": list(SCOPES)}, "minItems": 1},
-            "authMethod": {"enum": list(AUTH_METHODS)},
-            "clientId": _STRING,
-            "jwks": {"type": "object"},
-            "jwksUri": _STRING,
-        },
-        ["name", "region", "tier", "scopes"],
-        additionalProperties=False,
-    ),
-    "ClientKeys": _obj(
-        {"jwks": {"type": "object"}, "jwksUri": _STRING, "revokeTokens": _REVOKE_TOKENS},
-        additionalProperties=False,
-    ),
-    "ClientSecretRotation": _obj({"revokeTokens": _REVOKE_TOKENS}, additionalProperties=False),
+    # The request bodies, with their limits, as the admin API checks them.
+    "ClientRegistration": admin_requests.CLIENT_REGISTRATION,
+    "ClientKeys": admin_requests.CLIENT_KEYS,
+    "ClientSecretRotation": admin_requests.CLIENT_SECRET_ROTATION,
     "Grant": _obj(
         {
             "id": _STRING,
@@ -531,31 +508,8 @@ BASE_SCHEMAS: dict[str, Any] = {
         },
         ["id", "clientId", "dataset", "purpose", "validFrom", "state"],
     ),
-    "GrantRequest": _obj(
-        {
-            "clientId": _STRING,
-            "dataset": _STRING,
-            "purpose": _STRING,
-            "fields": {"type": "array", "items": _STRING, "minItems": 1},
-            "regions": {"type": "array", "items": _STRING, "minItems": 1},
-            "validFrom": {
-                "type": "string",
-                "format": "date-time",
-                "description": "Start (default: now); a date starts at its midnight. "
-                + _LOCAL_TIME,
-            },
-            "validUntil": {
-                "type": "string",
-                "format": "date-time",
-                "description": "End, excluded; a date is included whole. " + _LOCAL_TIME,
-            },
-            "approver": _STRING,
-            "legalBasis": _STRING,
-        },
-        ["clientId", "dataset", "purpose", "approver", "legalBasis"],
-        additionalProperties=False,
-    ),
-    "Revocation": _obj({"reason": {"type": "string", "maxLength": 500}}),
+    "GrantRequest": admin_requests.GRANT_REQUEST,
+    "Revocation": admin_requests.GRANT_REVOCATION,
     "TokenRevocation": _obj(
         {
             "issuer": {"type": "string", "description": "This gateway or a trusted issuer."},

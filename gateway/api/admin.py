@@ -8,8 +8,9 @@ from typing import Any
 
 from flask import Blueprint, Response, g, request
 
+from .. import admin_requests
 from ..admin import Actor, revoke_token
-from ..clients import AUTH_METHODS, SCOPES, ClientError
+from ..clients import ClientError
 from ..grants import GrantError, grant_json
 from ..instants import InstantError, parse_instant, rfc3339
 from ..oauth.revocation import foreign_token_key
@@ -28,6 +29,27 @@ def _actor() -> Actor:
     return Actor(
         principal.client_id, principal.region, principal.tier, principal.jti, g.exchange_id
     )
+
+
+def _issues(schema: dict[str, Any], body: Any) -> list[dict[str, str]]:
+    """What is wrong with a body under its request schema (admin_requests), field by field."""
+    return [{"path": i.path, "message": i.message} for i in admin_requests.problems(schema, body)]
+
+
+def _refused(detail: str, errors: list[dict[str, str]]) -> Problem:
+    """A validation problem whose detail names the fields at fault too (the errors list each)."""
+    named = "; ".join(f"{e['path'].removeprefix('$.')}: {e['message']}" for e in errors[:3])
+    return Problem("validation-failed", detail=f"{detail} ({named})", errors=errors)
+
+
+def _checked(schema: dict[str, Any], detail: str) -> dict[str, Any]:
+    """The JSON body, checked against its request schema: a 400 problem that names each field
+    otherwise."""
+    body = _body()
+    errors = _issues(schema, body)
+    if errors:
+        raise _refused(detail, errors)
+    return body
 
 
 def _body() -> dict[str, Any]:
@@ -59,35 +81,15 @@ def _not_found(client_id: str) -> Problem:
 @bp.post("/clients")
 def create_client() -> Response:
     actor = _actor()
-    body = _body()
-    errors = []
-    allowed = {"name", "region", "tier", "scopes", "authMethod", "clientId", "jwks", "jwksUri"}
-    errors += [
-        {"path": f"$.{k}", "message": "unknown property"} for k in sorted(set(body) - allowed)
-    ]
-    for name in ("name", "region", "tier"):
-        if not isinstance(body.get(name), str) or not body[name].strip():
-            errors.append({"path": f"$.{name}", "message": "required, a non-empty string"})
-    scopes = body.get("scopes")
-    if not isinstance(scopes, list) or not scopes or not all(s in SCOPES for s in scopes):
-        errors.append({"path": "$.scopes", "message": f"a non-empty array of {list(SCOPES)}"})
+    body = _checked(admin_requests.CLIENT_REGISTRATION, "the client registration is not valid")
     method = body.get("authMethod", "client_secret_basic")
-    if method not in AUTH_METHODS:
-        errors.append({"path": "$.authMethod", "message": f"one of {list(AUTH_METHODS)}"})
-    for name in ("clientId", "jwksUri"):
-        if name in body and not isinstance(body[name], str):
-            errors.append({"path": f"$.{name}", "message": "must be a string"})
-    if errors:
-        raise Problem(
-            "validation-failed", detail="the client registration is not valid", errors=errors
-        )
     try:
         client, secret = services().admin.create(
             actor,
             name=body["name"],
             region=body["region"],
             tier=body["tier"],
-            scopes=list(scopes or []),
+            scopes=list(body["scopes"]),
             auth_method=method,
             client_id=body.get("clientId"),
             jwks=body.get("jwks"),
@@ -156,30 +158,20 @@ def enable_client(client_id: str) -> Response:
     return _status(client_id, "active")
 
 
-def _revoke_tokens(body: dict[str, Any]) -> bool:
-    value = body.get("revokeTokens", False)
-    if not isinstance(value, bool):
-        raise Problem(
-            "validation-failed",
-            detail="revokeTokens must be true or false",
-            errors=[{"path": "$.revokeTokens", "message": "must be a boolean"}],
-        )
-    return value
-
-
 @bp.post("/clients/<client_id>/secret")
 def rotate_secret(client_id: str) -> Response:
     """A new secret; with {"revokeTokens": true} the tokens issued so far stop working too."""
     actor = _actor()
-    body = _body() if request.content_length else {}
-    unknown = sorted(set(body) - {"revokeTokens"})
-    if unknown:
-        raise Problem("validation-failed", detail=f"unknown properties {unknown}")
+    body = (
+        _checked(admin_requests.CLIENT_SECRET_ROTATION, "the rotation is not valid")
+        if request.content_length
+        else {}
+    )
     if services().clients.get(client_id) is None:
         raise _not_found(client_id)
     try:
         client, secret = services().admin.rotate_secret(
-            actor, client_id, revoke_tokens=_revoke_tokens(body)
+            actor, client_id, revoke_tokens=bool(body.get("revokeTokens", False))
         )
     except ClientError as exc:
         raise _invalid(exc) from None
@@ -190,19 +182,16 @@ def rotate_secret(client_id: str) -> Response:
 def set_jwks(client_id: str) -> Response:
     """Register the client's public keys; it then authenticates with private_key_jwt."""
     actor = _actor()
-    body = _body()
     if services().clients.get(client_id) is None:
         raise _not_found(client_id)
-    unknown = sorted(set(body) - {"jwks", "jwksUri", "revokeTokens"})
-    if unknown:
-        raise Problem("validation-failed", detail=f"unknown properties {unknown}")
+    body = _checked(admin_requests.CLIENT_KEYS, "the keys are not valid")
     try:
         client = services().admin.set_jwks(
             actor,
             client_id,
             jwks=body.get("jwks"),
             jwks_uri=body.get("jwksUri"),
-            revoke_tokens=_revoke_tokens(body),
+            revoke_tokens=bool(body.get("revokeTokens", False)),
         )
     except ClientError as exc:
         raise _invalid(exc) from None
@@ -231,33 +220,11 @@ def _grant_time(
 def issue_grant() -> Response:
     actor = _actor()
     body = _body()
-    allowed = {
-        "clientId",
-        "dataset",
-        "purpose",
-        "fields",
-        "regions",
-        "validFrom",
-        "validUntil",
-        "approver",
-        "legalBasis",
-    }
-    errors = [
-        {"path": f"$.{k}", "message": "unknown property"} for k in sorted(set(body) - allowed)
-    ]
-    for name in ("clientId", "dataset", "purpose", "approver", "legalBasis"):
-        if not isinstance(body.get(name), str) or not body[name].strip():
-            errors.append({"path": f"$.{name}", "message": "required, a non-empty string"})
-    for name in ("fields", "regions"):
-        value = body.get(name)
-        if value is not None and not (
-            isinstance(value, list) and value and all(isinstance(v, str) for v in value)
-        ):
-            errors.append({"path": f"$.{name}", "message": "a non-empty array of strings"})
+    errors = _issues(admin_requests.GRANT_REQUEST, body)
     valid_from = _grant_time(body, "validFrom", errors)
     valid_until = _grant_time(body, "validUntil", errors, end=True)
     if errors:
-        raise Problem("validation-failed", detail="the grant is not valid", errors=errors)
+        raise _refused("the grant is not valid", errors)
     admin = services().grant_admin
     try:
         grant = admin.issue(
@@ -314,12 +281,13 @@ def show_grant(grant_id: str) -> Response:
 def revoke_grant(grant_id: str) -> Response:
     """The grant stops applying on every replica within a second; the change is audited."""
     actor = _actor()
-    reason = ""
-    if request.content_length:
-        body = _body()
-        reason = body.get("reason", "") if isinstance(body.get("reason", ""), str) else ""
+    body = (
+        _checked(admin_requests.GRANT_REVOCATION, "the revocation is not valid")
+        if request.content_length
+        else {}
+    )
     try:
-        grant = services().grant_admin.revoke(actor, grant_id, reason=reason[:500])
+        grant = services().grant_admin.revoke(actor, grant_id, reason=body.get("reason", ""))
     except GrantError as exc:
         raise Problem("not-found", detail=str(exc)) from None
     return json_response({"data": grant_json(grant)})
@@ -348,8 +316,9 @@ def revoke_access_token() -> Response:
     if issuer == built.settings.issuer:
         key, lifetime = jti, built.settings.access_token_lifetime
     else:
-        key, lifetime = foreign_token_key(issuer, jti), built.verifier.foreign_lifetime(
-            trusted[issuer]
+        key, lifetime = (
+            foreign_token_key(issuer, jti),
+            built.verifier.foreign_lifetime(trusted[issuer]),
         )
     until = int(time.time()) + lifetime + built.settings.clock_skew
     revoke_token(

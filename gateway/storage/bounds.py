@@ -15,6 +15,14 @@ def column_length(table: Table, column: str) -> int | None:
     return column_type.length if isinstance(column_type, String) else None
 
 
+def can_hold(table: Table, column: str, value: str) -> bool:
+    """Whether ``table.column`` could hold this text: a value it cannot store (too long, or with
+    a NUL byte, which PostgreSQL refuses even in a query) matches no row, so a lookup answers
+    "not found" without asking the database."""
+    limit = column_length(table, column)
+    return "\x00" not in value and (limit is None or len(value) <= limit)
+
+
 def overlong(table: Table, values: Mapping[str, str | None]) -> list[str]:
     """One message per value longer than its column holds; ``values`` are named as the API
     names them (``legalBasis`` for the column ``legal_basis``)."""
