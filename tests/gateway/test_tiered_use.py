@@ -1005,4 +1005,6 @@ def test_grant_validation_errors_name_their_paths(gateway: Gateway) -> None:
         }
     )
     assert "validUntil" in backwards["detail"]
-    assert not [a for a in gateway.admin_actions() if a["clientId"] == admin.client_id]
+    # Each refusal is in the chain as the 400 it answered, none as a change to the grants.
+    refusals = [a for a in gateway.admin_actions() if a["clientId"] == admin.client_id]
+    assert {(a["action"], a["httpStatus"]) for a in refusals} == {("POST /v1/admin/grants", 400)}
