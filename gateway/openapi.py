@@ -555,6 +555,7 @@ BASE_SCHEMAS: dict[str, Any] = {
     "AuditRecordResponse": _obj({"data": _ref("AuditRecord")}, ["data"]),
     "ProblemTypeList": _list_of(_ref("ProblemType"), _ref("PageMeta")),
     "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document."},
+    "RevokedTokenResponse": _obj({"data": _ref("RevokedToken")}, ["data"]),
 }
 
 
@@ -1057,7 +1058,7 @@ OPERATIONS: dict[str, Operation] = {
         "revocation is audited.",
         scope="admin",
         body=_ref("TokenRevocation"),
-        responses=_ok("Revoked.", _obj({"data": _ref("RevokedToken")}, ["data"])),
+        responses=_ok("Revoked.", _ref("RevokedTokenResponse")),
         problems=_ADMIN_PROBLEMS,
     ),
     "audit.search": Operation(
@@ -1356,9 +1357,26 @@ def _filter_parameters(dataset: Dataset) -> list[dict[str, Any]]:
     return out
 
 
+def _operators_name(dataset: Dataset, field_name: str) -> str:
+    """``MarketEntityRegistrationCreditCodeOperators``: a name a generated model keeps."""
+    return f"{schema_name(dataset.id)}{field_name[:1].upper()}{field_name[1:]}Operators"
+
+
 def filter_schema(dataset: Dataset) -> dict[str, Any]:
-    """The ``filter`` member of a query body: each filterable field's value or operators."""
+    """The ``filter`` member of a query body: each filterable field's value or operators (a
+    component of its own, see filter_operator_schemas)."""
     properties: dict[str, Any] = {}
+    for field_name, ops in dataset.filters.items():
+        value = _value_schema(dataset.record_schema["properties"][field_name])
+        operators = _ref(_operators_name(dataset, field_name))
+        properties[field_name] = {"anyOf": [value, operators]} if "eq" in ops else operators
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def filter_operator_schemas(dataset: Dataset) -> dict[str, Any]:
+    """Component name → the operators object of one filterable field (eq, in, gte, lte, prefix
+    as its query schema allows)."""
+    out: dict[str, Any] = {}
     for field_name, ops in dataset.filters.items():
         value = _value_schema(dataset.record_schema["properties"][field_name])
         by_op: dict[str, Any] = {}
@@ -1371,14 +1389,13 @@ def filter_schema(dataset: Dataset) -> dict[str, Any]:
                 by_op[op] = value
             else:
                 by_op[op] = {k: v for k, v in value.items() if k not in ("enum", "const")}
-        operators = {
+        out[_operators_name(dataset, field_name)] = {
             "type": "object",
             "properties": by_op,
             "additionalProperties": False,
             "minProperties": 1,
         }
-        properties[field_name] = {"anyOf": [value, operators]} if "eq" in ops else operators
-    return {"type": "object", "properties": properties, "additionalProperties": False}
+    return out
 
 
 def _dataset_components(dataset: Dataset, limit: Mapping[str, Any]) -> dict[str, Any]:
@@ -1387,6 +1404,7 @@ def _dataset_components(dataset: Dataset, limit: Mapping[str, Any]) -> dict[str,
     return {
         f"{name}Record": record_schema(dataset),
         f"{name}Filter": filter_schema(dataset),
+        **filter_operator_schemas(dataset),
         f"{name}Query": _obj(
             {
                 "filter": _ref(f"{name}Filter"),

@@ -259,3 +259,18 @@ def test_no_reference_page_holds_every_datasets_schemas(
     assert "Hourly air quality" in tags
     missing = client.get("/docs/no-such-tag")
     assert missing.status_code == 404 and missing.mimetype == "text/html"
+
+
+def test_every_json_answer_body_is_a_named_component(document: dict[str, Any]) -> None:
+    """A client generator names an inline answer body after the operation and status
+    (``…Response200``); a component keeps a name people gave it."""
+    inline = []
+    for path, methods in document["paths"].items():
+        for method, op in methods.items():
+            for status, response in op["responses"].items():
+                for media, content in response.get("content", {}).items():
+                    schema = content.get("schema", {})
+                    json_body = media == "application/json" or media.endswith("+json")
+                    if json_body and "$ref" not in schema:
+                        inline.append(f"{method.upper()} {path} {status} {media}")
+    assert inline == []
