@@ -568,7 +568,6 @@ def linked(
 
 def columns(stored: Mapping[str, Any], body: str, digest: str) -> dict[str, Any]:
     """The row of a record: the canonical body plus the copies auditors search by."""
-    regions = searchable_regions(stored)
     return {
         "seq": stored["seq"],
         "exchange_id": stored["exchangeId"],
@@ -581,11 +580,18 @@ def columns(stored: Mapping[str, Any], body: str, digest: str) -> dict[str, Any]
         "rule_id": stored.get("ruleId"),
         "http_status": stored["httpStatus"],
         "trace_id": stored.get("traceId"),
-        "regions": f" {' '.join(regions)} " if regions else None,
+        "regions": regions_column(stored),
         "body": body,
         "prev_hash": stored["prevHash"],
         "hash": digest,
     }
+
+
+def regions_column(stored: Mapping[str, Any]) -> str | None:
+    """The searchable regions as the column holds them: space-delimited on both sides, so that a
+    search for one region is one LIKE on the whole code."""
+    regions = searchable_regions(stored)
+    return f" {' '.join(regions)} " if regions else None
 
 
 def searchable_regions(stored: Mapping[str, Any]) -> list[str]:

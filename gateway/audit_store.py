@@ -20,6 +20,10 @@ BATCH = 2000
 BUNDLE_FORMAT = "jjj-audit-bundle"
 
 
+# The columns verification compares with the hashed record.
+CHECKED_COLUMNS = (*COPIES, "recorded_at", "regions")
+
+
 @dataclass(frozen=True, slots=True)
 class SearchFilters:
     client_id: str | None = None
@@ -98,7 +102,7 @@ class AuditReader:
                     row.prev_hash,
                     row.hash,
                     row.body,
-                    {column: getattr(row, column) for column in (*COPIES, "recorded_at")},
+                    {column: getattr(row, column) for column in CHECKED_COLUMNS},
                 )
             if len(batch) < BATCH:
                 return

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import audit_keys
-from .audit import GENESIS, chain_hash, checkpoint_payload
+from .audit import GENESIS, chain_hash, checkpoint_payload, regions_column
 
 # The row columns that are copies of body fields, checked against the body.
 COPIES = {
@@ -214,6 +214,10 @@ def _check_row(row: Row, expected_seq: int, prev_hash: str) -> tuple[int, str] |
         body.get("recordedAt")
     ):
         return row.seq, f"seq {row.seq}: column recorded_at differs from the hashed record"
+    # Region search selects by this column: emptied, a record would hide from "who saw data of
+    # this region" while its hash still matched.
+    if "regions" in row.copies and row.copies["regions"] != regions_column(body):
+        return row.seq, f"seq {row.seq}: column regions differs from the hashed record"
     return None
 
 

@@ -199,6 +199,32 @@ def test_a_record_moved_in_time_is_found(chain: Flask) -> None:
     assert _broken(chain) == (4, "seq 4: column recorded_at differs from the hashed record")
 
 
+def test_a_record_hidden_from_region_search_is_found(chain: Flask) -> None:
+    # Region search selects by the column: emptied, a lookup the Haidian node answered would
+    # no longer be found by "who saw data of 110108".
+    _sql(chain, "UPDATE audit_records SET regions = NULL WHERE seq = 4")
+    assert _broken(chain) == (4, "seq 4: column regions differs from the hashed record")
+
+
+def test_the_migration_derives_the_regions_of_earlier_records_from_their_hashed_body(
+    chain: Flask,
+) -> None:
+    from alembic import command
+
+    from gateway.storage.db import alembic_config, upgrade
+
+    services = chain.extensions["jjj-gateway"]
+    # As records were written before: only the regions the request asked for, none for a key
+    # lookup (its key named the region only to the router).
+    _sql(chain, "UPDATE audit_records SET regions = NULL")
+    assert _broken(chain)[0] is not None
+    url = services.engine.url.render_as_string(hide_password=False)
+    command.downgrade(alembic_config(url), "0006")
+    upgrade(url)
+    signer = services.audit.signer
+    assert services.audit_reader.verify({signer.kid: signer.jwk}).valid is True
+
+
 def test_a_deleted_row_is_found(chain: Flask) -> None:
     _sql(chain, "DELETE FROM audit_records WHERE seq = 6")
     seq, reason = _broken(chain)
