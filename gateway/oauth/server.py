@@ -9,10 +9,17 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from authlib.common.security import is_secure_transport
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2.base import OAuth2Error
-from authlib.oauth2.rfc6749 import ClientMixin, grants
-from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidScopeError
+from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request, grants
+from authlib.oauth2.rfc6749.errors import (
+    InsecureTransportError,
+    InvalidClientError,
+    InvalidRequestError,
+    InvalidScopeError,
+)
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
@@ -305,17 +312,61 @@ def _claimed_client_id(request: Any) -> str:
     return sub or ""
 
 
+class ClientAddressedRequest(FlaskOAuth2Request):
+    """The OAuth request at the address its client used. TLS ends at the ingress (see
+    docs/deployment.md), so the hop that reached the gateway is plain HTTP under whatever Host
+    the ingress passed on; when the gateway's public address is https, that is what the client
+    spoke to. Otherwise the request's own URL is judged (loopback HTTP is allowed, RFC 8252
+    §7.3), as Authlib does."""
+
+    def __init__(self, request: Any, public_base: str) -> None:
+        # RFC 6749 §3.2: the token endpoint MUST be reached over TLS.
+        secure = is_secure_transport(public_base) and public_base.startswith("https://")
+        uri = f"{public_base.rstrip('/')}{request.full_path.rstrip('?')}" if secure else request.url
+        OAuth2Request.__init__(self, method=request.method, uri=uri, headers=request.headers)
+        self._request = request
+        self.payload = FlaskOAuth2Payload(request)
+
+
 class GatewayAuthorizationServer(AuthorizationServer):
     def __init__(
         self,
         *,
         backoff: AuthenticationBackoff,
         address_of: Callable[[], str],
+        public_base: str,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.backoff = backoff
         self._address_of = address_of
+        self._public_base = public_base
+
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        from flask import request as flask_request
+
+        return ClientAddressedRequest(flask_request, self._public_base)
+
+    def create_token_response(self, request: Any = None) -> Any:
+        try:
+            return super().create_token_response(request)
+        except InsecureTransportError:
+            return self._insecure()
+
+    def create_endpoint_response(self, name: str, request: Any = None) -> Any:
+        try:
+            return super().create_endpoint_response(name, request)
+        except InsecureTransportError:
+            return self._insecure()
+
+    def _insecure(self) -> Any:
+        # Raised while the request is built, before Authlib's own error handling: answered in
+        # the RFC 6749 format the client expects, never as a 500.
+        error = InvalidRequestError(
+            description="this endpoint is served only over TLS: reach the gateway at its https "
+            "address (operators: set GATEWAY_ISSUER to the public https URL)"
+        )
+        return self.handle_response(*error())
 
     def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> Any:
         # Every endpoint that authenticates a client comes here: failures are counted, and a
@@ -370,7 +421,11 @@ def create_authorization_server(
         return None
 
     server = GatewayAuthorizationServer(
-        query_client=query_client, save_token=save_token, backoff=backoff, address_of=address_of
+        query_client=query_client,
+        save_token=save_token,
+        backoff=backoff,
+        address_of=address_of,
+        public_base=token_endpoint.removesuffix("/oauth/token"),
     )
     server.scopes_supported = SCOPES_SUPPORTED
 

@@ -62,8 +62,12 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 
 @pytest.fixture
 def settings_overrides(
-    tmp_path: Path, demo_data: GenerationReport, database_url: str | None
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    demo_data: GenerationReport,
+    database_url: str | None,
 ) -> dict[str, Any]:
+    """The test app's settings; a test may add some by indirect parametrisation."""
     overrides: dict[str, Any] = {
         "instance_path": tmp_path / "instance",
         "data_dir": demo_data.data_dir,
@@ -72,7 +76,7 @@ def settings_overrides(
     }
     if database_url is not None:
         overrides["database_url"] = database_url
-    return overrides
+    return overrides | getattr(request, "param", {})
 
 
 @pytest.fixture
