@@ -116,6 +116,8 @@ class _Trace:
     quota: QuotaState | None = None
     #: Records reserved from the day's quota for this page, until it is settled.
     reserved: int = 0
+    #: Records the settled page kept from its reservation (counted against the quota).
+    charged: int = 0
 
 
 class ExchangeService:
@@ -242,6 +244,10 @@ class ExchangeService:
                 self.audit.record(record)
             except AuditUnavailable:
                 log.error("audit append failed; exchange %s fails closed", exchange_id)
+                # No record leaves, so none counts against the day's quota.
+                if state.charged:
+                    tier = self.policies.tiers[principal.tier]
+                    self.quotas.release_records(principal.client_id, tier, state.charged)
                 failure = Problem("service-unavailable", headers={"Retry-After": "5"})
                 payload = dumps(
                     failure.body(instance=request.path, exchange_id=exchange_id, trace_id=trace_id)
@@ -615,7 +621,7 @@ class ExchangeService:
             self.quotas.release_records(
                 principal.client_id, tier, state.reserved - state.record_count
             )
-            state.reserved = 0
+            state.charged, state.reserved = state.record_count, 0
 
     def _purpose(self, purpose: str | None) -> str:
         accepted = sorted(self.policies.purposes)

@@ -14,7 +14,7 @@ from gateway.audit import GENESIS, chain_hash
 from gateway.demo import GenerationReport
 from gateway.storage.tables import audit_records
 
-from .conftest import bearer
+from .conftest import basic, bearer
 
 pytestmark = pytest.mark.both_backends
 
@@ -347,6 +347,24 @@ def test_an_unwritable_audit_trail_fails_closed(
     assert response.headers["Retry-After"]
     assert response.get_json()["type"] == "/problems/service-unavailable"
     assert "data" not in response.get_json() and name not in response.get_data(as_text=True)
+
+
+def test_records_an_unwritable_audit_kept_from_the_caller_do_not_count_against_its_quota(
+    app: Flask, client: FlaskClient, register: Callable[..., tuple[str, str]]
+) -> None:
+    services = app.extensions["jjj-gateway"]
+    me = register("partner")
+    token = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic(*me)
+    ).get_json()["access_token"]
+    tier = services.config.policies.tiers["partner"]
+    url = f"{ME}/records?region=120000&limit=5"
+    assert client.get(url, headers=bearer(token, "statistics")).status_code == 200
+    left = services.quotas.state(me[0], tier).records_remaining
+    with services.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE audit_records")
+    assert client.get(url, headers=bearer(token, "statistics")).status_code == 503
+    assert services.quotas.state(me[0], tier).records_remaining == left
 
 
 def test_a_filter_on_a_visible_field_works_when_fields_leave_it_out(
