@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench clean
+.PHONY: run test browser lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,25 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/jjj-gateway demo $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The page tests drive Debian's Chromium, with a CJK font so that Chinese renders (without one
+# every character is an empty box). Installed when missing and this user may; otherwise said.
+BROWSER_PACKAGES_MISSING = $(strip \
+	$(if $(wildcard /usr/bin/chromium),,chromium chromium-driver) \
+	$(if $(shell dpkg -s fonts-wqy-microhei >/dev/null 2>&1 && echo yes),,fonts-wqy-microhei))
+
+browser:
+	@missing="$(BROWSER_PACKAGES_MISSING)"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "make test: installing Debian's $$missing for the page tests"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	elif [ -n "$$missing" ]; then \
+	  echo "make test: the page tests need Debian's $$missing (sudo apt-get install $$missing);" \
+	    "without them they skip, or fail when GATEWAY_TEST_REQUIRE_SERVICES=1"; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gateway adapters catalog policies tests
