@@ -29,6 +29,10 @@ RELOAD_SECONDS = 2.0
 INDEX = "keys.json"
 
 
+def _generate_key() -> ECKey:
+    return ECKey.generate_key("P-256", parameters={"alg": ALGORITHM, "use": "sig"}, private=True)
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -86,8 +90,11 @@ class SigningKeys:
         self.reload(force=True)
 
     def _write_new_key(self, entries: list[KeyEntry], *, pending: bool = False) -> str:
-        key = ECKey.generate_key("P-256", parameters={"alg": ALGORITHM, "use": "sig"}, private=True)
-        kid = key.thumbprint()
+        key = _generate_key()
+        # The kid (the RFC 7638 thumbprint, base64url) names the key on the command line too
+        # (`keys activate KID`), where one that began with "-" would be read as an option.
+        while (kid := key.thumbprint()).startswith("-"):
+            key = _generate_key()
         key = ECKey.import_key(key.as_dict(private=True) | {"kid": kid})
         path = self.directory / f"{kid}.jwk.json"
         # The private key file is created with owner-only permissions before anything is written.

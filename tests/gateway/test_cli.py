@@ -203,3 +203,23 @@ def test_a_two_step_rotation_publishes_before_it_signs(runner: CliRunner, tmp_pa
     short = SigningKeys(tmp_path / "keys", token_lifetime=-120, clock_skew=0)
     assert short.prune() == [first]
     assert not (tmp_path / "keys" / f"{first}.jwk.json").exists()
+
+
+def test_no_signing_key_is_named_like_a_command_line_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A kid is a base64url thumbprint: about one key in 64 would begin with "-", and
+    # `keys activate -Pq…` is an unknown option, not a key.
+    from joserfc.jwk import ECKey
+
+    from gateway import keys
+
+    def generated() -> ECKey:
+        return ECKey.generate_key("P-256", parameters={"alg": "ES256"}, private=True)
+
+    dashed = next(k for k in iter(generated, None) if k.thumbprint().startswith("-"))
+    queue = [dashed, generated()]
+    monkeypatch.setattr(keys, "_generate_key", lambda: queue.pop(0))
+    ring = keys.SigningKeys(tmp_path / "keys", token_lifetime=600, clock_skew=60)
+    ring.ensure()
+    assert not ring.current_kid().startswith("-") and not queue
