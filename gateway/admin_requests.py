@@ -14,6 +14,8 @@ import jsonschema
 from catalog.validation import ValidationIssue, schema_error_issues
 
 from .clients import AUTH_METHODS, SCOPES
+from .storage.bounds import column_length
+from .storage.tables import clients, grants
 
 # Control characters (NUL, line breaks, escapes) have no place in a name, an approver or a legal
 # basis; PostgreSQL cannot even store NUL. ("not" + search, because "$" in a pattern would let a
@@ -29,6 +31,13 @@ def text(max_length: int, *, blank: bool = False) -> dict[str, Any]:
     """A one-line text of at most ``max_length`` characters (the database column's size)."""
     rules: list[dict[str, Any]] = [_PRINTABLE] if blank else [_PRINTABLE, _NOT_BLANK]
     return {"type": "string", "maxLength": max_length, "allOf": rules}
+
+
+def column_text(table: Any, column: str) -> dict[str, Any]:
+    """A one-line text that fits ``table.column``: the column's size is the limit's one source."""
+    limit = column_length(table, column)
+    assert limit is not None, f"{table.name}.{column} is unbounded"
+    return text(limit)
 
 
 def _names(max_length: int, max_items: int) -> dict[str, Any]:
@@ -47,7 +56,7 @@ CLIENT_ID = {
 }
 JWKS_URI = {
     "type": "string",
-    "maxLength": 500,
+    "maxLength": column_length(clients, "jwks_uri"),
     "allOf": [_PRINTABLE, {"pattern": "^https?://", "errorMessage": "an http(s) URL"}],
 }
 # A JWK member is a string (a key parameter), a list of strings (key_ops, x5c) or a flag.
@@ -100,9 +109,9 @@ def _time(description: str) -> dict[str, Any]:
 CLIENT_REGISTRATION: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "name": text(200),
-        "region": text(16),
-        "tier": text(32),
+        "name": column_text(clients, "name"),
+        "region": column_text(clients, "region"),
+        "tier": column_text(clients, "tier"),
         "scopes": {
             "type": "array",
             "items": {"enum": list(SCOPES)},
@@ -130,16 +139,16 @@ CLIENT_SECRET_ROTATION: dict[str, Any] = {
 GRANT_REQUEST: dict[str, Any] = {
     "type": "object",
     "properties": {
-        # A client of this gateway, or of a trusted issuer ("issuer#client"): the column's size.
-        "clientId": text(300),
-        "dataset": text(64),
-        "purpose": text(64),
+        # A client of this gateway, or of a trusted issuer ("issuer#client").
+        "clientId": column_text(grants, "client_id"),
+        "dataset": column_text(grants, "dataset"),
+        "purpose": column_text(grants, "purpose"),
         "fields": _names(64, 200),
         "regions": _names(16, 200),
         "validFrom": _time("Start (default: now); a date starts at its midnight."),
         "validUntil": _time("End, excluded; a date is included whole."),
-        "approver": text(200),
-        "legalBasis": text(500),
+        "approver": column_text(grants, "approver"),
+        "legalBasis": column_text(grants, "legal_basis"),
     },
     "required": ["clientId", "dataset", "purpose", "approver", "legalBasis"],
     "additionalProperties": False,
