@@ -588,18 +588,12 @@ def columns(stored: Mapping[str, Any], body: str, digest: str) -> dict[str, Any]
 
 
 def regions_column(stored: Mapping[str, Any]) -> str | None:
-    """The searchable regions as the column holds them: space-delimited on both sides, so that a
-    search for one region is one LIKE on the whole code."""
-    regions = searchable_regions(stored)
-    return f" {' '.join(regions)} " if regions else None
-
-
-def searchable_regions(stored: Mapping[str, Any]) -> list[str]:
-    """The leaf regions an auditor finds a record by: those the request asked for (or that its
-    key belongs to) and those of every node the exchange was routed to. A key lookup whose key
-    names no region asks every node, so only the nodes tell which regions served it; without
-    them a search by region would answer "nobody saw it"."""
+    """The leaf regions an auditor finds a record by, as the column holds them (space-delimited
+    on both sides, so that a search for one region is one LIKE on the whole code): those the
+    request asked for (or that its key belongs to) and those of every node the exchange was
+    routed to. A key lookup whose key names no region asks every node, so only the nodes tell
+    which regions served it; without them a search by region would answer "nobody saw it"."""
     touched = set(stored.get("regions") or ())
     for source in stored.get("sources") or ():
         touched.update(source.get("regions") or ())
-    return sorted(touched)
+    return f" {' '.join(sorted(touched))} " if touched else None
