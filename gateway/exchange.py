@@ -245,9 +245,7 @@ class ExchangeService:
             except AuditUnavailable:
                 log.error("audit append failed; exchange %s fails closed", exchange_id)
                 # No record leaves, so none counts against the day's quota.
-                if state.charged:
-                    tier = self.policies.tiers[principal.tier]
-                    self.quotas.release_records(principal.client_id, tier, state.charged)
+                self._give_back(principal, state.charged)
                 failure = Problem("service-unavailable", headers={"Retry-After": "5"})
                 payload = dumps(
                     failure.body(instance=request.path, exchange_id=exchange_id, trace_id=trace_id)
@@ -617,11 +615,13 @@ class ExchangeService:
     def _settle_records(self, principal: Principal, state: _Trace) -> None:
         """Give back the reserved records the answer did not carry (all of them when it failed)."""
         if state.reserved:
-            tier = self.policies.tiers[principal.tier]
-            self.quotas.release_records(
-                principal.client_id, tier, state.reserved - state.record_count
-            )
+            self._give_back(principal, state.reserved - state.record_count)
             state.charged, state.reserved = state.record_count, 0
+
+    def _give_back(self, principal: Principal, records: int) -> None:
+        if records > 0:
+            tier = self.policies.tiers[principal.tier]
+            self.quotas.release_records(principal.client_id, tier, records)
 
     def _purpose(self, purpose: str | None) -> str:
         accepted = sorted(self.policies.purposes)
