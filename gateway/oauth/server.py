@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from authlib.common.security import is_secure_transport
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2.base import OAuth2Error
@@ -321,8 +320,9 @@ class ClientAddressedRequest(FlaskOAuth2Request):
 
     def __init__(self, request: Any, public_base: str) -> None:
         # RFC 6749 §3.2: the token endpoint MUST be reached over TLS.
-        secure = is_secure_transport(public_base) and public_base.startswith("https://")
-        uri = f"{public_base.rstrip('/')}{request.full_path.rstrip('?')}" if secure else request.url
+        uri = request.url
+        if public_base.startswith("https://"):
+            uri = f"{public_base.rstrip('/')}{request.full_path.rstrip('?')}"
         OAuth2Request.__init__(self, method=request.method, uri=uri, headers=request.headers)
         self._request = request
         self.payload = FlaskOAuth2Payload(request)
