@@ -115,8 +115,12 @@ class FaultInjector:
             return _json(answer())
         if kind in ("status", "flaky"):
             status = int(fault.param or 503) if kind == "status" else 503
-            raise ProblemError(status, "/problems/fault-injected", "Injected fault",
-                               f"this node answers {status} on purpose ({fault})")
+            raise ProblemError(
+                status,
+                "/problems/fault-injected",
+                "Injected fault",
+                f"this node answers {status} on purpose ({fault})",
+            )
         if kind == "reset":
             return _reset(environ)
         if kind == "malformed-json":
@@ -134,8 +138,9 @@ class FaultInjector:
 
 
 def _json(document: Any, mimetype: str = "application/json") -> Response:
-    return Response(json.dumps(document, ensure_ascii=False, separators=(",", ":")),
-                    mimetype=mimetype)
+    return Response(
+        json.dumps(document, ensure_ascii=False, separators=(",", ":")), mimetype=mimetype
+    )
 
 
 def _break(record: dict[str, Any]) -> dict[str, Any]:
@@ -166,8 +171,12 @@ def _reset(environ: Mapping[str, Any]) -> Response:
     """Close the caller's connection without a word; what the server then writes is lost."""
     sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
     if not isinstance(sock, socket.socket):
-        raise ProblemError(500, "/problems/fault-injected", "Injected fault",
-                           "this server cannot reset a connection")
+        raise ProblemError(
+            500,
+            "/problems/fault-injected",
+            "Injected fault",
+            "this server cannot reset a connection",
+        )
     # Linger 0: the kernel drops the connection at once instead of draining it.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     sock.shutdown(socket.SHUT_RDWR)

@@ -25,6 +25,7 @@ from adapters.request_checks import check_request
 
 _CURSOR = re.compile(r"[0-9]{1,12}")
 
+
 class SnapshotError(Exception):
     """A dataset snapshot cannot be loaded; names the file and line so an operator can fix it."""
 

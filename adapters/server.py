@@ -71,8 +71,9 @@ def _problem_type(slug: str) -> str:
 
 def _invalid_request(detail: str, issues: list[RequestIssue] | None = None) -> ProblemError:
     errors = [{"path": i.path, "message": i.message} for i in issues or []]
-    return ProblemError(400, _problem_type("invalid-request"), "Invalid request", detail,
-                        errors=errors)
+    return ProblemError(
+        400, _problem_type("invalid-request"), "Invalid request", detail, errors=errors
+    )
 
 
 def _reject_constant(name: str) -> Any:
@@ -129,8 +130,13 @@ def _bearer_challenge(realm: str, description: str | None) -> dict[str, str]:
 
 def _unauthorized(realm: str, description: str | None) -> ProblemError:
     detail = description or "a bearer token signed by the gateway is required"
-    return ProblemError(401, _problem_type("invalid-token"), "Unauthorized", detail,
-                        headers=_bearer_challenge(realm, description))
+    return ProblemError(
+        401,
+        _problem_type("invalid-token"),
+        "Unauthorized",
+        detail,
+        headers=_bearer_challenge(realm, description),
+    )
 
 
 def _authenticate(verifier: TokenVerifier, node_id: str) -> None:
@@ -147,8 +153,12 @@ def _authenticate(verifier: TokenVerifier, node_id: str) -> None:
     except InvalidToken as exc:
         raise _unauthorized(node_id, exc.description) from None
     except JwksUnavailable:
-        raise ProblemError(503, _problem_type("keys-unavailable"), "Service Unavailable",
-                           "the gateway's signing keys cannot be obtained now") from None
+        raise ProblemError(
+            503,
+            _problem_type("keys-unavailable"),
+            "Service Unavailable",
+            "the gateway's signing keys cannot be obtained now",
+        ) from None
 
 
 def _adapter_problem(exc: AdapterError) -> ProblemError:
@@ -156,13 +166,22 @@ def _adapter_problem(exc: AdapterError) -> ProblemError:
     if isinstance(exc, AdapterRequestError):
         return _invalid_request(exc.message)
     if isinstance(exc, AdapterTimeout):
-        return ProblemError(504, _problem_type("node-timeout"), "Gateway Timeout",
-                            "the node's data source did not answer in time")
+        return ProblemError(
+            504,
+            _problem_type("node-timeout"),
+            "Gateway Timeout",
+            "the node's data source did not answer in time",
+        )
     if isinstance(exc, AdapterUnavailable):
-        return ProblemError(503, _problem_type("node-unavailable"), "Service Unavailable",
-                            "the node's data source is unavailable")
-    return ProblemError(502, _problem_type("node-error"), "Bad Gateway",
-                        "the node's data source failed to answer")
+        return ProblemError(
+            503,
+            _problem_type("node-unavailable"),
+            "Service Unavailable",
+            "the node's data source is unavailable",
+        )
+    return ProblemError(
+        502, _problem_type("node-error"), "Bad Gateway", "the node's data source failed to answer"
+    )
 
 
 _HTTP_PROBLEMS = {
@@ -178,13 +197,18 @@ def _http_problem(exc: HTTPException) -> ProblemError:
     headers = {}
     if status == 405 and getattr(exc, "valid_methods", None):
         headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
-    return ProblemError(status, _problem_type(slug) if slug else "about:blank", exc.name, detail,
-                        headers=headers)
+    return ProblemError(
+        status, _problem_type(slug) if slug else "about:blank", exc.name, detail, headers=headers
+    )
 
 
 def _internal_problem() -> ProblemError:
-    return ProblemError(500, _problem_type("internal-error"), "Internal Server Error",
-                        "the node failed to answer; the incident is logged")
+    return ProblemError(
+        500,
+        _problem_type("internal-error"),
+        "Internal Server Error",
+        "the node failed to answer; the incident is logged",
+    )
 
 
 def _exchange_id() -> str | None:

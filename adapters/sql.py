@@ -366,12 +366,14 @@ class SqlAdapter:
 
     def _failure(self, exc: sa_exc.SQLAlchemyError) -> AdapterError:
         """The adapter error for a database failure; the SQL and its values stay in the log."""
-        logger.warning("node %s: database failure: %s", self.node_id, type(exc).__name__,
-                       exc_info=exc)
+        logger.warning(
+            "node %s: database failure: %s", self.node_id, type(exc).__name__, exc_info=exc
+        )
         if isinstance(exc, sa_exc.TimeoutError):
             return AdapterTimeout(self.node_id, "no database connection free in time")
-        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError
-                      | sa_exc.DisconnectionError):
+        if isinstance(
+            exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.DisconnectionError
+        ):
             return AdapterUnavailable(self.node_id, "the database cannot be reached")
         if isinstance(exc, sa_exc.DataError):
             return AdapterRequestError(self.node_id, "a filter value does not fit its column")

@@ -234,4 +234,3 @@ class TokenVerifier:
 
 def _has_kid(keys: KeySet, kid: str) -> bool:
     return any(key.kid == kid for key in keys)
-

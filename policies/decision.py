@@ -93,9 +93,7 @@ class _Trace:
     def add(self, rule_id: str, outcome: Outcome, en: str, zh: str) -> None:
         self.steps.append(Step(rule_id, outcome, en, zh))
 
-    def deny(
-        self, rule_id: str, *, detail: tuple[str, str] = ("", ""), **params: Any
-    ) -> Decision:
+    def deny(self, rule_id: str, *, detail: tuple[str, str] = ("", ""), **params: Any) -> Decision:
         rule = RULES[rule_id]
         zh, en = rule.reasons(**params)
         zh, en = zh + detail[0], en + detail[1]
@@ -103,13 +101,25 @@ class _Trace:
         return Decision(False, rule_id, zh, en, rule.problem, steps=tuple(self.steps))
 
     def allow(
-        self, rule_id: str, *, grant: Grant | None, plan: FieldPlan,
-        leaves: frozenset[str] | None, **params: Any,
+        self,
+        rule_id: str,
+        *,
+        grant: Grant | None,
+        plan: FieldPlan,
+        leaves: frozenset[str] | None,
+        **params: Any,
     ) -> Decision:
         zh, en = RULES[rule_id].reasons(**params)
         self.add(rule_id, "pass", en, zh)
         return Decision(
-            True, rule_id, zh, en, None, grant=grant, plan=plan, leaves=leaves,
+            True,
+            rule_id,
+            zh,
+            en,
+            None,
+            grant=grant,
+            plan=plan,
+            leaves=leaves,
             steps=tuple(self.steps),
         )
 
@@ -123,9 +133,7 @@ class _Cover:
     granted: frozenset[str] | None
 
 
-def _cover(
-    grant: Grant, requested: frozenset[str] | None, region_leaves: RegionLeaves
-) -> _Cover:
+def _cover(grant: Grant, requested: frozenset[str] | None, region_leaves: RegionLeaves) -> _Cover:
     granted = grant.leaves(region_leaves)
     if granted is None:
         return _Cover(grant, None, None)
@@ -147,7 +155,10 @@ def _best(covers: Iterable[_Cover]) -> _Cover | None:
 
 
 def _missing_grant_detail(
-    own: list[Grant], purpose: str, now: datetime, requested: frozenset[str] | None,
+    own: list[Grant],
+    purpose: str,
+    now: datetime,
+    requested: frozenset[str] | None,
     region_leaves: RegionLeaves,
 ) -> tuple[str, str]:
     """Why none of the client's grants for the dataset serves this request (zh, en)."""
@@ -242,8 +253,10 @@ def plan_fields(
         if info.level > tier.max_level:
             dropped.append(name)
             dropped_notes.append(
-                (f"{name}（字段等级 {info.level} 高于 {tier.max_level}）",
-                 f"{name} (level {info.level} above {tier.max_level})")
+                (
+                    f"{name}（字段等级 {info.level} 高于 {tier.max_level}）",
+                    f"{name} (level {info.level} above {tier.max_level})",
+                )
             )
         elif limited and name not in named:
             dropped.append(name)
@@ -263,8 +276,10 @@ def plan_fields(
             if method is None or method == "drop":
                 dropped.append(name)
                 dropped_notes.append(
-                    (f"{name}（脱敏方案 {tier.masking_profile} 删除 {info.sensitivity} 类字段）",
-                     f"{name} (profile {tier.masking_profile} drops {info.sensitivity})")
+                    (
+                        f"{name}（脱敏方案 {tier.masking_profile} 删除 {info.sensitivity} 类字段）",
+                        f"{name} (profile {tier.masking_profile} drops {info.sensitivity})",
+                    )
                 )
             else:
                 masked[name] = method
@@ -308,7 +323,8 @@ def decide(
     if known is None:
         return trace.deny("purpose-unknown", purpose=purpose)
     trace.add(
-        "purpose-unknown", "pass",
+        "purpose-unknown",
+        "pass",
         f"Purpose {purpose} ({known.en}) is in the purpose vocabulary",
         f"用途 {purpose}（{known.zh}）在用途目录中",
     )
@@ -319,7 +335,8 @@ def decide(
         return trace.deny("share-type-none", dataset=dataset.id)
     conditional = share_type == "conditional"
     trace.add(
-        "share-type-none", "pass",
+        "share-type-none",
+        "pass",
         f"Dataset {dataset.id} is shared (share type '{share_type}')",
         f"数据集 {dataset.id} 为{_SHARE_TYPE_ZH[share_type]}数据",
     )
@@ -328,8 +345,10 @@ def decide(
     if DATA_READ not in caller.scopes:
         return trace.deny("scope-required")
     trace.add(
-        "scope-required", "pass",
-        "The access token carries the data:read scope", "访问令牌带有 data:read 权限范围",
+        "scope-required",
+        "pass",
+        "The access token carries the data:read scope",
+        "访问令牌带有 data:read 权限范围",
     )
 
     # Rule 3: dataset level > tier maxLevel → deny.
@@ -341,7 +360,8 @@ def decide(
             "level-exceeds-tier", level=dataset.level, tier=tier.id, max_level=tier.max_level
         )
     trace.add(
-        "level-exceeds-tier", "pass",
+        "level-exceeds-tier",
+        "pass",
         f"Dataset level {dataset.level} is within level {tier.max_level}, the highest the "
         f"{tier.id} tier may read",
         f"数据集等级 {dataset.level} 不高于调用方等级 {tier.id} 可读的最高等级 {tier.max_level}",
@@ -358,7 +378,8 @@ def decide(
         # but only when it covers every region asked for.
         asked = requested_leaves
         covers = [
-            c for c in covers
+            c
+            for c in covers
             if c.grant.fields is not None
             and (c.granted is None or (asked is not None and asked <= c.granted))
         ]
@@ -366,12 +387,16 @@ def decide(
     if conditional and cover is None:
         detail = _missing_grant_detail(own, purpose, now, requested_leaves, region_leaves)
         return trace.deny(
-            "grant-required", detail=detail,
-            dataset=dataset.id, client=caller.client_id, purpose=purpose,
+            "grant-required",
+            detail=detail,
+            dataset=dataset.id,
+            client=caller.client_id,
+            purpose=purpose,
         )
     if cover is None:
         trace.add(
-            "grant-required", "skip",
+            "grant-required",
+            "skip",
             f"Dataset {dataset.id} is shared unconditionally: no grant is needed",
             f"数据集 {dataset.id} 为无条件共享数据，无需授权",
         )
@@ -381,13 +406,15 @@ def decide(
 
     # Rule 5: quotas are counted by the gateway for every request; recorded here for the trace.
     trace.add(
-        "quota-requests", "skip",
+        "quota-requests",
+        "skip",
         f"Counted by the gateway: {tier.requests_per_minute} requests per minute for the "
         f"{tier.id} tier",
         f"由网关计数：{tier.id} 等级每分钟 {tier.requests_per_minute} 次请求",
     )
     trace.add(
-        "quota-records", "skip",
+        "quota-records",
+        "skip",
         f"Counted by the gateway: {tier.records_per_day} records per day for the {tier.id} tier",
         f"由网关计数：{tier.id} 等级每日 {tier.records_per_day} 条记录",
     )
@@ -398,18 +425,33 @@ def decide(
         dataset, tier, policies.profile(tier), grant, conditional=conditional
     )
     zh, en = RULES["field-plan"].reasons(
-        tier=tier.id, max_level=tier.max_level, profile=tier.masking_profile,
-        summary_zh=summary_zh, summary_en=summary_en,
+        tier=tier.id,
+        max_level=tier.max_level,
+        profile=tier.masking_profile,
+        summary_zh=summary_zh,
+        summary_en=summary_en,
     )
     trace.add("field-plan", "limit" if plan.masked or plan.dropped else "pass", en, zh)
 
     if conditional and cover is not None:
         return trace.allow(
-            "allow-grant", grant=cover.grant, plan=plan, leaves=cover.leaves,
-            grant_id=cover.grant.id, purpose=purpose, approver=cover.grant.approver,
-            legal_basis=cover.grant.legal_basis, dataset=dataset.id,
+            "allow-grant",
+            grant=cover.grant,
+            plan=plan,
+            leaves=cover.leaves,
+            grant_id=cover.grant.id,
+            purpose=purpose,
+            approver=cover.grant.approver,
+            legal_basis=cover.grant.legal_basis,
+            dataset=dataset.id,
         )
     return trace.allow(
-        "allow-unconditional", grant=grant, plan=plan, leaves=None,
-        dataset=dataset.id, level=dataset.level, tier=tier.id, max_level=tier.max_level,
+        "allow-unconditional",
+        grant=grant,
+        plan=plan,
+        leaves=None,
+        dataset=dataset.id,
+        level=dataset.level,
+        tier=tier.id,
+        max_level=tier.max_level,
     )

@@ -67,9 +67,7 @@ def http_head(body: bytes, content_type: str = "application/json") -> bytes:
 
 
 @contextmanager
-def drip_server(
-    body: bytes, *, interval: float = 0.05, path: str = "/"
-) -> Iterator[DripServer]:
+def drip_server(body: bytes, *, interval: float = 0.05, path: str = "/") -> Iterator[DripServer]:
     """A running ``DripServer`` on 127.0.0.1 (its ``url`` ends in ``path``) that drips the
     headers of a 200 answer (each byte well within any read timeout: only a deadline for the
     whole call ends it), then sends ``body`` at once; stopped on exit."""

@@ -42,8 +42,11 @@ def _personal_values(tmp_path: Path) -> set[str]:
                 continue
             cursor = None
             while True:
-                page = adapter.query(QueryRequest(dataset=dataset_id, fields=tuple(personal),
-                                                  limit=1000, cursor=cursor))
+                page = adapter.query(
+                    QueryRequest(
+                        dataset=dataset_id, fields=tuple(personal), limit=1000, cursor=cursor
+                    )
+                )
                 for record in page.records:
                     for name in personal:
                         value = record.get(name)
@@ -72,24 +75,33 @@ def scan(logs: list[Path], personal: set[str], secrets: set[str]) -> list[str]:
         text = path.read_text("utf-8", errors="replace")
         found += [f"{path.name}: token {m[:20]}…" for m in JWT.findall(text)]
         found += [f"{path.name}: demo secret" for s in secrets if s in text]
-        candidates = set(RESIDENT_ID.findall(text)) | set(MOBILE.findall(text)) | \
-            set(CJK.findall(text))
+        candidates = (
+            set(RESIDENT_ID.findall(text)) | set(MOBILE.findall(text)) | set(CJK.findall(text))
+        )
         found += [f"{path.name}: personal value {v[:2]}…" for v in candidates & personal]
         for run in set(CJK.findall(text)):  # names inside longer Chinese runs
-            pieces = {run[i:i + n] for n in (3, 4) for i in range(len(run) - n + 1)}
+            pieces = {run[i : i + n] for n in (3, 4) for i in range(len(run) - n + 1)}
             found += [f"{path.name}: personal value {v[:1]}…" for v in pieces & personal]
     return sorted(set(found))
 
 
 def test_the_scan_finds_what_it_looks_for(tmp_path: Path) -> None:
     planted = tmp_path / "planted.log"
-    planted.write_text('{"message": "lookup 11010519491231002X by 欧阳明远 from 13812345678"}\n'
-                       '{"message": "Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"}\n'
-                       '{"message": "secret s3cr3t-value"}\n', "utf-8")
+    planted.write_text(
+        '{"message": "lookup 11010519491231002X by 欧阳明远 from 13812345678"}\n'
+        '{"message": "Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"}\n'
+        '{"message": "secret s3cr3t-value"}\n',
+        "utf-8",
+    )
     found = scan([planted], {"11010519491231002X", "欧阳明远", "13812345678"}, {"s3cr3t-value"})
     text = "\n".join(found)
-    for what in ("token", "demo secret", "personal value 11", "personal value 13",
-                 "personal value 欧"):
+    for what in (
+        "token",
+        "demo secret",
+        "personal value 11",
+        "personal value 13",
+        "personal value 欧",
+    ):
         assert what in text, found
 
 

@@ -50,9 +50,7 @@ class RevocationList:
             pass  # already revoked: revocation is idempotent (RFC 7009 §2.2)
         self.remember(jti, expires_at=expires_at)
 
-    def record(
-        self, conn: Connection, jti: str, *, client_id: str | None, expires_at: int
-    ) -> None:
+    def record(self, conn: Connection, jti: str, *, client_id: str | None, expires_at: int) -> None:
         """Write a revocation in the caller's transaction; ``remember`` it once committed."""
         conn.execute(
             revoked_tokens.insert().values(

@@ -290,7 +290,6 @@ class AccessTokenVerifier:
         )
         return principal
 
-
     def foreign_lifetime(self, trusted: TrustedIssuer) -> int:
         """The longest a token of ``trusted`` may live (``exp - iat``), in seconds."""
         return trusted.max_token_lifetime or self.max_foreign_lifetime

@@ -46,30 +46,93 @@ FIELD_MAP = {
 
 #: The sample records in catalogue names, in file order (deliberately not in key order).
 RECORDS: list[dict[str, Any]] = [
-    {"creditCode": "91110105MA00000003", "name": "北京朝阳商贸有限公司", "registeredCapital": 50,
-     "establishedDate": "2020-01-01", "status": "注销", "regionCode": "110105", "listed": False,
-     "employees": 3, "tags": ["trade"]},
-    {"creditCode": "91110108MA00000001", "name": "北京海淀科技有限公司", "registeredCapital": 500.5,
-     "establishedDate": "2015-03-01", "status": "存续", "regionCode": "110108", "listed": True,
-     "employees": 120, "tags": ["tech", "ai"]},
-    {"creditCode": "91131000MA00000008", "name": "廊坊物流有限公司", "registeredCapital": 80,
-     "establishedDate": "2021-06-30", "status": "在业", "regionCode": "131000", "listed": False,
-     "tags": []},
-    {"creditCode": "91110108MA00000002", "name": "北京海淀软件有限公司", "registeredCapital": 1000,
-     "establishedDate": "2018-07-15", "status": "在业", "regionCode": "110108", "listed": False,
-     "employees": 45, "tags": []},
-    {"creditCode": "91120116MA00000005", "name": "100%XHoldings", "registeredCapital": 10,
-     "establishedDate": "2012-05-05", "status": "存续", "regionCode": "120116", "listed": False,
-     "employees": 9, "tags": []},
-    {"creditCode": "91120116MA00000004", "name": "100%_Holdings", "registeredCapital": 0,
-     "establishedDate": "2010-12-31", "status": "存续", "regionCode": "120116", "listed": True,
-     "employees": 1, "tags": []},
-    {"creditCode": "91130100MA00000007", "name": "C:\\co_path", "registeredCapital": 7.25,
-     "establishedDate": "2019-09-09", "status": "吊销", "regionCode": "130100", "listed": False,
-     "employees": 7, "tags": []},
-    {"creditCode": "91130100MA00000006", "name": "100a_Holdings", "registeredCapital": 60,
-     "establishedDate": "2016-02-29", "status": "存续", "regionCode": "130100", "listed": False,
-     "employees": 60, "tags": []},
+    {
+        "creditCode": "91110105MA00000003",
+        "name": "北京朝阳商贸有限公司",
+        "registeredCapital": 50,
+        "establishedDate": "2020-01-01",
+        "status": "注销",
+        "regionCode": "110105",
+        "listed": False,
+        "employees": 3,
+        "tags": ["trade"],
+    },
+    {
+        "creditCode": "91110108MA00000001",
+        "name": "北京海淀科技有限公司",
+        "registeredCapital": 500.5,
+        "establishedDate": "2015-03-01",
+        "status": "存续",
+        "regionCode": "110108",
+        "listed": True,
+        "employees": 120,
+        "tags": ["tech", "ai"],
+    },
+    {
+        "creditCode": "91131000MA00000008",
+        "name": "廊坊物流有限公司",
+        "registeredCapital": 80,
+        "establishedDate": "2021-06-30",
+        "status": "在业",
+        "regionCode": "131000",
+        "listed": False,
+        "tags": [],
+    },
+    {
+        "creditCode": "91110108MA00000002",
+        "name": "北京海淀软件有限公司",
+        "registeredCapital": 1000,
+        "establishedDate": "2018-07-15",
+        "status": "在业",
+        "regionCode": "110108",
+        "listed": False,
+        "employees": 45,
+        "tags": [],
+    },
+    {
+        "creditCode": "91120116MA00000005",
+        "name": "100%XHoldings",
+        "registeredCapital": 10,
+        "establishedDate": "2012-05-05",
+        "status": "存续",
+        "regionCode": "120116",
+        "listed": False,
+        "employees": 9,
+        "tags": [],
+    },
+    {
+        "creditCode": "91120116MA00000004",
+        "name": "100%_Holdings",
+        "registeredCapital": 0,
+        "establishedDate": "2010-12-31",
+        "status": "存续",
+        "regionCode": "120116",
+        "listed": True,
+        "employees": 1,
+        "tags": [],
+    },
+    {
+        "creditCode": "91130100MA00000007",
+        "name": "C:\\co_path",
+        "registeredCapital": 7.25,
+        "establishedDate": "2019-09-09",
+        "status": "吊销",
+        "regionCode": "130100",
+        "listed": False,
+        "employees": 7,
+        "tags": [],
+    },
+    {
+        "creditCode": "91130100MA00000006",
+        "name": "100a_Holdings",
+        "registeredCapital": 60,
+        "establishedDate": "2016-02-29",
+        "status": "存续",
+        "regionCode": "130100",
+        "listed": False,
+        "employees": 60,
+        "tags": [],
+    },
 ]
 
 
@@ -95,9 +158,9 @@ def node_config(
         level="district",
         region="110108",
         adapter=dict(adapter),
-        datasets=datasets if datasets is not None else {
-            DATASET: NodeDataset(regions=("110108",), source="entities", fields=FIELD_MAP)
-        },
+        datasets=datasets
+        if datasets is not None
+        else {DATASET: NodeDataset(regions=("110108",), source="entities", fields=FIELD_MAP)},
     )
 
 
@@ -110,9 +173,12 @@ def write_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> Path:
 
 def snapshot_node() -> NodeConfig:
     """The test node as a file node reading ``snapshots/entities.jsonl``."""
-    return node_config({"kind": "file", "path": "snapshots"}, datasets={
-        DATASET: NodeDataset(regions=("110108",), source="entities.jsonl", fields=FIELD_MAP)
-    })
+    return node_config(
+        {"kind": "file", "path": "snapshots"},
+        datasets={
+            DATASET: NodeDataset(regions=("110108",), source="entities.jsonl", fields=FIELD_MAP)
+        },
+    )
 
 
 def file_node(data_dir: Path, records: Iterable[Mapping[str, Any]] = RECORDS) -> NodeConfig:
@@ -167,9 +233,10 @@ def drop_table(url: str, table_name: str) -> None:
 
 
 def sql_node(url: str, table_name: str) -> NodeConfig:
-    return node_config({"kind": "sql", "url": url}, datasets={
-        DATASET: NodeDataset(regions=("110108",), source=table_name, fields=FIELD_MAP)
-    })
+    return node_config(
+        {"kind": "sql", "url": url},
+        datasets={DATASET: NodeDataset(regions=("110108",), source=table_name, fields=FIELD_MAP)},
+    )
 
 
 @pytest.fixture
@@ -191,8 +258,9 @@ def sample_adapter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[A
         adapter = FileAdapter(file_node(tmp_path), data_dir=tmp_path)
     elif request.param == "sqlite":
         fill_table(f"sqlite:///{tmp_path}/node.sqlite", "entities", RECORDS)
-        adapter = SqlAdapter(sql_node("sqlite:///{data}/node.sqlite", "entities"),
-                             data_dir=tmp_path)
+        adapter = SqlAdapter(
+            sql_node("sqlite:///{data}/node.sqlite", "entities"), data_dir=tmp_path
+        )
     else:
         url, name = request.getfixturevalue("postgres_table")
         adapter = SqlAdapter(sql_node(url, name), data_dir=tmp_path)
@@ -214,8 +282,9 @@ def serve_wsgi() -> Iterator[Callable[[WSGIApp], str]]:
 
     def start(app: WSGIApp) -> str:
         server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                                  daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         thread.start()
         running.append((server, thread))
         return f"http://127.0.0.1:{server.port}"
@@ -234,8 +303,9 @@ def json_app(document: Callable[[], Any], *, counter: list[int] | None = None) -
         if counter is not None:
             counter.append(1)
         body = json.dumps(document()).encode()
-        start_response("200 OK", [("Content-Type", "application/json"),
-                                  ("Content-Length", str(len(body)))])
+        start_response(
+            "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        )
         return [body]
 
     return app
@@ -268,8 +338,12 @@ def claims_for(**overrides: Any) -> dict[str, Any]:
     """Adapter-token claims as the gateway issues them; ``None`` removes a claim."""
     now = int(time.time())
     claims: dict[str, Any] = {
-        "iss": ISSUER, "aud": NODE_ID, "iat": now, "exp": now + 60,
-        "jti": uuid.uuid4().hex, "sub": "jjj-gateway",
+        "iss": ISSUER,
+        "aud": NODE_ID,
+        "iat": now,
+        "exp": now + 60,
+        "jti": uuid.uuid4().hex,
+        "sub": "jjj-gateway",
     }
     claims.update(overrides)
     return {name: value for name, value in claims.items() if value is not None}
@@ -328,7 +402,9 @@ def start_node(
 
     def start(adapter: Adapter) -> str:
         app = create_adapter_app(
-            snapshot_node(), adapter, verifier=TokenVerifier(ISSUER, jwks_url=jwks_url),
+            snapshot_node(),
+            adapter,
+            verifier=TokenVerifier(ISSUER, jwks_url=jwks_url),
             tracer_provider=spans[0],
         )
         return serve_wsgi(app)

@@ -66,9 +66,12 @@ def faulty_node(
     made: list[HttpAdapter] = []
 
     def start(fault: str, **settings: Any) -> FaultyNode:
-        app = create_adapter_app(snapshot_node(), local,
-                                 verifier=TokenVerifier(ISSUER, jwks_url=jwks_url),
-                                 fault=Fault.parse(fault))
+        app = create_adapter_app(
+            snapshot_node(),
+            local,
+            verifier=TokenVerifier(ISSUER, jwks_url=jwks_url),
+            fault=Fault.parse(fault),
+        )
         url = serve_wsgi(app)
         adapter = HttpAdapter(http_node(url, **settings), token_provider=token_provider)
         made.append(adapter)
@@ -105,8 +108,11 @@ def test_the_total_timeout_cuts_a_wait_the_read_timeout_would_allow(faulty_node:
 
 @pytest.mark.parametrize(
     ("fault", "error", "text"),
-    [("status:500", AdapterError, "HTTP 500"), ("status:503", AdapterUnavailable, "HTTP 503"),
-     ("status:504", AdapterTimeout, "HTTP 504")],
+    [
+        ("status:500", AdapterError, "HTTP 500"),
+        ("status:503", AdapterUnavailable, "HTTP 503"),
+        ("status:504", AdapterTimeout, "HTTP 504"),
+    ],
 )
 def test_an_injected_status_is_the_matching_adapter_error(
     faulty_node: Start, fault: str, error: type[AdapterError], text: str
@@ -171,9 +177,14 @@ def test_health_answers_honestly_under_a_fault(faulty_node: Start) -> None:
 
 @pytest.mark.parametrize(
     ("text", "fault"),
-    [("slow:2.5", Fault("slow", 2.5)), ("status:502", Fault("status", 502)),
-     ("reset", Fault("reset")), ("oversized:1048576", Fault("oversized", 1048576)),
-     ("flaky:1", Fault("flaky", 1)), ("invalid-records", Fault("invalid-records"))],
+    [
+        ("slow:2.5", Fault("slow", 2.5)),
+        ("status:502", Fault("status", 502)),
+        ("reset", Fault("reset")),
+        ("oversized:1048576", Fault("oversized", 1048576)),
+        ("flaky:1", Fault("flaky", 1)),
+        ("invalid-records", Fault("invalid-records")),
+    ],
 )
 def test_faults_parse_from_the_command_line_form(text: str, fault: Fault) -> None:
     assert Fault.parse(text) == fault
@@ -182,9 +193,15 @@ def test_faults_parse_from_the_command_line_form(text: str, fault: Fault) -> Non
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("explode", "unknown fault 'explode'"), ("status:404", "5xx"), ("status", "needs a number"),
-     ("reset:3", "takes no parameter"), ("oversized:-1", "whole number"),
-     ("flaky:1.5", "whole number"), ("slow:abc", "needs a number")],
+    [
+        ("explode", "unknown fault 'explode'"),
+        ("status:404", "5xx"),
+        ("status", "needs a number"),
+        ("reset:3", "takes no parameter"),
+        ("oversized:-1", "whole number"),
+        ("flaky:1.5", "whole number"),
+        ("slow:abc", "needs a number"),
+    ],
 )
 def test_a_mistyped_fault_is_refused_with_the_accepted_forms(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):

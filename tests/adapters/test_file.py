@@ -40,8 +40,13 @@ def test_pages_keep_file_order_across_the_cursor(tmp_path: Path) -> None:
 
 def test_index_lookups_agree_with_a_scan_for_every_value(tmp_path: Path) -> None:
     records = [
-        {"creditCode": f"K{i:04d}", "name": f"n{i % 7}", "status": ["存续", "在业"][i % 2],
-         "employees": i % 5, "listed": i % 3 == 0}
+        {
+            "creditCode": f"K{i:04d}",
+            "name": f"n{i % 7}",
+            "status": ["存续", "在业"][i % 2],
+            "employees": i % 5,
+            "listed": i % 3 == 0,
+        }
         for i in range(300)
     ]
     adapter = FileAdapter(file_node(tmp_path, records), data_dir=tmp_path)
@@ -52,15 +57,21 @@ def test_index_lookups_agree_with_a_scan_for_every_value(tmp_path: Path) -> None
     cursor = None
     seen: list[str] = []
     while True:
-        page = adapter.query(QueryRequest(DATASET, {"name": {"in": ["n1", "n3"]},
-                                                     "status": {"eq": "在业"}},
-                                          limit=7, cursor=cursor))
+        page = adapter.query(
+            QueryRequest(
+                DATASET,
+                {"name": {"in": ["n1", "n3"]}, "status": {"eq": "在业"}},
+                limit=7,
+                cursor=cursor,
+            )
+        )
         seen.extend(keys_of(page.records))
         cursor = page.next_cursor
         if cursor is None:
             break
-    assert seen == keys_of(r for r in records if r["name"] in ("n1", "n3")
-                           and r["status"] == "在业")
+    assert seen == keys_of(
+        r for r in records if r["name"] in ("n1", "n3") and r["status"] == "在业"
+    )
 
 
 def test_eq_keeps_json_types_apart(tmp_path: Path) -> None:
@@ -83,8 +94,12 @@ def test_eq_keeps_json_types_apart(tmp_path: Path) -> None:
 
 
 def test_comparisons_never_mix_strings_and_numbers(tmp_path: Path) -> None:
-    records: list[dict[str, object]] = [{"creditCode": "A", "v": 5}, {"creditCode": "B", "v": "5"},
-               {"creditCode": "C", "v": None}, {"creditCode": "D"}]
+    records: list[dict[str, object]] = [
+        {"creditCode": "A", "v": 5},
+        {"creditCode": "B", "v": "5"},
+        {"creditCode": "C", "v": None},
+        {"creditCode": "D"},
+    ]
     adapter = FileAdapter(file_node(tmp_path, records), data_dir=tmp_path)
     page = adapter.query(QueryRequest(DATASET, {"v": {"gte": 0}}))
     assert keys_of(page.records) == ["A"]
@@ -97,8 +112,10 @@ def test_a_field_the_mapping_renames_is_not_passed_on_under_its_catalogue_name(
 ) -> None:
     path = tmp_path / "snapshots" / "entities.jsonl"
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"tyshxydm": "A", "name": "local other meaning", "qymc": "Real"})
-                    + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps({"tyshxydm": "A", "name": "local other meaning", "qymc": "Real"}) + "\n",
+        encoding="utf-8",
+    )
     record = FileAdapter(snapshot_node(), data_dir=tmp_path).query(QueryRequest(DATASET)).records[0]
     assert record == {"creditCode": "A", "name": "Real"}
 
@@ -145,8 +162,9 @@ def test_a_missing_snapshot_is_reported_at_load(tmp_path: Path) -> None:
 def test_a_dataset_without_source_reads_the_file_named_after_it(tmp_path: Path) -> None:
     (tmp_path / "snapshots").mkdir()
     (tmp_path / "snapshots" / f"{DATASET}.jsonl").write_text('{"creditCode": "A"}\n', "utf-8")
-    node = node_config({"kind": "file", "path": "snapshots"},
-                       datasets={DATASET: NodeDataset(regions=("110108",))})
+    node = node_config(
+        {"kind": "file", "path": "snapshots"}, datasets={DATASET: NodeDataset(regions=("110108",))}
+    )
     page = FileAdapter(node, data_dir=tmp_path).query(QueryRequest(DATASET))
     assert page.records == [{"creditCode": "A"}]
 

@@ -38,8 +38,9 @@ def test_a_sql_node_finds_its_database_through_the_data_placeholder(tmp_path: Pa
 
 
 def test_an_http_node_gets_an_http_adapter(tmp_path: Path) -> None:
-    adapter = build_adapter(node_config({"kind": "http", "url": "http://127.0.0.1:9"}),
-                            data_dir=tmp_path)
+    adapter = build_adapter(
+        node_config({"kind": "http", "url": "http://127.0.0.1:9"}), data_dir=tmp_path
+    )
     assert isinstance(adapter, HttpAdapter)
     adapter.close()
 

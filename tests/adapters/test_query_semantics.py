@@ -68,7 +68,8 @@ def test_numbers_compare_numerically(sample_adapter: Adapter) -> None:
 
 def test_conditions_on_several_fields_are_anded(sample_adapter: Adapter) -> None:
     condition: dict[str, dict[str, Any]] = {
-        "status": {"eq": "存续"}, "regionCode": {"in": ["120116", "130100"]},
+        "status": {"eq": "存续"},
+        "regionCode": {"in": ["120116", "130100"]},
         "registeredCapital": {"lte": 10},
     }
     assert found(sample_adapter, condition) == ["91120116MA00000004", "91120116MA00000005"]
@@ -76,7 +77,8 @@ def test_conditions_on_several_fields_are_anded(sample_adapter: Adapter) -> None
 
 def test_prefix_matches_the_start_of_the_text(sample_adapter: Adapter) -> None:
     assert found(sample_adapter, {"name": {"prefix": "北京海淀"}}) == [
-        "91110108MA00000001", "91110108MA00000002"
+        "91110108MA00000001",
+        "91110108MA00000002",
     ]
 
 
@@ -98,8 +100,7 @@ def test_prefix_takes_wildcard_and_escape_characters_literally(
 
 
 def test_fields_projection_returns_only_the_asked_fields(sample_adapter: Adapter) -> None:
-    page = query(sample_adapter, {"regionCode": {"eq": "110108"}},
-                 fields=("creditCode", "status"))
+    page = query(sample_adapter, {"regionCode": {"eq": "110108"}}, fields=("creditCode", "status"))
     assert sorted(page.records, key=lambda r: r["creditCode"]) == [
         {"creditCode": "91110108MA00000001", "status": "存续"},
         {"creditCode": "91110108MA00000002", "status": "在业"},
@@ -153,8 +154,16 @@ def test_a_full_last_page_has_no_next_cursor(sample_adapter: Adapter) -> None:
         {"limit": 1001},
         {"cursor": "not-a-cursor"},
     ],
-    ids=["unknown-dataset", "unknown-field", "unknown-operator", "empty-in", "empty-prefix",
-         "limit-0", "limit-1001", "bad-cursor"],
+    ids=[
+        "unknown-dataset",
+        "unknown-field",
+        "unknown-operator",
+        "empty-in",
+        "empty-prefix",
+        "limit-0",
+        "limit-1001",
+        "bad-cursor",
+    ],
 )
 def test_unacceptable_requests_raise_adapter_request_error(
     sample_adapter: Adapter, request_options: dict[str, Any]

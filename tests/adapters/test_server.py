@@ -73,16 +73,20 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def post_query(http: httpx.Client, token: str | None, body: Any = None, **headers: str
-               ) -> httpx.Response:
+def post_query(
+    http: httpx.Client, token: str | None, body: Any = None, **headers: str
+) -> httpx.Response:
     all_headers = dict(headers)
     if token is not None:
         all_headers.update(bearer(token))
-    content = body if isinstance(body, bytes) else json.dumps(
-        body if body is not None else {"dataset": DATASET}
-    ).encode()
-    return http.post("/query", content=content,
-                     headers={"Content-Type": "application/json", **all_headers})
+    content = (
+        body
+        if isinstance(body, bytes)
+        else json.dumps(body if body is not None else {"dataset": DATASET}).encode()
+    )
+    return http.post(
+        "/query", content=content, headers={"Content-Type": "application/json", **all_headers}
+    )
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -97,10 +101,16 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
 # --- a valid token gets records ---------------------------------------------------------------
 
 
-def test_a_valid_gateway_token_gets_records(http: httpx.Client,
-                                            gateway_token: Callable[..., str]) -> None:
-    body = {"dataset": DATASET, "filter": {"regionCode": "110108"},
-            "fields": ["creditCode", "name"], "limit": 10, "cursor": None}
+def test_a_valid_gateway_token_gets_records(
+    http: httpx.Client, gateway_token: Callable[..., str]
+) -> None:
+    body = {
+        "dataset": DATASET,
+        "filter": {"regionCode": "110108"},
+        "fields": ["creditCode", "name"],
+        "limit": 10,
+        "cursor": None,
+    }
     response = post_query(http, gateway_token(), body)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
@@ -114,11 +124,13 @@ def test_a_valid_gateway_token_gets_records(http: httpx.Client,
     }
 
 
-def test_pages_continue_with_the_returned_cursor(http: httpx.Client,
-                                                 gateway_token: Callable[..., str]) -> None:
+def test_pages_continue_with_the_returned_cursor(
+    http: httpx.Client, gateway_token: Callable[..., str]
+) -> None:
     first = post_query(http, gateway_token(), {"dataset": DATASET, "limit": 5}).json()
-    second = post_query(http, gateway_token(),
-                        {"dataset": DATASET, "limit": 5, "cursor": first["nextCursor"]}).json()
+    second = post_query(
+        http, gateway_token(), {"dataset": DATASET, "limit": 5, "cursor": first["nextCursor"]}
+    ).json()
     assert keys_of([*first["records"], *second["records"]]) == keys_of(RECORDS)
     assert second["nextCursor"] is None
 
@@ -128,15 +140,17 @@ def test_an_eddsa_token_is_accepted(http: httpx.Client, ed_key: OKPKey) -> None:
     assert response.status_code == 200
 
 
-def test_clock_skew_of_up_to_thirty_seconds_is_tolerated(http: httpx.Client,
-                                                         gateway_key: ECKey) -> None:
+def test_clock_skew_of_up_to_thirty_seconds_is_tolerated(
+    http: httpx.Client, gateway_key: ECKey
+) -> None:
     now = int(time.time())
     token = sign(gateway_key, claims_for(iat=now - 70, exp=now - 10))
     assert post_query(http, token).status_code == 200
 
 
-def test_an_audience_list_naming_the_node_is_accepted(http: httpx.Client,
-                                                      gateway_token: Callable[..., str]) -> None:
+def test_an_audience_list_naming_the_node_is_accepted(
+    http: httpx.Client, gateway_token: Callable[..., str]
+) -> None:
     assert post_query(http, gateway_token(aud=["other-node", NODE_ID])).status_code == 200
 
 
@@ -219,8 +233,9 @@ def test_a_token_that_is_not_a_valid_gateway_token_is_rejected(
 
 
 @pytest.mark.parametrize("header", [None, "Basic dXNlcjpwYXNz", "Bearer", "Bearer a b"])
-def test_a_request_without_a_bearer_token_is_rejected(http: httpx.Client,
-                                                      header: str | None) -> None:
+def test_a_request_without_a_bearer_token_is_rejected(
+    http: httpx.Client, header: str | None
+) -> None:
     headers = {} if header is None else {"Authorization": header}
     response = post_query(http, None, **headers)
     assert_problem(response, 401)
@@ -289,16 +304,18 @@ def test_a_body_over_one_mebibyte_is_a_413_problem(
     assert problem["type"] == "/problems/payload-too-large"
 
 
-def test_unknown_paths_and_methods_are_problems(http: httpx.Client,
-                                                gateway_token: Callable[..., str]) -> None:
+def test_unknown_paths_and_methods_are_problems(
+    http: httpx.Client, gateway_token: Callable[..., str]
+) -> None:
     assert_problem(http.get("/nothing-here", headers=bearer(gateway_token())), 404)
     response = http.get("/query", headers=bearer(gateway_token()))
     assert_problem(response, 405)
     assert "POST" in response.headers["allow"]
 
 
-def test_the_exchange_id_is_echoed_in_problems(http: httpx.Client,
-                                               gateway_token: Callable[..., str]) -> None:
+def test_the_exchange_id_is_echoed_in_problems(
+    http: httpx.Client, gateway_token: Callable[..., str]
+) -> None:
     response = post_query(http, gateway_token(), {"dataset": "x"}, **{"X-Exchange-Id": "ex-1"})
     assert assert_problem(response, 400)["exchangeId"] == "ex-1"
 
@@ -309,8 +326,9 @@ def test_the_exchange_id_is_echoed_in_problems(http: httpx.Client,
 def test_an_unavailable_data_source_is_a_503_problem_without_internals(
     start_node: Callable[[Adapter], str], gateway_token: Callable[..., str], tmp_path: Path
 ) -> None:
-    adapter = SqlAdapter(sql_node("sqlite:///{data}/secret-location.sqlite", "entities"),
-                         data_dir=tmp_path)
+    adapter = SqlAdapter(
+        sql_node("sqlite:///{data}/secret-location.sqlite", "entities"), data_dir=tmp_path
+    )
     url = start_node(adapter)
     with httpx.Client(base_url=url) as http:
         response = post_query(http, gateway_token())
@@ -343,8 +361,10 @@ def test_an_unexpected_failure_is_a_500_problem_without_internals(
 ) -> None:
     url = start_node(BrokenAdapter())
     with httpx.Client(base_url=url) as http:
-        responses = [post_query(http, gateway_token()),
-                     http.get("/health", headers=bearer(gateway_token()))]
+        responses = [
+            post_query(http, gateway_token()),
+            http.get("/health", headers=bearer(gateway_token())),
+        ]
     for response in responses:
         problem = assert_problem(response, 500)
         assert "secret" not in response.text
@@ -355,8 +375,9 @@ def test_an_unexpected_failure_is_a_500_problem_without_internals(
 # --- health and traces ----------------------------------------------------------------------
 
 
-def test_health_lists_the_datasets_to_the_gateway(http: httpx.Client,
-                                                  gateway_token: Callable[..., str]) -> None:
+def test_health_lists_the_datasets_to_the_gateway(
+    http: httpx.Client, gateway_token: Callable[..., str]
+) -> None:
     response = http.get("/health", headers=bearer(gateway_token()))
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "datasets": [DATASET]}
@@ -369,8 +390,9 @@ def test_the_server_span_joins_the_callers_trace_without_personal_data(
 ) -> None:
     body = {"dataset": DATASET, "filter": {"name": {"prefix": "北京海淀"}}}
     traceparent = f"00-{TRACE_ID}-{PARENT_SPAN_ID}-01"
-    response = post_query(http, gateway_token(), body, traceparent=traceparent,
-                          **{"X-Exchange-Id": "ex-42"})
+    response = post_query(
+        http, gateway_token(), body, traceparent=traceparent, **{"X-Exchange-Id": "ex-42"}
+    )
     assert response.status_code == 200
     served = [s for s in spans[1].get_finished_spans() if s.name == "adapter.serve"]
     assert len(served) == 1
@@ -379,9 +401,13 @@ def test_the_server_span_joins_the_callers_trace_without_personal_data(
     assert format(span.context.trace_id, "032x") == TRACE_ID
     assert span.parent is not None and format(span.parent.span_id, "016x") == PARENT_SPAN_ID
     assert span.attributes == {
-        "http.request.method": "POST", "http.route": "/query",
-        "jjj.node.id": NODE_ID, "jjj.exchange.id": "ex-42", "jjj.dataset.id": DATASET,
-        "jjj.records.count": 2, "http.response.status_code": 200,
+        "http.request.method": "POST",
+        "http.route": "/query",
+        "jjj.node.id": NODE_ID,
+        "jjj.exchange.id": "ex-42",
+        "jjj.dataset.id": DATASET,
+        "jjj.records.count": 2,
+        "http.response.status_code": 200,
     }
     recorded = json.dumps(dict(span.attributes or {}), ensure_ascii=False)
     assert "北京" not in recorded and not span.events
@@ -443,8 +469,9 @@ def test_unreachable_keys_make_the_node_unavailable_not_unauthorised(
     assert problem["type"] == "/problems/keys-unavailable"
 
 
-def test_private_and_non_signing_keys_in_a_jwks_are_ignored(tmp_path: Path,
-                                                           gateway_key: ECKey) -> None:
+def test_private_and_non_signing_keys_in_a_jwks_are_ignored(
+    tmp_path: Path, gateway_key: ECKey
+) -> None:
     from adapters import InvalidToken
 
     jwks = tmp_path / "jwks.json"
@@ -467,17 +494,40 @@ def test_the_verifier_needs_exactly_one_key_source(tmp_path: Path) -> None:
 
 def write_nodes(directory: Path) -> Path:
     directory.mkdir()
-    (directory / "haidian-test.yaml").write_text(yaml.safe_dump({
-        "id": "haidian-test", "name": {"zh": "测试", "en": "Test"}, "level": "district",
-        "region": "110108", "adapter": {"kind": "file", "path": "haidian"},
-        "datasets": {DATASET: {"regions": ["110108"], "source": "e.jsonl",
-                               "fields": {"creditCode": "tyshxydm", "name": "qymc"}}},
-    }, allow_unicode=True), encoding="utf-8")
-    (directory / "remote-test.yaml").write_text(yaml.safe_dump({
-        "id": "remote-test", "name": {"zh": "远程", "en": "Remote"}, "level": "district",
-        "region": "110105", "adapter": {"kind": "http", "url": "http://127.0.0.1:1"},
-        "datasets": {DATASET: {"regions": ["110105"]}},
-    }, allow_unicode=True), encoding="utf-8")
+    (directory / "haidian-test.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "id": "haidian-test",
+                "name": {"zh": "测试", "en": "Test"},
+                "level": "district",
+                "region": "110108",
+                "adapter": {"kind": "file", "path": "haidian"},
+                "datasets": {
+                    DATASET: {
+                        "regions": ["110108"],
+                        "source": "e.jsonl",
+                        "fields": {"creditCode": "tyshxydm", "name": "qymc"},
+                    }
+                },
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
+    (directory / "remote-test.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "id": "remote-test",
+                "name": {"zh": "远程", "en": "Remote"},
+                "level": "district",
+                "region": "110105",
+                "adapter": {"kind": "http", "url": "http://127.0.0.1:1"},
+                "datasets": {DATASET: {"regions": ["110105"]}},
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
     return directory
 
 
@@ -489,8 +539,9 @@ def test_a_configured_node_is_served_from_its_data_directory(
     write_jsonl(data / "haidian" / "e.jsonl", RECORDS[:2])
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps(public_jwks(gateway_key)), encoding="utf-8")
-    app = create_server_for_node("haidian-test", nodes_dir=nodes, data_dir=data,
-                                 issuer=ISSUER, jwks_file=jwks)
+    app = create_server_for_node(
+        "haidian-test", nodes_dir=nodes, data_dir=data, issuer=ISSUER, jwks_file=jwks
+    )
     url = serve_wsgi(app)
     token = sign(gateway_key, claims_for(aud="haidian-test"))
     with httpx.Client(base_url=url) as http:
@@ -506,11 +557,13 @@ def test_only_a_node_holding_its_data_can_be_served(tmp_path: Path) -> None:
     nodes = write_nodes(tmp_path / "nodes")
     jwks = tmp_path / "jwks.json"
     with pytest.raises(ValueError, match="no node 'absent'"):
-        create_server_for_node("absent", nodes_dir=nodes, data_dir=tmp_path, issuer=ISSUER,
-                               jwks_file=jwks)
+        create_server_for_node(
+            "absent", nodes_dir=nodes, data_dir=tmp_path, issuer=ISSUER, jwks_file=jwks
+        )
     with pytest.raises(ValueError, match="reached over HTTP"):
-        create_server_for_node("remote-test", nodes_dir=nodes, data_dir=tmp_path, issuer=ISSUER,
-                               jwks_file=jwks)
+        create_server_for_node(
+            "remote-test", nodes_dir=nodes, data_dir=tmp_path, issuer=ISSUER, jwks_file=jwks
+        )
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

@@ -54,8 +54,12 @@ class Database:
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     if request.param == "sqlite":
         fill_table(f"sqlite:///{tmp_path}/node.sqlite", "entities", RECORDS)
-        yield Database("sqlite:///{data}/node.sqlite", f"sqlite:///{tmp_path}/node.sqlite",
-                       "entities", tmp_path)
+        yield Database(
+            "sqlite:///{data}/node.sqlite",
+            f"sqlite:///{tmp_path}/node.sqlite",
+            "entities",
+            tmp_path,
+        )
     else:
         url, name = request.getfixturevalue("postgres_table")
         yield Database(url, url, name, tmp_path)
@@ -73,14 +77,14 @@ def test_keyset_pages_are_not_shifted_by_rows_added_before_the_cursor(
 ) -> None:
     first = adapter.query(QueryRequest(DATASET, limit=4))
     assert keys_of(first.records) == sorted(keys_of(RECORDS))[:4]
-    database.insert({"creditCode": "91000000MA00000000", "name": "新增企业",
-                     "establishedDate": "2024-01-01"})
+    database.insert(
+        {"creditCode": "91000000MA00000000", "name": "新增企业", "establishedDate": "2024-01-01"}
+    )
     rest = adapter.query(QueryRequest(DATASET, limit=100, cursor=first.next_cursor))
     assert keys_of(rest.records) == sorted(keys_of(RECORDS))[4:]
 
 
-def test_values_that_look_like_sql_are_only_data(database: Database,
-                                                 adapter: SqlAdapter) -> None:
+def test_values_that_look_like_sql_are_only_data(database: Database, adapter: SqlAdapter) -> None:
     for condition in (
         {"name": {"eq": "x' OR '1'='1"}},
         {"name": {"prefix": "'; DROP TABLE entities; --"}},
@@ -92,11 +96,19 @@ def test_values_that_look_like_sql_are_only_data(database: Database,
 
 def test_database_types_become_json_values(adapter: SqlAdapter) -> None:
     record = adapter.query(QueryRequest(DATASET, {"creditCode": {"eq": "91131000MA00000008"}}))
-    assert record.records == [{
-        "creditCode": "91131000MA00000008", "name": "廊坊物流有限公司", "registeredCapital": 80,
-        "establishedDate": "2021-06-30", "status": "在业", "regionCode": "131000",
-        "listed": False, "employees": None, "tags": [],
-    }]
+    assert record.records == [
+        {
+            "creditCode": "91131000MA00000008",
+            "name": "廊坊物流有限公司",
+            "registeredCapital": 80,
+            "establishedDate": "2021-06-30",
+            "status": "在业",
+            "regionCode": "131000",
+            "listed": False,
+            "employees": None,
+            "tags": [],
+        }
+    ]
     assert type(record.records[0]["registeredCapital"]) is int
 
 
@@ -135,8 +147,7 @@ def test_a_projection_naming_an_unknown_field_is_a_request_error(adapter: SqlAda
 
 def test_a_projection_without_the_key_still_pages(adapter: SqlAdapter) -> None:
     first = adapter.query(QueryRequest(DATASET, fields=("name",), limit=5))
-    rest = adapter.query(QueryRequest(DATASET, fields=("name",), limit=5,
-                                      cursor=first.next_cursor))
+    rest = adapter.query(QueryRequest(DATASET, fields=("name",), limit=5, cursor=first.next_cursor))
     names = [r["name"] for r in [*first.records, *rest.records]]
     assert sorted(names) == sorted(r["name"] for r in RECORDS)
     assert all(set(r) == {"name"} for r in first.records)
@@ -172,8 +183,9 @@ def test_health_reports_ok_for_a_reachable_database(adapter: SqlAdapter) -> None
 
 
 def test_an_unreachable_postgresql_is_unavailable(tmp_path: Path) -> None:
-    adapter = SqlAdapter(sql_node("postgresql+psycopg://postgres@127.0.0.1:1/test", "t"),
-                         data_dir=tmp_path)
+    adapter = SqlAdapter(
+        sql_node("postgresql+psycopg://postgres@127.0.0.1:1/test", "t"), data_dir=tmp_path
+    )
     try:
         with pytest.raises(AdapterUnavailable) as raised:
             adapter.query(QueryRequest(DATASET))
@@ -186,8 +198,7 @@ def test_an_unreachable_postgresql_is_unavailable(tmp_path: Path) -> None:
 
 
 def test_a_missing_sqlite_file_is_unavailable_and_never_created(tmp_path: Path) -> None:
-    adapter = SqlAdapter(sql_node("sqlite:///{data}/absent.sqlite", "entities"),
-                         data_dir=tmp_path)
+    adapter = SqlAdapter(sql_node("sqlite:///{data}/absent.sqlite", "entities"), data_dir=tmp_path)
     try:
         with pytest.raises(AdapterUnavailable):
             adapter.query(QueryRequest(DATASET))
@@ -220,18 +231,26 @@ def test_the_data_placeholder_names_the_data_directory(tmp_path: Path) -> None:
 def test_composite_primary_keys_page_in_key_order(tmp_path: Path) -> None:
     engine = sa.create_engine(f"sqlite:///{tmp_path}/c.sqlite")
     metadata = sa.MetaData()
-    table = sa.Table("readings", metadata,
-                     sa.Column("station", sa.String, primary_key=True),
-                     sa.Column("hour", sa.DateTime, primary_key=True),
-                     sa.Column("aqi", sa.Integer))
+    table = sa.Table(
+        "readings",
+        metadata,
+        sa.Column("station", sa.String, primary_key=True),
+        sa.Column("hour", sa.DateTime, primary_key=True),
+        sa.Column("aqi", sa.Integer),
+    )
     metadata.create_all(engine)
-    rows = [{"station": s, "hour": dt.datetime(2026, 1, 1, h), "aqi": h * 10}
-            for s in ("B", "A") for h in (3, 1, 2)]
+    rows = [
+        {"station": s, "hour": dt.datetime(2026, 1, 1, h), "aqi": h * 10}
+        for s in ("B", "A")
+        for h in (3, 1, 2)
+    ]
     with engine.begin() as connection:
         connection.execute(table.insert(), rows)
     engine.dispose()
-    node = node_config({"kind": "sql", "url": "sqlite:///{data}/c.sqlite", "poolSize": 2},
-                       datasets={"air-quality-hourly": NodeDataset(("110000",), "readings")})
+    node = node_config(
+        {"kind": "sql", "url": "sqlite:///{data}/c.sqlite", "poolSize": 2},
+        datasets={"air-quality-hourly": NodeDataset(("110000",), "readings")},
+    )
     adapter = SqlAdapter(node, data_dir=tmp_path)
     try:
         seen: list[tuple[str, str]] = []
@@ -260,12 +279,14 @@ def test_a_table_without_primary_key_cannot_be_paged(tmp_path: Path) -> None:
         adapter.close()
 
 
-def test_a_schema_qualified_source_names_the_schema(postgres_table: tuple[str, str],
-                                                    tmp_path: Path) -> None:
+def test_a_schema_qualified_source_names_the_schema(
+    postgres_table: tuple[str, str], tmp_path: Path
+) -> None:
     url, name = postgres_table
-    node = node_config({"kind": "sql", "url": url}, datasets={
-        DATASET: NodeDataset(("110108",), f"public.{name}", FIELD_MAP)
-    })
+    node = node_config(
+        {"kind": "sql", "url": url},
+        datasets={DATASET: NodeDataset(("110108",), f"public.{name}", FIELD_MAP)},
+    )
     adapter = SqlAdapter(node, data_dir=tmp_path)
     try:
         page = adapter.query(QueryRequest(DATASET, {"creditCode": {"in": ["91110108MA00000002"]}}))
@@ -294,4 +315,3 @@ def test_database_values_convert_to_json(value: object, expected: object) -> Non
     converted = json_value(value)
     assert converted == expected
     json.dumps(converted)
-

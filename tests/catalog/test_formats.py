@@ -14,12 +14,7 @@ RESIDENT_ID_CHARSET = "0123456789X"
 
 def single_substitutions(code: str, charset: str) -> list[str]:
     """Every string that differs from ``code`` in exactly one position, over ``charset``."""
-    return [
-        code[:i] + c + code[i + 1 :]
-        for i in range(len(code))
-        for c in charset
-        if c != code[i]
-    ]
+    return [code[:i] + c + code[i + 1 :] for i in range(len(code)) for c in charset if c != code[i]]
 
 
 @pytest.mark.parametrize("code", USCC_VECTORS)

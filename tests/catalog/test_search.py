@@ -99,9 +99,7 @@ def test_filters_narrow_the_result(
 @pytest.fixture
 def beijing_only_patents(datasets_copy: Path, rewrite_entry: Rewrite) -> Catalog:
     """The catalogue with patent grants provided by Beijing alone."""
-    rewrite_entry(
-        "patent-grants", lambda doc: doc["provider"].__setitem__("regions", ["110000"])
-    )
+    rewrite_entry("patent-grants", lambda doc: doc["provider"].__setitem__("regions", ["110000"]))
     return load_catalog(datasets_copy)
 
 
@@ -117,9 +115,7 @@ def test_region_filter_uses_the_regions_nodes_serve(beijing_only_patents: Catalo
     served = {"patent-grants": frozenset({"130629"})}
     assert "patent-grants" in ids(beijing_only_patents, region="xiongan", served_regions=served)
     assert "patent-grants" in ids(beijing_only_patents, region="130000", served_regions=served)
-    assert "patent-grants" not in ids(
-        beijing_only_patents, region="131000", served_regions=served
-    )
+    assert "patent-grants" not in ids(beijing_only_patents, region="131000", served_regions=served)
     facets = search(beijing_only_patents, served_regions=served).facets
     assert facets["region"]["130000"] == 9
 

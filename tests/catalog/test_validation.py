@@ -179,8 +179,7 @@ def test_filter_value_must_satisfy_the_field_format(market: Dataset) -> None:
     assert issues == [
         ValidationIssue(
             "$.filter.creditCode.eq",
-            "'9135...' is not a valid unified social credit code "
-            "(GB 32100-2015 check character)",
+            "'9135...' is not a valid unified social credit code (GB 32100-2015 check character)",
         )
     ]
 

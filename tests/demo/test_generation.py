@@ -37,7 +37,9 @@ def test_same_seed_gives_byte_identical_files_in_any_process(
     )
     subprocess.run(
         [sys.executable, "-c", script, str(tmp_path / "there")],
-        env={**os.environ, "PYTHONHASHSEED": "0"}, check=True, timeout=120,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        check=True,
+        timeout=120,
     )
     generate(tmp_path / "here", nodes, catalog, seed=7, scale=0.1)
     here = fingerprint(tmp_path / "here")
@@ -75,7 +77,11 @@ def test_failed_generation_keeps_the_previous_data(
     generate(data_dir, nodes, catalog, scale=0.05)
     before = fingerprint(data_dir)
     broken = NodeConfig(
-        id="broken", name_zh="损坏节点", name_en="Broken node", level="district", region="110108",
+        id="broken",
+        name_zh="损坏节点",
+        name_en="Broken node",
+        level="district",
+        region="110108",
         adapter={"kind": "sql", "url": "nosuchdialect://nowhere/db"},
         datasets={"patent-grants": NodeDataset(regions=("110108",), source="zl")},
     )

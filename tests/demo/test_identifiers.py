@@ -102,8 +102,16 @@ def test_enquiry_phones_carry_the_area_code(demo: DemoData) -> None:
 
 @pytest.mark.parametrize(
     ("pollutant", "concentration", "index"),
-    [("PM2.5", 35, 50), ("PM2.5", 75, 100), ("PM2.5", 47, 65), ("PM10", 104, 77), ("O3", 160, 50),
-     ("NO2", 150, 75), ("CO", 12, 104), ("SO2", 0, 0)],
+    [
+        ("PM2.5", 35, 50),
+        ("PM2.5", 75, 100),
+        ("PM2.5", 47, 65),
+        ("PM10", 104, 77),
+        ("O3", 160, 50),
+        ("NO2", 150, 75),
+        ("CO", 12, 104),
+        ("SO2", 0, 0),
+    ],
 )
 def test_iaqi_follows_the_hj_633_breakpoints(
     pollutant: str, concentration: float, index: int
@@ -121,8 +129,14 @@ def test_aqi_names_a_primary_pollutant_only_above_50() -> None:
 def test_observations_carry_the_aqi_of_their_concentrations(demo: DemoData) -> None:
     observations = demo.of_dataset("air-quality-hourly")
     for record in observations:
-        values = {"PM2.5": record["pm25"], "PM10": record["pm10"], "O3": record["o3"],
-                  "NO2": record["no2"], "SO2": record["so2"], "CO": record["co"]}
+        values = {
+            "PM2.5": record["pm25"],
+            "PM10": record["pm10"],
+            "O3": record["o3"],
+            "NO2": record["no2"],
+            "SO2": record["so2"],
+            "CO": record["co"],
+        }
         assert (record["aqi"], record["primaryPollutant"]) == aqi(values)
     assert max(r["observedAt"] for r in observations) == "2026-11-28T23:00:00+08:00"
     stations = Counter(r["stationCode"] for r in observations)

@@ -13,9 +13,14 @@ from gateway.routing import RoutingTable
 from .conftest import DemoData
 
 SERVED_DATASETS = (
-    "air-quality-hourly", "government-procurement", "market-entity-registration",
-    "medical-institutions", "patent-grants", "real-estate-registration",
-    "social-insurance-payment", "tax-credit-rating",
+    "air-quality-hourly",
+    "government-procurement",
+    "market-entity-registration",
+    "medical-institutions",
+    "patent-grants",
+    "real-estate-registration",
+    "social-insurance-payment",
+    "tax-credit-rating",
 )
 
 
@@ -128,9 +133,7 @@ def test_tianjin_sample_is_outside_binhai(demo: DemoData) -> None:
 
 
 def test_every_sample_is_a_served_key(demo: DemoData, catalog: Catalog) -> None:
-    keys = {
-        str(r[dataset.key_field]) for dataset in catalog for r in demo.of_dataset(dataset.id)
-    }
+    keys = {str(r[dataset.key_field]) for dataset in catalog for r in demo.of_dataset(dataset.id)}
     assert demo.report.samples
     assert set(demo.report.samples.values()) <= keys
 

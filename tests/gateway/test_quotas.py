@@ -112,18 +112,24 @@ def test_concurrent_pages_never_deliver_beyond_the_records_quota(
         name="quota test", region="110000", tier="open", scopes=["data:read"]
     )
     assert secret is not None
-    issued = replicas[0].test_client().post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        headers=basic(client.client_id, secret),
+    issued = (
+        replicas[0]
+        .test_client()
+        .post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers=basic(client.client_id, secret),
+        )
     )
     headers = bearer(issued.get_json()["access_token"], "statistics")
     # 4,900 of the day's 5,000 records are already used.
     assert services.quotas.reserve_records(client.client_id, open_tier, 4900) == 4900
 
     def page(i: int) -> tuple[int, int]:
-        response = replicas[i % len(replicas)].test_client().post(
-            f"{ME}/query", json={"limit": 100, "fields": ["creditCode"]}, headers=headers
+        response = (
+            replicas[i % len(replicas)]
+            .test_client()
+            .post(f"{ME}/query", json={"limit": 100, "fields": ["creditCode"]}, headers=headers)
         )
         body = response.get_json()
         return response.status_code, len(body["data"]) if response.status_code == 200 else 0

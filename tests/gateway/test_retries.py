@@ -71,8 +71,11 @@ def client_for(
         clock=clock,
         rng=random.Random(7),
     )
-    return httpx.Client(base_url="http://node.test", transport=transport,
-                        timeout=httpx.Timeout(connect=2, read=10, write=10, pool=2))
+    return httpx.Client(
+        base_url="http://node.test",
+        transport=transport,
+        timeout=httpx.Timeout(connect=2, read=10, write=10, pool=2),
+    )
 
 
 def query(client: httpx.Client) -> httpx.Response:
@@ -106,8 +109,17 @@ def test_a_read_the_node_did_not_answer_is_sent_again(
 
 @pytest.mark.parametrize(
     "failure",
-    [httpx.ReadTimeout("sent, no answer"), httpx.WriteTimeout("slow upload"),
-     httpx.PoolTimeout("no free connection"), 500, 501, 400, 401, 404, 429],
+    [
+        httpx.ReadTimeout("sent, no answer"),
+        httpx.WriteTimeout("slow upload"),
+        httpx.PoolTimeout("no free connection"),
+        500,
+        501,
+        400,
+        401,
+        404,
+        429,
+    ],
 )
 def test_timeouts_after_sending_and_other_answers_are_not_retried(
     clock: Clock, failure: Outcome
@@ -178,9 +190,7 @@ def test_a_call_after_the_deadline_is_not_sent(clock: Clock) -> None:
 def test_outside_an_exchange_the_configured_timeouts_apply(clock: Clock) -> None:
     node = Node()
     query(client_for(node, clock))
-    assert node.timeouts[0] == {
-        "connect": 2, "read": 10, "write": 10, "pool": 2
-    }
+    assert node.timeouts[0] == {"connect": 2, "read": 10, "write": 10, "pool": 2}
 
 
 def test_a_spent_budget_stops_retries(clock: Clock) -> None:
@@ -239,7 +249,11 @@ def test_the_policy_reads_its_settings() -> None:
     from gateway.settings import load_settings
 
     settings = load_settings(
-        {}, environ={"GATEWAY_NODE_RETRIES": "1", "GATEWAY_NODE_RETRY_BACKOFF": "0.2",
-                     "GATEWAY_NODE_RETRY_BUDGET": "0.1"},
+        {},
+        environ={
+            "GATEWAY_NODE_RETRIES": "1",
+            "GATEWAY_NODE_RETRY_BACKOFF": "0.2",
+            "GATEWAY_NODE_RETRY_BUDGET": "0.1",
+        },
     )
     assert RetryPolicy.from_settings(settings) == RetryPolicy(1, 0.2, 0.1)

@@ -48,9 +48,7 @@ class Document(HTMLParser):
 
     def page_links(self) -> list[str]:
         return [
-            href
-            for href in self.links()
-            if href.startswith("/") and not href.startswith(NOT_PAGES)
+            href for href in self.links() if href.startswith("/") and not href.startswith(NOT_PAGES)
         ]
 
 
@@ -100,9 +98,7 @@ def test_the_lang_parameter_wins_over_accept_language(client: FlaskClient) -> No
         "/regions/120000?lang=en",
     ],
 )
-def test_a_chosen_language_is_carried_in_every_link_and_form(
-    client: FlaskClient, url: str
-) -> None:
+def test_a_chosen_language_is_carried_in_every_link_and_form(client: FlaskClient, url: str) -> None:
     doc = page(client, url, ZH)
     [switch] = [a["href"] for a in doc.all("a") if "lang-switch" in a.get("class", "")]
     assert query(switch)["lang"] == ["zh"]
@@ -158,9 +154,7 @@ def test_the_search_state_lives_in_the_url(client: FlaskClient) -> None:
     assert remove and all(q["q"] == ["企业"] for q in remove)
 
 
-def test_facet_counts_are_those_of_the_catalogue_search(
-    client: FlaskClient, app: Flask
-) -> None:
+def test_facet_counts_are_those_of_the_catalogue_search(client: FlaskClient, app: Flask) -> None:
     from catalog import search
 
     config = app.extensions["jjj-gateway"].config
@@ -273,18 +267,18 @@ def test_the_dataset_page_shows_fields_nodes_and_access(client: FlaskClient) -> 
 def test_the_sample_request_names_the_configured_issuer_whatever_the_host_header(
     client: FlaskClient, headers: dict[str, str]
 ) -> None:
-    html = client.get(
-        "/catalog/market-entity-registration", headers={**ZH, **headers}
-    ).get_data(as_text=True)
+    html = client.get("/catalog/market-entity-registration", headers={**ZH, **headers}).get_data(
+        as_text=True
+    )
     sample = html.split('<pre class="code"')[1].split("</pre>")[0]
     assert "evil.example" not in html
     assert "http://gateway.test/oauth/token" in sample
 
 
 def test_the_dataset_page_marks_the_nodes_serving_the_chosen_region(client: FlaskClient) -> None:
-    html = client.get(
-        "/catalog/market-entity-registration?region=120000", headers=ZH
-    ).get_data(as_text=True)
+    html = client.get("/catalog/market-entity-registration?region=120000", headers=ZH).get_data(
+        as_text=True
+    )
     highlighted = [
         row.split("</th>")[0] for row in html.split("<tr")[1:] if row.startswith(' class="is-high')
     ]
@@ -363,7 +357,7 @@ def test_the_region_browser_nests_districts_and_flags_xiongan(client: FlaskClien
     names = ("北京市", "天津市", "河北省", "海淀区", "滨海新区", "保定市", "容城县", "雄安新区")
     for name in names:
         assert name in doc.text, name
-    grouping = html.split('tree__item--grouping')[1].split("</li>")[0]
+    grouping = html.split("tree__item--grouping")[1].split("</li>")[0]
     assert "雄安新区" in grouping and "非国标区划" in grouping
     assert "容城县、安新县、雄县" in grouping
 

@@ -44,9 +44,7 @@ def grant(
 
 
 @pytest.fixture
-def decide_for(
-    catalog: Catalog, policies: Policies, caller: MakeCaller
-) -> Callable[..., Decision]:
+def decide_for(catalog: Catalog, policies: Policies, caller: MakeCaller) -> Callable[..., Decision]:
     """``decide_for(dataset, tier, purpose, grants=..., scopes=..., requested=...)``."""
 
     def run(
@@ -231,8 +229,13 @@ def test_unknown_share_type_is_denied_by_default(
 ) -> None:
     odd = replace(catalog.datasets["air-quality-hourly"], share_type="on-request")
     decision = decide(
-        odd, caller("regulator"), "statistics", [],
-        policies=policies, now=NOW, region_leaves=catalog.regions.leaves,
+        odd,
+        caller("regulator"),
+        "statistics",
+        [],
+        policies=policies,
+        now=NOW,
+        region_leaves=catalog.regions.leaves,
     )
     assert (decision.allowed, decision.rule_id) == (False, "share-type-none")
 
@@ -240,9 +243,7 @@ def test_unknown_share_type_is_denied_by_default(
 def test_conditional_dataset_requires_grant_for_purpose(
     decide_for: Callable[..., Decision],
 ) -> None:
-    decision = decide_for(
-        "social-insurance-payment", "government", "talent-mobility", [grant()]
-    )
+    decision = decide_for("social-insurance-payment", "government", "talent-mobility", [grant()])
     assert decision.reason_en == (
         "Dataset social-insurance-payment is shared on conditions: client c-government holds no "
         "active grant that covers this request to use it for purpose talent-mobility; its grants "
@@ -280,7 +281,10 @@ def test_requested_regions_outside_the_grant_are_left_out(
 ) -> None:
     limited = grant(regions=["110108"])
     decision = decide_for(
-        "social-insurance-payment", "government", "social-insurance-transfer", [limited],
+        "social-insurance-payment",
+        "government",
+        "social-insurance-transfer",
+        [limited],
         requested={"110108", "120116"},
     )
     assert decision.allowed and decision.leaves == {"110108"}
@@ -294,7 +298,10 @@ def test_grant_does_not_apply_to_regions_it_does_not_cover(
 ) -> None:
     limited = grant(regions=["110108"])
     decision = decide_for(
-        "social-insurance-payment", "government", "social-insurance-transfer", [limited],
+        "social-insurance-payment",
+        "government",
+        "social-insurance-transfer",
+        [limited],
         requested={"120116"},
     )
     assert (decision.allowed, decision.rule_id) == (False, "grant-required")
@@ -305,7 +312,10 @@ def test_grant_does_not_apply_to_regions_it_does_not_cover(
 
 def test_grant_without_regions_sets_no_region_limit(decide_for: Callable[..., Decision]) -> None:
     decision = decide_for(
-        "social-insurance-payment", "government", "social-insurance-transfer", [grant()],
+        "social-insurance-payment",
+        "government",
+        "social-insurance-transfer",
+        [grant()],
         requested={"120116"},
     )
     assert decision.allowed and decision.leaves is None
@@ -317,7 +327,10 @@ def test_the_grant_reaching_most_requested_regions_is_used(
     narrow = grant(id="g-narrow", regions=["110108"], valid_from=NOW - timedelta(days=1))
     wide = grant(id="g-wide", regions=["110000"])
     decision = decide_for(
-        "social-insurance-payment", "government", "social-insurance-transfer", [narrow, wide],
+        "social-insurance-payment",
+        "government",
+        "social-insurance-transfer",
+        [narrow, wide],
         requested={"110108", "110105"},
     )
     assert decision.grant is wide
@@ -365,9 +378,19 @@ def test_rules_registry_names_every_rule_with_its_problem() -> None:
 
 def test_every_rule_reason_renders_in_both_languages() -> None:
     params = {
-        "purpose": "credit-check", "dataset": "d", "tier": "partner", "level": 3, "max_level": 2,
-        "client": "c", "limit": 1, "profile": "partner", "summary_zh": "…", "summary_en": "…",
-        "grant_id": "g", "approver": "a", "legal_basis": "b",
+        "purpose": "credit-check",
+        "dataset": "d",
+        "tier": "partner",
+        "level": 3,
+        "max_level": 2,
+        "client": "c",
+        "limit": 1,
+        "profile": "partner",
+        "summary_zh": "…",
+        "summary_en": "…",
+        "grant_id": "g",
+        "approver": "a",
+        "legal_basis": "b",
     }
     for rule in RULES.values():
         zh, en = rule.reasons(**params)
@@ -380,8 +403,13 @@ def test_decision_needs_an_aware_clock(
 ) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         decide(
-            catalog.datasets["air-quality-hourly"], caller("open"), "statistics", [],
-            policies=policies, now=datetime(2026, 11, 29), region_leaves=catalog.regions.leaves,
+            catalog.datasets["air-quality-hourly"],
+            caller("open"),
+            "statistics",
+            [],
+            policies=policies,
+            now=datetime(2026, 11, 29),
+            region_leaves=catalog.regions.leaves,
         )
 
 
@@ -390,32 +418,64 @@ def test_decision_needs_an_aware_clock(
 MARKET_ENTITY_PLANS = {
     "open": {
         "clear": [
-            "creditCode", "name", "entityType", "registeredCapital", "establishedDate", "status",
-            "industryCode", "regionCode", "address", "registrationAuthority",
+            "creditCode",
+            "name",
+            "entityType",
+            "registeredCapital",
+            "establishedDate",
+            "status",
+            "industryCode",
+            "regionCode",
+            "address",
+            "registrationAuthority",
         ],
         "masked": {"legalRepName": "partial"},
         "dropped": ["legalRepId", "contactPhone"],
     },
     "partner": {
         "clear": [
-            "creditCode", "name", "entityType", "registeredCapital", "establishedDate", "status",
-            "industryCode", "regionCode", "address", "registrationAuthority",
+            "creditCode",
+            "name",
+            "entityType",
+            "registeredCapital",
+            "establishedDate",
+            "status",
+            "industryCode",
+            "regionCode",
+            "address",
+            "registrationAuthority",
         ],
         "masked": {"legalRepName": "partial", "contactPhone": "partial"},
         "dropped": ["legalRepId"],
     },
     "government": {
         "clear": [
-            "creditCode", "name", "entityType", "registeredCapital", "establishedDate", "status",
-            "industryCode", "regionCode", "address", "registrationAuthority",
+            "creditCode",
+            "name",
+            "entityType",
+            "registeredCapital",
+            "establishedDate",
+            "status",
+            "industryCode",
+            "regionCode",
+            "address",
+            "registrationAuthority",
         ],
         "masked": {"legalRepName": "partial", "legalRepId": "hmac", "contactPhone": "partial"},
         "dropped": [],
     },
     "regulator": {
         "clear": [
-            "creditCode", "name", "entityType", "registeredCapital", "establishedDate", "status",
-            "industryCode", "regionCode", "address", "registrationAuthority",
+            "creditCode",
+            "name",
+            "entityType",
+            "registeredCapital",
+            "establishedDate",
+            "status",
+            "industryCode",
+            "regionCode",
+            "address",
+            "registrationAuthority",
         ],
         "masked": {"legalRepName": "partial", "legalRepId": "hmac", "contactPhone": "partial"},
         "dropped": [],
@@ -424,9 +484,7 @@ MARKET_ENTITY_PLANS = {
 
 
 @pytest.mark.parametrize("tier", list(MARKET_ENTITY_PLANS))
-def test_market_entity_field_plan_per_tier(
-    decide_for: Callable[..., Decision], tier: str
-) -> None:
+def test_market_entity_field_plan_per_tier(decide_for: Callable[..., Decision], tier: str) -> None:
     decision = decide_for("market-entity-registration", tier)
     assert decision.plan is not None
     assert decision.plan.as_meta() == MARKET_ENTITY_PLANS[tier]
@@ -436,8 +494,17 @@ def test_market_entity_fetch_follows_schema_order(decide_for: Callable[..., Deci
     decision = decide_for("market-entity-registration", "partner")
     assert decision.plan is not None
     assert decision.plan.fetch == (
-        "creditCode", "name", "entityType", "legalRepName", "registeredCapital",
-        "establishedDate", "status", "industryCode", "regionCode", "address", "contactPhone",
+        "creditCode",
+        "name",
+        "entityType",
+        "legalRepName",
+        "registeredCapital",
+        "establishedDate",
+        "status",
+        "industryCode",
+        "regionCode",
+        "address",
+        "contactPhone",
         "registrationAuthority",
     )
 
@@ -455,11 +522,20 @@ def test_field_plan_step_says_why_each_field_is_dropped(
 
 
 SOCIAL_INSURANCE_CLEAR = [
-    "insuranceTypes", "regionCode", "employerCreditCode", "employerName", "paymentBase",
-    "monthsPaid", "lastPaidMonth", "status",
+    "insuranceTypes",
+    "regionCode",
+    "employerCreditCode",
+    "employerName",
+    "paymentBase",
+    "monthsPaid",
+    "lastPaidMonth",
+    "status",
 ]
 SOCIAL_INSURANCE_MASKED = {
-    "residentId": "hmac", "name": "partial", "birthDate": "generalise", "phone": "partial",
+    "residentId": "hmac",
+    "name": "partial",
+    "birthDate": "generalise",
+    "phone": "partial",
 }
 
 
@@ -499,8 +575,13 @@ def test_grant_fields_are_clear_and_the_others_dropped(
         "clear": ["residentId", "name", "regionCode", "monthsPaid", "lastPaidMonth"],
         "masked": {},
         "dropped": [
-            "birthDate", "insuranceTypes", "employerCreditCode", "employerName", "paymentBase",
-            "status", "phone",
+            "birthDate",
+            "insuranceTypes",
+            "employerCreditCode",
+            "employerName",
+            "paymentBase",
+            "status",
+            "phone",
         ],
     }
     step = next(s for s in decision.steps if s.rule_id == "grant-required")
@@ -558,8 +639,13 @@ def test_profile_drop_method_drops_the_field(
     fields["legalRepId"] = replace(fields["legalRepId"], level=1)
     lowered = replace(entry, fields=fields)
     decision = decide(
-        lowered, caller("open"), "credit-check", [],
-        policies=policies, now=NOW, region_leaves=catalog.regions.leaves,
+        lowered,
+        caller("open"),
+        "credit-check",
+        [],
+        policies=policies,
+        now=NOW,
+        region_leaves=catalog.regions.leaves,
     )
     assert decision.plan is not None and "legalRepId" in decision.plan.dropped
     step = next(s for s in decision.steps if s.rule_id == "field-plan")

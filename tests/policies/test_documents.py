@@ -303,8 +303,12 @@ def test_trusted_issuer_falls_back_to_its_defaults(directory: Path) -> None:
 
 def test_trusted_issuer_without_client_claim_maps_to_no_caller() -> None:
     issuer = TrustedIssuer(
-        issuer="https://auth.example", audience="gw", scopes=frozenset({"data:read"}),
-        jwks_uri="https://auth.example/jwks", tier_claim="t", tier_map={"a": "partner"},
+        issuer="https://auth.example",
+        audience="gw",
+        scopes=frozenset({"data:read"}),
+        jwks_uri="https://auth.example/jwks",
+        tier_claim="t",
+        tier_map={"a": "partner"},
         default_region="130000",
     )
     with pytest.raises(ValueError, match="no 'client_id' claim"):

@@ -154,11 +154,21 @@ SOCIAL_INSURANCE_RECORD = {
 def government_plan() -> FieldPlan:
     return FieldPlan(
         clear=(
-            "insuranceTypes", "regionCode", "employerCreditCode", "employerName", "paymentBase",
-            "monthsPaid", "lastPaidMonth", "status",
+            "insuranceTypes",
+            "regionCode",
+            "employerCreditCode",
+            "employerName",
+            "paymentBase",
+            "monthsPaid",
+            "lastPaidMonth",
+            "status",
         ),
-        masked={"residentId": "hmac", "name": "partial", "birthDate": "generalise",
-                "phone": "partial"},
+        masked={
+            "residentId": "hmac",
+            "name": "partial",
+            "birthDate": "generalise",
+            "phone": "partial",
+        },
         dropped=(),
         order=tuple(SOCIAL_INSURANCE_RECORD),
     )

@@ -37,9 +37,7 @@ def _regions(body: dict[str, Any]) -> str | None:
 
 def upgrade() -> None:
     bind = op.get_bind()
-    records = sa.table(
-        "audit_records", sa.column("seq"), sa.column("body"), sa.column("regions")
-    )
+    records = sa.table("audit_records", sa.column("seq"), sa.column("body"), sa.column("regions"))
     after = 0
     while True:
         rows = bind.execute(
@@ -60,9 +58,9 @@ def upgrade() -> None:
                 changes.append({"s": seq, "r": derived})
         if changes:
             bind.execute(
-                records.update().where(records.c.seq == sa.bindparam("s")).values(
-                    regions=sa.bindparam("r")
-                ),
+                records.update()
+                .where(records.c.seq == sa.bindparam("s"))
+                .values(regions=sa.bindparam("r")),
                 changes,
             )
         after = rows[-1][0]
