@@ -20,12 +20,12 @@ import yaml
 
 from adapters.nodes import default_directory as nodes_directory
 from adapters.nodes import load_nodes
+from gateway.core.settings import Settings, load_settings
 from gateway.demo import generate
-from gateway.keys import key_ring
-from gateway.oauth.tokens import TokenIssuer
-from gateway.routing import RoutingTable
+from gateway.identity.oauth.tokens import TokenIssuer
+from gateway.identity.signing_keys import key_ring
 from gateway.services import load_configuration
-from gateway.settings import Settings, load_settings
+from gateway.upstream.routing import RoutingTable
 from policies.documents import default_directory as policies_directory
 
 from .processes import JJJ, Process, clean_environment, free_port

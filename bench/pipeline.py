@@ -1,7 +1,7 @@
 """Micro-benchmark of the record pipeline (validate + mask) in records/s on one core.
 
 Real demo records of two datasets go through what the gateway does to every record a node
-returns (``gateway.exchange``): the record schema check of the fetched projection
+returns (``gateway.exchange.pipeline``): the record schema check of the fetched projection
 (``Dataset.record_errors``), the region check, and the masker compiled for the caller's plan
 (``policies.compile_masker``) — for a government-tier caller, whose profile masks resident IDs
 with an HMAC pseudonym, names and phones partially and addresses to the district.
@@ -34,9 +34,9 @@ from adapters import QueryRequest, build_adapter, load_nodes
 from catalog import Dataset
 from catalog.formats import FORMAT_CHECKER, KNOWN_FORMATS, format_problem
 from catalog.validation import RecordValidator
+from gateway.core.settings import load_settings
 from gateway.demo import generate
 from gateway.services import Configuration, load_configuration
-from gateway.settings import load_settings
 from policies import Caller, FieldPlan, Grant, compile_masker, decide, derive_pseudonym_key
 
 #: Dataset → (purpose, whether a grant is needed): the two datasets of the benchmark.

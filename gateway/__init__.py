@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .app import create_app
+    from gateway.app import create_app
 
 __all__ = ["create_app"]
 
@@ -14,7 +14,7 @@ def __getattr__(name: str) -> Any:
     # The app (and all it imports) loads on first use, so that commands which do not serve the
     # gateway — an adapter server, key rotation — start quickly.
     if name == "create_app":
-        from .app import create_app
+        from gateway.app import create_app
 
         return create_app
     raise AttributeError(name)

@@ -11,19 +11,31 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import http_caching, http_guards, web
-from .answer_audit import answer_record, surface_kind
-from .api import admin, audit, catalog_api, data, docs, health, metrics, oauth, problem_docs
-from .api.common import problem_response, services
-from .audit import AuditUnavailable
-from .canonical import sha256_hex
-from .ids import uuid7
-from .logs import log_request
-from .problems import Problem
-from .server_span import describe_response, end_server_span, start_server_span
-from .services import Configuration, build_services
-from .settings import Settings, load_settings
-from .telemetry import current_ids, init_tracing
+from gateway.audit.trail import AuditUnavailable
+from gateway.core.canonical import sha256_hex
+from gateway.core.ids import uuid7
+from gateway.core.problems import Problem
+from gateway.core.settings import Settings, load_settings
+from gateway.http import caching as http_caching
+from gateway.http import guards as http_guards
+from gateway.http import web
+from gateway.http.answer_audit import answer_record, surface_kind
+from gateway.http.api import (
+    admin,
+    audit,
+    catalog_api,
+    data,
+    docs,
+    health,
+    metrics,
+    oauth,
+    problem_docs,
+)
+from gateway.http.api.common import problem_response, services
+from gateway.observability.logs import log_request
+from gateway.observability.server_span import describe_response, end_server_span, start_server_span
+from gateway.observability.tracing import current_ids, init_tracing
+from gateway.services import Configuration, build_services
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +169,7 @@ def _problem(problem: Problem) -> Response:
 
 def _http_error(exc: HTTPException) -> Response:
     if request.path.startswith("/oauth/"):
-        from .api.oauth import oauth_error
+        from gateway.http.api.oauth import oauth_error
 
         return oauth_error(exc)
     if web.is_page_path(request.path):

@@ -12,31 +12,30 @@ from sqlalchemy import Engine
 
 from adapters.nodes import NodeConfig, load_nodes
 from catalog import Catalog, load_catalog
+from gateway.access.grants import GrantAdmin, GrantStore
+from gateway.access.quotas import Quotas
+from gateway.audit.reader import AuditReader
+from gateway.audit.trail import AuditTrail, open_audit_trail
+from gateway.core.settings import Settings
+from gateway.exchange.cursors import CursorCodec
+from gateway.exchange.pipeline import ExchangeService
+from gateway.identity.client_admin import ClientAdmin
+from gateway.identity.clients import ClientStatusCache, ClientStore
+from gateway.identity.oauth.jwks import KeySetDirectory
+from gateway.identity.oauth.replay import ReplayGuard
+from gateway.identity.oauth.revocation import RevocationList
+from gateway.identity.oauth.tokens import AccessTokenVerifier, TokenIssuer
+from gateway.identity.server_secret import load_or_create_secret
+from gateway.identity.signing_keys import SigningKeys, key_ring
+from gateway.observability.metrics import GatewayMetrics
+from gateway.storage import create_db_engine
+from gateway.storage.redis_store import connect as connect_redis
+from gateway.upstream.breaker import BreakerPolicy
+from gateway.upstream.fleet import Fleet
+from gateway.upstream.pool import ForkSafeExecutor
+from gateway.upstream.retries import RetryPolicy
+from gateway.upstream.routing import RoutingTable
 from policies import Policies, derive_pseudonym_key, load_policies
-
-from .admin import ClientAdmin
-from .audit import AuditTrail, open_audit_trail
-from .audit_store import AuditReader
-from .breaker import BreakerPolicy
-from .clients import ClientStatusCache, ClientStore
-from .cursor import CursorCodec
-from .exchange import ExchangeService
-from .fleet import Fleet
-from .grants import GrantAdmin, GrantStore
-from .keys import SigningKeys, key_ring
-from .metrics import GatewayMetrics
-from .oauth.jwks import KeySetDirectory
-from .oauth.replay import ReplayGuard
-from .oauth.revocation import RevocationList
-from .oauth.tokens import AccessTokenVerifier, TokenIssuer
-from .pool import ForkSafeExecutor
-from .quotas import Quotas
-from .redis_store import connect as connect_redis
-from .retries import RetryPolicy
-from .routing import RoutingTable
-from .secrets_file import load_or_create_secret
-from .settings import Settings
-from .storage import create_db_engine
 
 
 @dataclass(frozen=True, slots=True)

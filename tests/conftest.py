@@ -95,7 +95,7 @@ LOG_DIR = ARTIFACTS / "logs"
 @pytest.fixture(scope="session", autouse=True)
 def _keep_logs() -> Iterator[None]:
     """The gateway's in-process logs go to test-artifacts/logs as JSON lines."""
-    from gateway.logs import JsonFormatter
+    from gateway.observability.logs import JsonFormatter
 
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(LOG_DIR / f"pytest-{os.getpid()}.log", encoding="utf-8")

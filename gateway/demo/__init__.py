@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .generate import GenerationReport, generate
+from gateway.demo.generate import GenerationReport, generate
 
 __all__ = ["GenerationReport", "generate"]

@@ -7,7 +7,7 @@ import math
 import random
 from typing import Any
 
-from .places import Place
+from gateway.demo.places import Place
 
 BEIJING_TIME = dt.timezone(dt.timedelta(hours=8))
 #: The last hour observed (the data's reference date is 2026-11-28).

@@ -21,19 +21,18 @@ from typing import Any
 
 from adapters.nodes import NodeConfig
 from catalog import Catalog
-
-from ..routing import RoutingTable
-from .air_quality import LAST_HOUR, generate_observations
-from .market_entities import MarketEntity, generate_entities
-from .medical import generate_institutions
-from .patents import generate_patents
-from .people import PersonFactory
-from .places import Place, provinces_places
-from .procurement import generate_awards
-from .real_estate import generate_units
-from .social_insurance import generate_enrolments
-from .tax_credit import generate_ratings
-from .writers import Batch, file_source, table_source, write_jsonl, write_tables
+from gateway.demo.air_quality import LAST_HOUR, generate_observations
+from gateway.demo.market_entities import MarketEntity, generate_entities
+from gateway.demo.medical import generate_institutions
+from gateway.demo.patents import generate_patents
+from gateway.demo.people import PersonFactory
+from gateway.demo.places import Place, provinces_places
+from gateway.demo.procurement import generate_awards
+from gateway.demo.real_estate import generate_units
+from gateway.demo.social_insurance import generate_enrolments
+from gateway.demo.tax_credit import generate_ratings
+from gateway.demo.writers import Batch, file_source, table_source, write_jsonl, write_tables
+from gateway.upstream.routing import RoutingTable
 
 log = logging.getLogger(__name__)
 

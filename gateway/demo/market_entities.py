@@ -8,9 +8,9 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from .identifiers import organisation_code, uscc
-from .people import PersonFactory, mobile, random_date
-from .places import Place, allocate
+from gateway.demo.identifiers import organisation_code, uscc
+from gateway.demo.people import PersonFactory, mobile, random_date
+from gateway.demo.places import Place, allocate
 
 #: Last day an entity in the demo was established (the data's reference date is 2026-11-28).
 LAST_ESTABLISHED = dt.date(2026, 11, 20)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from .identifiers import organisation_code, uscc
-from .market_entities import TRADE_FIRST, TRADE_SECOND
-from .places import Place, allocate
+from gateway.demo.identifiers import organisation_code, uscc
+from gateway.demo.market_entities import TRADE_FIRST, TRADE_SECOND
+from gateway.demo.places import Place, allocate
 
 #: Bed ranges by grade.
 BEDS = {

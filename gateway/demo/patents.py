@@ -6,9 +6,9 @@ import datetime as dt
 import random
 from typing import Any
 
-from .identifiers import patent_number
-from .market_entities import MarketEntity
-from .people import person_name, random_date
+from gateway.demo.identifiers import patent_number
+from gateway.demo.market_entities import MarketEntity
+from gateway.demo.people import person_name, random_date
 
 #: IPC subclasses with subjects of inventions and utility models in that field.
 TOPICS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (

@@ -8,7 +8,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .identifiers import resident_id
+from gateway.demo.identifiers import resident_id
 
 # Common surnames with rough relative frequencies, and a few compound ones.
 SURNAMES: tuple[tuple[str, int], ...] = (

@@ -6,9 +6,9 @@ import datetime as dt
 import random
 from typing import Any
 
-from .market_entities import MarketEntity
-from .people import random_date
-from .places import Place, allocate, words
+from gateway.demo.market_entities import MarketEntity
+from gateway.demo.people import random_date
+from gateway.demo.places import Place, allocate, words
 
 #: Purchasing bodies of a district (Beijing's district bodies are 委员会 where others are 局).
 PURCHASERS = (

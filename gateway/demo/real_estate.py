@@ -6,8 +6,8 @@ import datetime as dt
 import random
 from typing import Any
 
-from .people import Person, PersonFactory, random_date
-from .places import Place, allocate
+from gateway.demo.people import Person, PersonFactory, random_date
+from gateway.demo.places import Place, allocate
 
 USES = ("住宅", "商业", "办公", "工业", "车位")
 USE_WEIGHTS = (70, 8, 8, 4, 10)

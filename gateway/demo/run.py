@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import click
 
-from ..settings import Settings, remember_issuer
+from gateway.core.settings import Settings, remember_issuer
 
 # The demo's partner systems: one per tier, plus an auditor and an administrator.
 DEMO_CLIENTS: tuple[dict[str, Any], ...] = (
@@ -62,8 +62,7 @@ def ensure_demo_data(settings: Settings, config: Any) -> dict[str, Any]:
     """The demo data of the configured nodes, generated unless the data folder already holds
     this generator's output for them; returns the marker (with samples for the banner)."""
     from adapters.nodes import load_nodes
-
-    from .generate import GENERATOR_VERSION, generate
+    from gateway.demo.generate import GENERATOR_VERSION, generate
 
     data_dir = settings.resolved_data_dir
     marker = data_dir / DATA_MARKER
@@ -82,13 +81,14 @@ def ensure_demo_data(settings: Settings, config: Any) -> dict[str, Any]:
 
 def prepare_instance(settings: Settings) -> dict[str, Any]:
     """Database, keys, demo data and demo clients; returns what the banner needs."""
-    from ..admin import Actor, ClientAdmin
-    from ..audit import open_audit_trail
-    from ..clients import ClientStore
-    from ..grants import GrantAdmin, GrantStore
-    from ..keys import prepare_instance
-    from ..services import load_configuration
-    from ..storage import create_db_engine
+    from gateway.access.grants import GrantAdmin, GrantStore
+    from gateway.audit.actions import Actor
+    from gateway.audit.trail import open_audit_trail
+    from gateway.identity.client_admin import ClientAdmin
+    from gateway.identity.clients import ClientStore
+    from gateway.identity.signing_keys import prepare_instance
+    from gateway.services import load_configuration
+    from gateway.storage import create_db_engine
 
     prepare_instance(settings)
     config = load_configuration(settings)
@@ -310,7 +310,7 @@ def banner(base: str, prepared: dict[str, Any]) -> str:
 def run_demo(settings: Settings, *, host: str, port: int, serve: bool = True) -> None:
     from werkzeug.serving import make_server
 
-    from ..app import create_app
+    from gateway.app import create_app
 
     started = time.perf_counter()
     base = f"http://{host}:{port}"

@@ -6,8 +6,8 @@ import datetime as dt
 import random
 from typing import Any
 
-from .market_entities import MarketEntity
-from .people import Person, PersonFactory
+from gateway.demo.market_entities import MarketEntity
+from gateway.demo.people import Person, PersonFactory
 
 INSURANCE_TYPES = ("基本养老保险", "基本医疗保险", "失业保险", "工伤保险")
 #: Contribution base limits (CNY per month) by province, 2026.

@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from .market_entities import MarketEntity
+from gateway.demo.market_entities import MarketEntity
 
 #: Ratings published in April 2026 evaluate the year 2025.
 RATING_YEAR = 2025

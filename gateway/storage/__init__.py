@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .db import create_db_engine, upgrade
-from .tables import metadata
+from gateway.storage.db import create_db_engine, upgrade
+from gateway.storage.tables import metadata
 
 __all__ = ["create_db_engine", "metadata", "upgrade"]

@@ -1,5 +1,5 @@
-"""The tables. Alembic migrations (gateway/migrations) create them; this module describes them
-for queries. Every time column is an :class:`Instant`: UTC on both backends."""
+"""The tables. Alembic migrations (gateway/storage/migrations) create them; this module describes
+them for queries. Every time column is an :class:`Instant`: UTC on both backends."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
-from ..instants import utc
+from gateway.core.instants import utc
 
 metadata = MetaData()
 

@@ -8,7 +8,7 @@ import pytest
 
 from adapters.nodes import NodeConfig
 from catalog import Catalog
-from gateway.routing import RoutingTable
+from gateway.upstream.routing import RoutingTable
 
 from .conftest import DemoData
 

@@ -18,10 +18,10 @@ import pytest
 import yaml
 
 from adapters.nodes import default_directory, load_nodes
-from gateway.clients import ClientStore
+from gateway.core.settings import load_settings
 from gateway.demo import GenerationReport, generate
+from gateway.identity.clients import ClientStore
 from gateway.services import load_configuration
-from gateway.settings import load_settings
 from gateway.storage import create_db_engine, upgrade
 from policies.documents import default_directory as policies_directory
 

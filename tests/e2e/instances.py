@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.nodes import load_nodes
-from gateway.clients import ClientStore
+from gateway.core.settings import load_settings
 from gateway.demo import generate
+from gateway.identity.clients import ClientStore
 from gateway.services import load_configuration
-from gateway.settings import load_settings
 from gateway.storage import create_db_engine, upgrade
 
 

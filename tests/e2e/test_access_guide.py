@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.grants import GrantStore
+from gateway.access.grants import GrantStore
 from gateway.storage import create_db_engine
 
 from .guides import REPO, run_guide

@@ -12,7 +12,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from gateway.keys import SigningKeys
+from gateway.identity.signing_keys import SigningKeys
 
 from .conftest import LYING_NODE, Deployment
 

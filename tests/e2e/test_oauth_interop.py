@@ -18,7 +18,7 @@ from oauthlib.oauth2 import BackendApplicationClient
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from gateway.clients import ClientStore
+from gateway.identity.clients import ClientStore
 from gateway.storage import create_db_engine
 
 from .conftest import Deployment

@@ -13,7 +13,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from gateway.clients import ClientStore
+from gateway.identity.clients import ClientStore
 from gateway.storage import create_db_engine
 
 from .guides import (

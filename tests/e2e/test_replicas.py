@@ -21,7 +21,7 @@ import sqlalchemy as sa
 import yaml
 
 from adapters.nodes import default_directory
-from gateway.clients import ClientStore
+from gateway.identity.clients import ClientStore
 from gateway.storage import create_db_engine
 
 from .instances import prepare_instance

@@ -21,10 +21,10 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.nodes import default_directory, load_nodes
-from gateway.clients import ClientStore
+from gateway.core.settings import load_settings
 from gateway.demo import generate
+from gateway.identity.clients import ClientStore
 from gateway.services import load_configuration
-from gateway.settings import load_settings
 from gateway.storage import create_db_engine, upgrade
 
 from .otlp import ExportedSpan, OtlpReceiver

@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 
 from adapters.nodes import load_nodes
 from gateway import create_app
+from gateway.core.settings import load_settings
 from gateway.demo import GenerationReport, generate
 from gateway.services import Configuration, load_configuration
-from gateway.settings import load_settings
 from gateway.storage import upgrade
 
 SCOPES_BY_TIER = {

@@ -1,5 +1,5 @@
 """Administration input: every field has its limits and character rules, declared once in the
-request schemas (gateway.admin_requests) and the same on SQLite and PostgreSQL — a 400 problem
+request schemas (gateway.http.api.admin_schemas) and the same on SQLite and PostgreSQL — a 400 problem
 that names the field, never a 500; the CLI checks its options by the same schemas."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway.cli import main
+from gateway.cli.main import main
 
 pytestmark = pytest.mark.both_backends
 

@@ -15,8 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text, update
 
-from gateway.audit_store import verify_bundle
-from gateway.cli import main
+from gateway.audit.reader import verify_bundle
+from gateway.cli.main import main
 from gateway.demo import GenerationReport
 from gateway.storage.tables import audit_records
 
@@ -243,7 +243,7 @@ def test_an_inserted_row_is_found(chain: Flask) -> None:
         _sql(chain, "UPDATE audit_records SET seq = seq + 1 WHERE seq = :s", s=row["seq"])
     with chain.extensions["jjj-gateway"].engine.connect() as conn:
         prev = conn.execute(text("SELECT hash FROM audit_records WHERE seq = 6")).scalar_one()
-    from gateway.audit import chain_hash
+    from gateway.audit.trail import chain_hash
 
     body = json.dumps(
         {
@@ -347,7 +347,7 @@ def test_pinning_another_key_refuses_a_bundle(
 ) -> None:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from gateway.audit_keys import public_jwk
+    from gateway.audit.signing_key import public_jwk
 
     text_ = client.get("/v1/audit/export", headers=_auditor(token_for)).get_data(as_text=True)
     stranger = public_jwk(Ed25519PrivateKey.generate().public_key())
@@ -415,7 +415,7 @@ def test_a_rotated_checkpoint_key_keeps_every_checkpoint_verifiable(
 
 
 def test_a_damaged_retired_key_set_stops_the_signer_with_the_file_named(tmp_path: Path) -> None:
-    from gateway.audit_keys import RETIRED_FILE, AuditSigner
+    from gateway.audit.signing_key import RETIRED_FILE, AuditSigner
 
     AuditSigner(tmp_path)
     (tmp_path / RETIRED_FILE).write_text("{not json", "utf-8")

@@ -17,11 +17,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from gateway.admin import Actor, admin_record
-from gateway.audit import chain_hash
-from gateway.audit_store import verify_bundle
-from gateway.canonical import canonical_json
-from gateway.cli import main
+from gateway.audit.actions import Actor, admin_record
+from gateway.audit.reader import verify_bundle
+from gateway.audit.trail import chain_hash
+from gateway.cli.main import main
+from gateway.core.canonical import canonical_json
 
 pytestmark = pytest.mark.both_backends
 
@@ -230,7 +230,7 @@ def test_an_export_and_its_verification_report_progress_on_stderr_only(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("gateway.cli.PROGRESS_EVERY", 10)
+    monkeypatch.setattr("gateway.cli.main.PROGRESS_EVERY", 10)
     out = tmp_path / "all.jsonl"
     quiet = _cli(settings_overrides, "audit", "export", "-o", str(out))
     assert quiet.exit_code == 0 and "exported 10" not in quiet.stderr

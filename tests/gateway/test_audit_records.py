@@ -12,10 +12,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway.admin import Actor
-from gateway.audit import AuditTrail, AuditUnavailable
+from gateway.audit.actions import Actor
+from gateway.audit.trail import AuditTrail, AuditUnavailable
+from gateway.core.ids import uuid7
 from gateway.demo import GenerationReport
-from gateway.ids import uuid7
 
 from .conftest import bearer
 
@@ -118,7 +118,7 @@ def test_every_searchable_value_is_bounded_to_its_column(
 
 
 def test_a_bounded_text_keeps_its_marker_within_the_bound() -> None:
-    from gateway.audit import bounded_text
+    from gateway.audit.trail import bounded_text
 
     assert bounded_text("ok", 8) == "ok"
     assert bounded_text("tab\tand\nbreak", 40) == "tab\tand\nbreak"

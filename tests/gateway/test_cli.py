@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from adapters.nodes import default_directory
 from catalog.loader import default_datasets_directory
-from gateway.cli import main
+from gateway.cli.main import main
 
 
 @pytest.fixture
@@ -163,7 +163,7 @@ def test_clients_add_refuses_unknown_tier_and_region(runner: CliRunner, tmp_path
 
 
 def test_keys_rotate_keeps_the_previous_key_published(runner: CliRunner, tmp_path: Path) -> None:
-    from gateway.keys import SigningKeys
+    from gateway.identity.signing_keys import SigningKeys
 
     first = runner.invoke(main, ["--instance", str(tmp_path), "keys", "rotate"], env={})
     assert first.exit_code == 0, first.output
@@ -177,7 +177,7 @@ def test_keys_rotate_keeps_the_previous_key_published(runner: CliRunner, tmp_pat
 def test_a_two_step_rotation_publishes_before_it_signs(runner: CliRunner, tmp_path: Path) -> None:
     import re
 
-    from gateway.keys import SigningKeys
+    from gateway.identity.signing_keys import SigningKeys
 
     base = ["--instance", str(tmp_path)]
     runner.invoke(main, [*base, "keys", "list"], env={})
@@ -212,7 +212,7 @@ def test_no_signing_key_is_named_like_a_command_line_option(
     # `keys activate -Pq…` is an unknown option, not a key.
     from joserfc.jwk import ECKey
 
-    from gateway import keys
+    from gateway.identity import signing_keys as keys
 
     def generated() -> ECKey:
         return ECKey.generate_key("P-256", parameters={"alg": "ES256"}, private=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from gateway.cli import main
+from gateway.cli.main import main
 
 HEADER = (
     '{"type":"header","format":"jjj-audit-bundle","version":1,"issuer":"http://gateway.test",'

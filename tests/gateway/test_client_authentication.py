@@ -14,12 +14,12 @@ from flask.testing import FlaskClient
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-import gateway.clients
+import gateway.identity.clients
 from gateway import create_app
-from gateway.admin import Actor
-from gateway.oauth.backoff import AuthenticationBackoff, BackoffPolicy
+from gateway.audit.actions import Actor
+from gateway.core.settings import load_settings
+from gateway.identity.oauth.backoff import AuthenticationBackoff, BackoffPolicy
 from gateway.services import Configuration
-from gateway.settings import load_settings
 from gateway.storage import upgrade
 
 from .conftest import basic
@@ -38,13 +38,13 @@ ENDPOINTS = {
 def argon2_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The hashes every argon2 verification ran against, in order."""
     seen: list[str] = []
-    real = gateway.clients._argon2_verify
+    real = gateway.identity.clients._argon2_verify
 
     def counting(hashed: str, secret: str) -> bool:
         seen.append(hashed)
         return real(hashed, secret)
 
-    monkeypatch.setattr(gateway.clients, "_argon2_verify", counting)
+    monkeypatch.setattr(gateway.identity.clients, "_argon2_verify", counting)
     return seen
 
 

@@ -17,8 +17,8 @@ from joserfc.jwk import ECKey
 from sqlalchemy import select
 
 from gateway import create_app
-from gateway.admin import Actor
-from gateway.cli import main
+from gateway.audit.actions import Actor
+from gateway.cli.main import main
 from gateway.storage.tables import audit_records
 
 from .conftest import basic

@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from gateway.csv_records import render
 from gateway.demo import GenerationReport
+from gateway.exchange.csv_records import render
 from gateway.storage.tables import audit_records
 
 from .conftest import bearer

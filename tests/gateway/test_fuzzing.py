@@ -18,9 +18,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gateway import create_app
+from gateway.core.settings import load_settings
 from gateway.demo import GenerationReport
 from gateway.services import Configuration
-from gateway.settings import load_settings
 from gateway.storage import upgrade
 
 from .conftest import basic

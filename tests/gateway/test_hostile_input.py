@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from gateway import create_app
+from gateway.core.settings import load_settings
 from gateway.services import Configuration
-from gateway.settings import load_settings
 from gateway.storage import upgrade
 from gateway.storage.tables import audit_records
 

@@ -1,6 +1,6 @@
 """Instants: every time the gateway takes is read as the instant it names — with ``Z``, with
 ``+08:00``, or without an offset in the deployment's zone — and stored, compared and emitted as
-UTC with its offset, on SQLite and on PostgreSQL alike (gateway.instants)."""
+UTC with its offset, on SQLite and on PostgreSQL alike (gateway.core.instants)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway.cli import main
-from gateway.settings import load_settings
+from gateway.cli.main import main
+from gateway.core.settings import load_settings
 
 from .conftest import basic, bearer
 

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from joserfc.jwk import ECKey
 
-from gateway.oauth.jwks import KeySetDirectory, KeysUnavailable
+from gateway.identity.oauth.jwks import KeySetDirectory, KeysUnavailable
 from tests.drip import DripServer, drip_server
 
 from .conftest import basic

@@ -13,11 +13,11 @@ import pytest
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.core.settings import load_settings
+from gateway.core.version import version
 from gateway.demo import GenerationReport
-from gateway.metrics import MULTIPROCESS_ENV
-from gateway.server import metrics_directory
-from gateway.settings import load_settings
-from gateway.version import version
+from gateway.observability.metrics import MULTIPROCESS_ENV
+from gateway.serving import metrics_directory
 
 from .conftest import basic, bearer
 
@@ -105,7 +105,7 @@ def test_the_cli_leaves_prometheus_client_unimported_until_a_worker_builds_its_a
     # prometheus_client picks its value store when first imported: `jjj-gateway serve` sets
     # PROMETHEUS_MULTIPROC_DIR in the master, so the workers must be the first to import it.
     code = (
-        "import sys, gateway.cli, gateway.server, gateway.app\n"
+        "import sys, gateway.cli.main, gateway.serving, gateway.app\n"
         "sys.exit(1 if 'prometheus_client' in sys.modules else 0)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != MULTIPROCESS_ENV}

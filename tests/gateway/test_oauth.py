@@ -19,8 +19,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, OctKey, RSAKey
 
 from gateway import create_app
+from gateway.core.settings import load_settings
 from gateway.services import Configuration, load_configuration
-from gateway.settings import load_settings
 from gateway.storage import upgrade
 from policies.documents import default_directory as policies_directory
 
@@ -201,8 +201,8 @@ def test_hmac_assertion_is_rejected(app: Flask, client: FlaskClient, ec_key: ECK
 
 
 def test_a_registered_jwks_must_hold_public_keys_only(app: Flask, ec_key: ECKey) -> None:
-    from gateway.admin import Actor
-    from gateway.clients import ClientError
+    from gateway.audit.actions import Actor
+    from gateway.identity.clients import ClientError
 
     admin = app.extensions["jjj-gateway"].admin
     with pytest.raises(ClientError, match="public keys only"):

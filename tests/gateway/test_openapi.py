@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from catalog import FORMAT_CHECKER
-from gateway.openapi import OPERATIONS, openapi_document, openapi_path
+from gateway.http.openapi.document import OPERATIONS, openapi_document, openapi_path
 from gateway.services import Configuration
 
 from .conftest import bearer
@@ -54,7 +54,7 @@ def test_every_registered_route_is_described(app: Flask, document: dict[str, Any
 
 
 def test_every_api_route_has_its_own_description(app: Flask) -> None:
-    """A new route under /v1, /oauth or /.well-known needs an entry in gateway.openapi, not just
+    """A new route under /v1, /oauth or /.well-known needs an entry in gateway.http.openapi, not just
     the docstring fallback."""
     for path, method, endpoint in registered(app):
         if path.startswith(("/v1/", "/oauth/", "/.well-known/")):

@@ -27,13 +27,13 @@ from opentelemetry.trace import (
     set_span_in_context,
 )
 
-from gateway.otlp_json import (
+from gateway.observability.otlp_json import (
     OTLPJsonSpanExporter,
     OTLPProtobufSpanExporter,
     encode_spans,
     traces_endpoint,
 )
-from gateway.telemetry import span_exporter
+from gateway.observability.tracing import span_exporter
 from tests.drip import drip_server
 from tests.e2e.otlp import parse_json_request
 

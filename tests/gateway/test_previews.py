@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from gateway.previews import PREVIEW_CLIENT, dataset_preview
+from gateway.http.previews import PREVIEW_CLIENT, dataset_preview
 from gateway.services import Configuration
 from gateway.storage.tables import audit_records
 from policies import derive_pseudonym_key, mask_value

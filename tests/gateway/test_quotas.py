@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 
 from gateway import create_app
-from gateway.quotas import Quotas
+from gateway.access.quotas import Quotas
+from gateway.core.settings import load_settings
 from gateway.services import Configuration
-from gateway.settings import load_settings
 from gateway.storage import upgrade
 from policies import Tier
 

@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 
 from gateway import create_app
+from gateway.core.settings import load_settings
 from gateway.services import Configuration
-from gateway.settings import load_settings
 from gateway.storage import upgrade
 
 from .conftest import basic, bearer

@@ -8,7 +8,7 @@ import random
 import httpx
 import pytest
 
-from gateway.retries import RetryBudget, RetryingTransport, RetryPolicy, exchange_deadline
+from gateway.upstream.retries import RetryBudget, RetryingTransport, RetryPolicy, exchange_deadline
 
 
 class Clock:
@@ -246,7 +246,7 @@ def test_the_budget_never_holds_more_than_its_capacity(clock: Clock) -> None:
 
 
 def test_the_policy_reads_its_settings() -> None:
-    from gateway.settings import load_settings
+    from gateway.core.settings import load_settings
 
     settings = load_settings(
         {},

@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from adapters.nodes import default_directory, load_nodes
-from gateway.problems import Problem
-from gateway.routing import RoutingConfigError, RoutingTable
+from gateway.core.problems import Problem
 from gateway.services import Configuration
+from gateway.upstream.routing import RoutingConfigError, RoutingTable
 
 DATASET = "market-entity-registration"
 

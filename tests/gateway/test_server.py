@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from gateway.server import limit_malloc_arenas
+from gateway.serving import limit_malloc_arenas
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from flask import Flask
 
 from gateway import create_app
-from gateway.admin import Actor
-from gateway.audit_store import SearchFilters
+from gateway.audit.actions import Actor
+from gateway.audit.reader import SearchFilters
+from gateway.core.settings import load_settings
 from gateway.demo import GenerationReport
 from gateway.services import Configuration
-from gateway.settings import load_settings
 from gateway.storage import upgrade
 
 from .conftest import basic, bearer

@@ -28,11 +28,11 @@ from werkzeug.test import TestResponse
 
 from adapters.protocol import QueryRequest
 from gateway import create_app
-from gateway.admin import Actor
-from gateway.cli import main
+from gateway.audit.actions import Actor
+from gateway.cli.main import main
+from gateway.core.settings import load_settings
 from gateway.demo import GenerationReport
 from gateway.services import Configuration, load_configuration
-from gateway.settings import load_settings
 from gateway.storage import upgrade
 from gateway.storage.tables import audit_records
 from policies.documents import default_directory as default_policies_directory

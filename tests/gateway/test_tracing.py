@@ -16,9 +16,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from gateway.audit import AuditUnavailable
+from gateway.audit.trail import AuditUnavailable
 from gateway.demo import GenerationReport
-from gateway.telemetry import exporting, init_tracing
+from gateway.observability.tracing import exporting, init_tracing
 
 from .conftest import bearer
 

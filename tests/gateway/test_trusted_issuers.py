@@ -12,9 +12,9 @@ from flask import Flask
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import select
 
-from gateway.oauth.revocation import foreign_token_key
-from gateway.oauth.tokens import AccessTokenVerifier
-from gateway.problems import Problem
+from gateway.core.problems import Problem
+from gateway.identity.oauth.revocation import foreign_token_key
+from gateway.identity.oauth.tokens import AccessTokenVerifier
 from gateway.storage.tables import audit_records
 from policies import TrustedIssuer
 

@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from gateway.web.headers import CONTENT_SECURITY_POLICY
-from gateway.web.search_state import SearchState
+from gateway.http.web.headers import CONTENT_SECURITY_POLICY
+from gateway.http.web.search_state import SearchState
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 EN = {"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"}
@@ -189,7 +189,7 @@ def test_results_are_paged(client: FlaskClient) -> None:
 
 
 def test_the_pages_and_the_api_page_alike_by_default(client: FlaskClient) -> None:
-    from gateway.web.search_state import SearchState
+    from gateway.http.web.search_state import SearchState
 
     api = client.get("/v1/catalog/datasets").get_json()["meta"]
     assert SearchState().per_page == api["perPage"] == 20
@@ -341,7 +341,7 @@ def test_an_unexpected_error_on_a_page_is_an_html_500(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("/secret/path/in/the/message")
 
-    monkeypatch.setattr("gateway.web.views.search", broken)
+    monkeypatch.setattr("gateway.http.web.views.search", broken)
     response = client.get("/")
     body = response.get_data(as_text=True)
     assert response.status_code == 500 and response.content_type.startswith("text/html")

@@ -11,7 +11,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 
 from .conftest import (
     CHART,

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from adapters.nodes import load_nodes
-from gateway.audit_keys import AuditSigner
-from gateway.keys import key_ring
+from gateway.audit.signing_key import AuditSigner
+from gateway.core.settings import load_settings
+from gateway.identity.signing_keys import key_ring
 from gateway.services import load_configuration
-from gateway.settings import load_settings
 
 from .conftest import RELEASE, ROOT, Render, container, env_of, find
 

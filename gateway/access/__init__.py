@@ -1,0 +1,1 @@
+"""What a caller may use: grants, quotas by tier, and the explanation of a decision."""

@@ -1,0 +1,1 @@
+"""The jjj-gateway command: serve, demo, administer, check."""

@@ -1,0 +1,85 @@
+"""`jjj-gateway catalog check`: every configuration document, validated together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters.nodes import NodeConfigError, load_nodes
+from catalog import CatalogError, load_catalog
+from catalog.dcat import missing_recommended
+from gateway.core.settings import Settings
+from gateway.upstream.routing import RoutingConfigError, RoutingTable
+from policies import PolicyError, load_policies
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    #: What makes the configuration unusable; each names the file and the JSON path.
+    problems: list[str]
+    #: What is usable but incomplete (recommended DCAT-AP properties an entry lacks).
+    warnings: list[str]
+    #: The one-line summary of a usable configuration; empty when there are problems.
+    summary: str
+
+
+def _directory_problem(variable: str, directory: Path | None, wanted: str, what: str) -> str | None:
+    """One line when a configured directory does not exist or holds none of its documents: the
+    loaders would otherwise read it as an empty configuration (a catalogue of 0 nodes is "ok")."""
+    if directory is None:
+        return None
+    if not directory.exists():
+        return f"{variable}={directory}: no such directory"
+    if not directory.is_dir():
+        return f"{variable}={directory}: not a directory"
+    if not any(directory.glob(wanted)):
+        return f"{variable}={directory}: no {what} ({wanted}) in it"
+    return None
+
+
+def check_configuration(settings: Settings) -> CheckResult:
+    problems: list[str] = []
+    catalog = nodes = policies = None
+    catalog_problem = _directory_problem(
+        "GATEWAY_CATALOG_DIR", settings.catalog_dir, "datasets/*.yaml", "catalogue entries"
+    )
+    policies_problem = _directory_problem(
+        "GATEWAY_POLICIES_DIR", settings.policies_dir, "*.yaml", "policy documents"
+    )
+    nodes_problem = _directory_problem(
+        "GATEWAY_NODES_DIR", settings.nodes_dir, "*.yaml", "node configurations"
+    )
+    problems += [p for p in (catalog_problem, policies_problem, nodes_problem) if p]
+    if catalog_problem is None:
+        try:
+            catalog = load_catalog(
+                settings.catalog_dir / "datasets" if settings.catalog_dir else None,
+                settings.catalog_dir / "regions.yaml" if settings.catalog_dir else None,
+            )
+        except CatalogError as exc:
+            problems += [str(issue) for issue in exc.issues]
+    if policies_problem is None:
+        try:
+            policies = load_policies(settings.policies_dir)
+        except PolicyError as exc:
+            problems += [str(issue) for issue in exc.issues]
+    if nodes_problem is None:
+        try:
+            nodes = load_nodes(settings.nodes_dir)
+        except NodeConfigError as exc:
+            problems += [str(issue) for issue in exc.issues]
+    if catalog is not None and nodes is not None:
+        try:
+            RoutingTable.build(catalog, nodes)
+        except RoutingConfigError as exc:
+            problems += exc.messages
+    warnings = [str(issue) for issue in missing_recommended(catalog)] if catalog else []
+    summary = ""
+    if not problems and catalog is not None and nodes is not None and policies is not None:
+        summary = (
+            f"ok: {len(catalog.datasets)} datasets, {len(nodes)} nodes, "
+            f"{len(policies.tiers)} tiers, {len(policies.purposes)} purposes"
+        )
+        if warnings:
+            summary += f" ({len(warnings)} warning(s))"
+    return CheckResult(problems, warnings, summary)

@@ -1,0 +1,2 @@
+"""One data request, one exchange: the pipeline from token to audited answer, its page cursors
+and CSV rendering."""

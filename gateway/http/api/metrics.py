@@ -1,0 +1,16 @@
+"""Prometheus metrics for operators (DESIGN §4: GET /metrics, Prometheus text format)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from gateway.http.api.common import services
+from gateway.observability.metrics import CONTENT_TYPE
+
+bp = Blueprint("metrics", __name__)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Every worker's counts summed (multiprocess mode under gunicorn), never a client id."""
+    return Response(services().metrics.exposition(), content_type=CONTENT_TYPE)

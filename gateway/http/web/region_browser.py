@@ -1,0 +1,103 @@
+"""Regions as the pages show them: the province → city → district tree, which datasets each
+region is served with and by which nodes, and compact descriptions of a set of leaf regions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from catalog import Dataset, Region, RegionRegistry
+from gateway.services import Configuration
+
+
+@dataclass(frozen=True, slots=True)
+class RegionNode:
+    """One region of the tree with the number of datasets served in it."""
+
+    region: Region
+    served: int
+    children: tuple[RegionNode, ...]
+    #: A grouping's member regions (empty for a standard region).
+    members: tuple[Region, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServedDataset:
+    """A dataset in a region and the nodes that answer for the region (none: listed only)."""
+
+    dataset: Dataset
+    nodes: tuple[str, ...]
+
+
+def nodes_serving(config: Configuration, dataset_id: str, code: str) -> tuple[str, ...]:
+    """The nodes that answer for any leaf of the region, by id."""
+    routing = config.routing
+    found = {routing.node_for(dataset_id, leaf) for leaf in config.catalog.regions.leaves(code)}
+    return tuple(sorted(n for n in found if n is not None))
+
+
+def datasets_in(config: Configuration, code: str) -> list[ServedDataset]:
+    """Datasets served in the region, then those provided for it but served by no node there."""
+    registry = config.catalog.regions
+    leaves = registry.leaves(code)
+    served, listed = [], []
+    for dataset in config.catalog:
+        nodes = nodes_serving(config, dataset.id, code)
+        if nodes:
+            served.append(ServedDataset(dataset, nodes))
+            continue
+        provided = {leaf for c in dataset.provider.regions for leaf in registry.leaves(c)}
+        if not provided.isdisjoint(leaves):
+            listed.append(ServedDataset(dataset, ()))
+    return served + listed
+
+
+def region_node(config: Configuration, region: Region) -> RegionNode:
+    """The region with everything below it, and the number of datasets served in each."""
+    registry = config.catalog.regions
+    served_by = {ds.id: config.routing.served_regions(ds.id) for ds in config.catalog}
+
+    def build(region: Region) -> RegionNode:
+        leaves = registry.leaves(region.code)
+        count = sum(1 for regions in served_by.values() if not regions.isdisjoint(leaves))
+        children = tuple(build(child) for child in registry.children(region.code))
+        members = tuple(m for m in map(registry.get, region.members) if m is not None)
+        return RegionNode(region, count, children, members)
+
+    return build(region)
+
+
+def region_tree(config: Configuration) -> list[RegionNode]:
+    """Every province with its divisions; groupings follow the standard children they sit in."""
+    return [region_node(config, p) for p in config.catalog.regions.provinces()]
+
+
+def ancestry(registry: RegionRegistry, code: str) -> list[Region]:
+    """The standard regions above ``code``, province first (a grouping: its parent's chain)."""
+    out: list[Region] = []
+    region = registry.get(code)
+    parent = region.parent if region is not None else None
+    while parent is not None:
+        above = registry.get(parent)
+        if above is None:
+            break
+        out.append(above)
+        parent = above.parent
+    return list(reversed(out))
+
+
+def covering_regions(registry: RegionRegistry, leaves: Iterable[str]) -> list[Region]:
+    """The fewest, largest regions whose leaves are exactly ``leaves``: a province node shows
+    "天津市", not its four districts, unless a district node takes one of them away."""
+    remaining = set(leaves)
+    rank = {"province": 0, "city": 1, "grouping": 2}
+    candidates = sorted(registry, key=lambda r: (rank.get(r.level, 3), r.code))
+    chosen: list[Region] = []
+    for region in candidates:
+        region_leaves = registry.leaves(region.code)
+        if region_leaves and region_leaves <= remaining:
+            chosen.append(region)
+            remaining -= region_leaves
+    return sorted(chosen, key=lambda r: r.code) + [
+        Region(code, code, code, "unknown") for code in sorted(remaining)
+    ]

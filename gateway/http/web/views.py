@@ -1,0 +1,221 @@
+"""The catalogue pages (DESIGN §4: GET /, /catalog/<id>): search, a dataset, the region browser."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, request, send_from_directory
+
+from catalog import Dataset, SearchResult, search
+from gateway.http.api.common import services
+from gateway.http.catalog_entries import dataset_access, sample_request
+from gateway.http.previews import dataset_preview
+from gateway.http.web.access import field_treatments
+from gateway.http.web.errors import error_page
+from gateway.http.web.headers import page_headers
+from gateway.http.web.i18n import Translator
+from gateway.http.web.region_browser import (
+    ancestry,
+    covering_regions,
+    datasets_in,
+    region_node,
+    region_tree,
+)
+from gateway.http.web.rendering import page_language, render_page
+from gateway.http.web.search_state import FILTERS, SORTS, SearchState, read_search_state
+from gateway.services import Configuration
+
+bp = Blueprint("web", __name__)
+
+#: Static files are cached for an hour; they change only with a new release of the gateway.
+STATIC_MAX_AGE = 3600
+_SHARE_ORDER = ("unconditional", "conditional", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Facet:
+    name: str
+    values: tuple[FacetValue, ...]
+
+
+def _facet_label(config: Configuration, t: Translator, facet: str, value: str) -> str:
+    """How a facet value reads on the page: a theme's name, a provider's, a region's."""
+    if facet == "theme":
+        return t.theme(value)
+    if facet == "shareType":
+        return t.share_type(value)
+    if facet == "level":
+        return f"{value} · {t.level(int(value))}"
+    if facet == "provider":
+        provider = next((ds.provider for ds in config.catalog if ds.provider.id == value), None)
+        return provider.name.text(t.language) if provider else value
+    region = config.catalog.regions.get(value)
+    return (region.en if t.language == "en" else region.zh) if region else value
+
+
+def _facets(
+    config: Configuration, t: Translator, result: SearchResult, state: SearchState
+) -> list[Facet]:
+    facets = []
+    for name in FILTERS:
+        counts = result.facets.get(name, {})
+        chosen = state.filter_value(name)
+        values = [
+            FacetValue(value, _facet_label(config, t, name, value), count, value == chosen)
+            for value, count in counts.items()
+        ]
+        if chosen is not None and chosen not in counts:
+            # A region below the province level: the region facet counts provinces only.
+            label = _facet_label(config, t, name, chosen)
+            values.append(FacetValue(chosen, label, result.total, True))
+        if name == "shareType":
+            values.sort(key=lambda v: _SHARE_ORDER.index(v.value))
+        elif name in ("theme", "provider"):
+            values.sort(key=lambda v: (-v.count, v.label))
+        facets.append(Facet(name, tuple(values)))
+    return facets
+
+
+def _pages(total: int, per_page: int) -> int:
+    return max(1, math.ceil(total / per_page))
+
+
+def _page_numbers(current: int, pages: int) -> list[int | None]:
+    """The page links of the pager: the first, the last and two either side of the current one,
+    with None where pages are left out."""
+    shown = sorted({1, pages, *range(current - 2, current + 3)} & set(range(1, pages + 1)))
+    out: list[int | None] = []
+    for number in shown:
+        if out and number - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(number)
+    return out
+
+
+def _province_names(config: Configuration, dataset: Dataset, t: Translator) -> list[str]:
+    registry = config.catalog.regions
+    provinces = {registry.province_of(code) for code in config.routing.served_regions(dataset.id)}
+    names = []
+    for code in sorted(p for p in provinces if p is not None):
+        region = registry.get(code)
+        if region is not None:
+            names.append(region.en if t.language == "en" else region.zh)
+    return names
+
+
+@bp.get("/")
+def home() -> Response:
+    config = services().config
+    language = page_language()
+    t = Translator(language.code)
+    state, dropped = read_search_state(request.args, config.catalog)
+    served = {d: config.routing.served_regions(d) for d in config.catalog.datasets}
+    result = search(
+        config.catalog,
+        q=state.q or None,
+        region=state.region,
+        theme=state.theme,
+        share_type=state.share_type,
+        level=state.level,
+        provider=state.provider,
+        page=state.page,
+        per_page=state.per_page,
+        sort=state.sort,
+        served_regions=served,
+    )
+    facets = _facets(config, t, result, state)
+    pages = _pages(result.total, result.per_page)
+    return render_page(
+        "web/home.html",
+        state=state,
+        dropped=dropped,
+        result=result,
+        facets=facets,
+        active=[(facet, value) for facet in facets for value in facet.values if value.selected],
+        pages=pages,
+        page_numbers=_page_numbers(state.page, pages),
+        sorts=SORTS,
+        provinces={ds.id: _province_names(config, ds, t) for ds in result.items},
+    )
+
+
+@bp.get("/catalog/<dataset_id>")
+def dataset_page(dataset_id: str) -> Response:
+    config = services().config
+    dataset = config.catalog.get(dataset_id)
+    if dataset is None:
+        return error_page(404, reason="dataset", dataset_id=dataset_id)
+    registry = config.catalog.regions
+    region_code = request.args.get("region")
+    region = registry.get(region_code) if region_code else None
+    wanted = registry.leaves(region.code) if region is not None else frozenset()
+    nodes = [
+        {
+            "id": node_id,
+            "config": config.nodes[node_id],
+            "regions": covering_regions(registry, leaves),
+            "highlight": bool(wanted & leaves),
+        }
+        for node_id, leaves in sorted(config.routing.nodes_for(dataset.id).items())
+    ]
+    access = dataset_access(dataset, config.policies)
+    preview = dataset_preview(dataset, config.policies, registry, services().secret)
+    return render_page(
+        "web/dataset.html",
+        dataset=dataset,
+        region=region,
+        nodes=nodes,
+        access=access,
+        treatments=field_treatments(list(dataset.fields), access["tiers"]),
+        preview=preview,
+        preview_tier=config.policies.tiers.get(preview.tier),
+        served_regions=covering_regions(registry, config.routing.served_regions(dataset.id)),
+        # The gateway's configured public address, never the request's Host header: a page
+        # that builds its paste-ready commands from Host would send tokens wherever it says.
+        sample=sample_request(dataset, config, services().settings.issuer),
+    )
+
+
+@bp.get("/regions")
+def regions_page() -> Response:
+    config = services().config
+    return render_page("web/regions.html", tree=region_tree(config))
+
+
+@bp.get("/regions/<code>")
+def region_page(code: str) -> Response:
+    config = services().config
+    registry = config.catalog.regions
+    region = registry.get(code)
+    if region is None:
+        return error_page(404)
+    node = region_node(config, region)
+    return render_page(
+        "web/region.html",
+        region=region,
+        ancestors=ancestry(registry, code),
+        node=node,
+        members=node.members,
+        datasets=datasets_in(config, code),
+        node_configs=config.nodes,
+    )
+
+
+@bp.get("/static/<path:filename>")
+def static(filename: str) -> Response:
+    """The gateway's own static files (the pages' stylesheet and icon, the API docs' assets):
+    the gateway serves everything its pages load, so it works offline and under a strict CSP."""
+    response = send_from_directory(
+        Path(current_app.root_path) / "static", filename, max_age=STATIC_MAX_AGE
+    )
+    return page_headers(response)

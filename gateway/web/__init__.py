@@ -1,8 +1,0 @@
-"""The catalogue pages for people: search with facets, datasets, regions, in Chinese and English."""
-
-from __future__ import annotations
-
-from .errors import error_page, is_page_path
-from .views import bp
-
-__all__ = ["bp", "error_page", "is_page_path"]
