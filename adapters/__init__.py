@@ -1,4 +1,5 @@
-"""Adapters: how the gateway reaches the nodes that hold the data (DESIGN §5).
+"""Adapters: how the gateway reaches the nodes that hold the data
+(docs/architecture.md#the-adapter-protocol).
 
 One small protocol (``query``, ``health``, ``close``) with three kinds chosen by a node's
 configuration — ``file`` and ``sql`` in-process, ``http`` for a remote adapter server — and the

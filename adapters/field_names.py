@@ -1,4 +1,5 @@
-"""Translation between a node's local field names and the catalogue's (DESIGN §3 node)."""
+"""Translation between a node's local field names and the catalogue's
+(docs/architecture.md#domain-model, Node)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What a filter of the adapter protocol means for one record (DESIGN §5).
+"""What a filter of the adapter protocol means for one record
+(docs/architecture.md#the-adapter-protocol).
 
 Equality is typed, as in JSON: ``true`` never equals ``1``, and ``"1"`` never equals ``1``.
 Ranges compare numbers with numbers and strings with strings (ISO dates then order correctly).

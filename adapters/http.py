@@ -1,4 +1,5 @@
-"""The HTTP adapter: a remote node that speaks the adapter protocol (DESIGN §5).
+"""The HTTP adapter: a remote node that speaks the adapter protocol
+(docs/architecture.md#the-adapter-protocol).
 
 One ``httpx.Client`` per node owns every call to it, with explicit timeouts and pool limits; it
 is created on first use in the process that makes the calls (a forked worker makes its own).

@@ -1,4 +1,5 @@
-"""The adapter protocol: how the gateway asks one node for records (DESIGN §5).
+"""The adapter protocol: how the gateway asks one node for records
+(docs/architecture.md#the-adapter-protocol).
 
 In-process adapters (file, sql) and the remote one (http) implement the same protocol, so routing
 does not care where a node runs. Filters arrive normalised (``{field: {op: value}}``) and in

@@ -9,7 +9,8 @@ from typing import Any
 
 from adapters.protocol import OPERATORS, AdapterRequestError, QueryRequest
 
-#: The largest page one query may ask a node for (DESIGN §5: limit 1..1000).
+#: The largest page one query may ask a node for (docs/architecture.md#the-adapter-protocol: limit
+#: 1..1000).
 MAX_LIMIT = 1000
 #: The most values one ``in`` condition may list.
 MAX_IN_VALUES = 1000

@@ -1,4 +1,5 @@
-"""The standalone adapter server: one node's data behind the adapter protocol (DESIGN §5).
+"""The standalone adapter server: one node's data behind the adapter protocol
+(docs/architecture.md#the-adapter-protocol).
 
 It runs next to a node's data (a file or SQL adapter) and answers ``POST /query`` and
 ``GET /health`` to the gateway only: every request must bear a short-lived JWT that the gateway
@@ -43,7 +44,8 @@ logger = logging.getLogger(__name__)
 
 #: Largest request body accepted; a query is a few hundred bytes.
 MAX_BODY_BYTES = 1024 * 1024
-#: Members of the ``POST /query`` body (DESIGN §5); anything else is refused.
+#: Members of the ``POST /query`` body (docs/architecture.md#the-adapter-protocol); anything else is
+#: refused.
 QUERY_MEMBERS = frozenset({"dataset", "filter", "fields", "limit", "cursor"})
 #: Page size when the body names none.
 DEFAULT_LIMIT = 100
@@ -244,7 +246,8 @@ def create_adapter_app(
         """Run a view in a SERVER span joined to the caller's trace; every failure a problem.
 
         Its attributes name the node, the exchange, the dataset and the record count — never a
-        filter value or a record field (DESIGN §8: no personal data in a trace).
+        filter value or a record field (docs/architecture.md#tracing-and-metrics: no personal data
+        in a trace).
         """
         exchange_id = _exchange_id()
         attributes: dict[str, Any] = {"jjj.node.id": node.id}

@@ -1,4 +1,5 @@
-"""Verification of the gateway-signed bearer tokens an adapter server accepts (DESIGN §5).
+"""Verification of the gateway-signed bearer tokens an adapter server accepts
+(docs/architecture.md#the-adapter-protocol).
 
 The gateway signs one short-lived JWT per call to a node: ``iss`` the gateway, ``aud`` the node,
 lifetime at most 60 seconds, ES256 (or EdDSA). The node checks it against the gateway's

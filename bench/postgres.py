@@ -1,7 +1,7 @@
 """A fresh PostgreSQL database for one benchmark run, dropped afterwards.
 
-The server is the one the test machine provides (DESIGN §11): 127.0.0.1:5432, user postgres;
-``BENCH_POSTGRES_URL`` names another (its database is only used to create and drop ours).
+The server is the one the test machine provides (docs/architecture.md#tests): 127.0.0.1:5432, user
+postgres; ``BENCH_POSTGRES_URL`` names another (its database is only used to create and drop ours).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ STABLE = f"{EU}/planned-availability/STABLE"
 # Our providers are the provincial-level departments of the three regions.
 REGIONAL_AUTHORITY = "http://purl.org/adms/publishertype/RegionalAuthority"
 
-# DESIGN §12: "unconditional → PUBLIC, conditional → RESTRICTED, none → NON_PUBLIC".
+# docs/reference.md: "unconditional → PUBLIC, conditional → RESTRICTED, none → NON_PUBLIC".
 ACCESS_RIGHTS: Mapping[str, str] = {
     "unconditional": f"{EU}/access-right/PUBLIC",
     "conditional": f"{EU}/access-right/RESTRICTED",

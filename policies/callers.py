@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: DESIGN §6: the scope a token needs to read data.
+#: docs/architecture.md#unified-authorisation: the scope a token needs to read data.
 DATA_READ = "data:read"
 
 

@@ -1,5 +1,6 @@
-"""The decision engine (DESIGN §7): may this caller read this dataset for this purpose, which
-regions, and which fields in clear, masked or not at all — with the reason for each step.
+"""The decision engine (docs/access-and-tiers.md): may this caller read this dataset for this
+purpose, which regions, and which fields in clear, masked or not at all — with the reason for each
+step.
 
 Rules are applied in order and the first that denies ends the decision; nothing is allowed
 unless every rule passed (deny by default).
@@ -248,8 +249,8 @@ def plan_fields(
     limited = conditional and grant is not None and grant.fields is not None
     grant_id = grant.id if grant is not None else ""
     for name, info in dataset.fields.items():
-        # DESIGN §7 rule 6: "a field is in clear if its x-level ≤ tier maxLevel and, when it
-        # carries x-sensitivity, a grant names it; otherwise it is masked … or dropped".
+        # docs/access-and-tiers.md rule 6: a field is in clear if its x-level ≤ the tier's maxLevel
+        # and, when it carries x-sensitivity, a grant names it; otherwise it is masked or dropped.
         if info.level > tier.max_level:
             dropped.append(name)
             dropped_notes.append(
@@ -311,7 +312,8 @@ def decide(
     requested_leaves: frozenset[str] | None = None,
     region_leaves: RegionLeaves,
 ) -> Decision:
-    """Apply DESIGN §7 rules 1–4 and 6 in order (quotas, rule 5, are counted by the gateway).
+    """Apply docs/access-and-tiers.md rules 1–4 and 6 in order (quotas, rule 5, are counted by the
+    gateway).
 
     ``requested_leaves`` are the leaf regions the request asks for (None: all);
     ``region_leaves`` turns a region code of a grant into its leaf regions.

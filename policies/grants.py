@@ -1,4 +1,5 @@
-"""Grants (DESIGN §3, §7 rule 4): what lets one client use a conditional dataset for one purpose."""
+"""Grants (docs/architecture.md#domain-model, docs/access-and-tiers.md rule 4): what lets one client
+use a conditional dataset for one purpose."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Masking personal data (DESIGN §7 rule 6, §12): a function compiled per field, run per record.
+"""Masking personal data (docs/access-and-tiers.md rule 6, docs/reference.md): a function compiled
+per field, run per record.
 
 A masked value keeps exactly what its method allows and nothing else; what a method cannot read
 safely (an unexpected type, a malformed value) is withheld rather than passed on.
@@ -18,7 +19,8 @@ from policies.plans import FieldPlan
 if TYPE_CHECKING:
     from catalog import Dataset
 
-#: The personal-data sensitivities a catalogue field may carry (``x-sensitivity``, DESIGN §3).
+#: The personal-data sensitivities a catalogue field may carry (``x-sensitivity``,
+#: docs/architecture.md#domain-model).
 SENSITIVITIES: tuple[str, ...] = (
     "person-name",
     "resident-id",
@@ -63,7 +65,8 @@ def derive_pseudonym_key(server_secret: bytes, client_id: str) -> bytes:
     return hmac.new(server_secret, message, hashlib.sha256).digest()
 
 
-# --- partial masks (DESIGN §12) -------------------------------------------------------------------
+# --- partial masks (docs/reference.md)
+# -------------------------------------------------------------------
 
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _SEPARATORS = re.compile(r"[\s\-()]")
@@ -117,7 +120,7 @@ def _stars(text: str) -> str:
 
 def partial_phone(text: str) -> str:
     """Mobile ``138****1234``; any other number keeps its last 4 digits."""
-    # DESIGN §12: "mobile 138****1234".
+    # docs/reference.md, masking conventions: a mobile number as 138****1234.
     number = _SEPARATORS.sub("", text)
     for prefix in ("+86", "0086"):
         if number.startswith(prefix):
@@ -131,7 +134,7 @@ def partial_phone(text: str) -> str:
 
 def partial_resident_id(text: str) -> str:
     """First 6 and last 4 characters (``110105********002X``); all hidden if not an ID."""
-    # DESIGN §12: "resident ID keep first 6 and last 4".
+    # docs/reference.md, masking conventions: a resident ID keeps its first 6 and last 4.
     body = text.upper()
     digits = body[:17]
     if len(body) == 18 and digits.isascii() and digits.isdigit() and body[17] in "0123456789X":
@@ -145,7 +148,7 @@ def partial_resident_id(text: str) -> str:
 
 def partial_bank_account(text: str) -> str:
     """First 6 and last 4 digits, one ``*`` per hidden digit; all hidden if not a card number."""
-    # DESIGN §12: "bank card first 6 and last 4".
+    # docs/reference.md, masking conventions: a bank card keeps its first 6 and last 4.
     number = _SEPARATORS.sub("", text)
     if 12 <= len(number) <= 19 and number.isascii() and number.isdigit():
         return number[:6] + _stars(number[6:-4]) + number[-4:]
@@ -154,7 +157,7 @@ def partial_bank_account(text: str) -> str:
 
 def partial_person_name(text: str) -> str:
     """The surname kept, one ``*`` per hidden character (``张*``, ``欧阳**``)."""
-    # DESIGN §12: "name 张*".
+    # docs/reference.md, masking conventions: a name as 张*.
     if len(text) <= 1:
         return _stars(text)
     keep = 2 if len(text) > 2 and text[:2] in _COMPOUND_SURNAMES else 1
@@ -163,7 +166,7 @@ def partial_person_name(text: str) -> str:
 
 def district_of_address(text: str) -> str | None:
     """The address cut after its district (``北京市海淀区``); a coarser prefix or None if none."""
-    # DESIGN §12: "address generalised to district".
+    # docs/reference.md, masking conventions: an address generalised to its district.
     match = _ADDRESS_DISTRICT.match(text)
     if match and not _NOT_IN_DISTRICT.search(match.group("district")):
         return match.group(0)
@@ -196,7 +199,8 @@ def _text_masker(mask: Callable[[str], str | None]) -> ValueMasker:
 
 
 def _pseudonym_masker(pseudonym_key: bytes) -> ValueMasker:
-    # DESIGN §7: "hmac pseudonym keyed per client"; the keyed state is built once per masker.
+    # docs/access-and-tiers.md: an hmac pseudonym is keyed per client; the keyed state is built once
+    # per masker.
     if len(pseudonym_key) < MIN_KEY_BYTES:
         raise ValueError(f"the pseudonym key must be at least {MIN_KEY_BYTES} bytes")
     keyed = hmac.new(pseudonym_key, digestmod=hashlib.sha256)

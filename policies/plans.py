@@ -1,4 +1,5 @@
-"""Field plans (DESIGN §7 rule 6): which fields a caller gets in clear, masked or not at all."""
+"""Field plans (docs/access-and-tiers.md rule 6): which fields a caller gets in clear, masked or not
+at all."""
 
 from __future__ import annotations
 

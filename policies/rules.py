@@ -1,5 +1,5 @@
-"""The rules of tiered use (DESIGN §7): stable rule ids, the problem type each denial answers with,
-and the reason given to the caller in Chinese and English.
+"""The rules of tiered use (docs/access-and-tiers.md): stable rule ids, the problem type each denial
+answers with, and the reason given to the caller in Chinese and English.
 
 Reasons are ``str.format`` templates; the parameters each one takes are named in it (a parameter
 ending in ``_zh`` or ``_en`` is the text for that language).
@@ -27,7 +27,8 @@ class Rule(NamedTuple):
 #: Rule id → rule, in the order the rules are applied.
 RULES: Mapping[str, Rule] = MappingProxyType(
     {
-        # DESIGN §2 step 3: the X-Purpose header is checked against the purpose vocabulary.
+        # docs/architecture.md#the-exchange-pipeline, step 3: the X-Purpose header is checked
+        # against the purpose vocabulary.
         "purpose-unknown": Rule(
             "purpose-required",
             "用途 {purpose} 不在用途目录中，请在 X-Purpose 中填写目录中的用途",

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-# --- services the test machine provides (DESIGN §11) -------------------------------------------
-# A test that needs a service skips with a reason when it is absent, and fails instead when
-# GATEWAY_TEST_REQUIRE_SERVICES=1 (as the CI sets it).
+# --- services the test machine provides (docs/architecture.md#tests)
+# ------------------------------------------- A test that needs a service skips with a reason when
+# it is absent, and fails instead when GATEWAY_TEST_REQUIRE_SERVICES=1 (as the CI sets it).
 
 POSTGRES_URL = os.environ.get(
     "GATEWAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

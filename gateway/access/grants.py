@@ -1,5 +1,6 @@
 """Grants in the database: issued, listed and revoked by administrators, read on every exchange
-of a conditional dataset (DESIGN §3, §7 rule 4). Every change is audited."""
+of a conditional dataset (docs/architecture.md#domain-model, docs/access-and-tiers.md rule 4). Every
+change is audited."""
 
 from __future__ import annotations
 

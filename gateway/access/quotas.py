@@ -1,6 +1,6 @@
-"""Quotas per client by tier (DESIGN §7 rule 5): requests per minute in a moving window and
-records per day, counted with the `limits` library — in process memory by default, in Redis when
-GATEWAY_REDIS_URL is set so that every replica counts against one quota.
+"""Quotas per client by tier (docs/access-and-tiers.md rule 5): requests per minute in a moving
+window and records per day, counted with the `limits` library — in process memory by default, in
+Redis when GATEWAY_REDIS_URL is set so that every replica counts against one quota.
 
 The answer carries the IETF RateLimit-Policy and RateLimit fields
 (draft-ietf-httpapi-ratelimit-headers): one policy per quota, ``q`` the quota, ``w`` the window

@@ -1,4 +1,4 @@
-"""The Ed25519 key that signs checkpoints of the audit chain head (DESIGN §8).
+"""The Ed25519 key that signs checkpoints of the audit chain head (docs/auditors-guide.md).
 
 A checkpoint binds a sequence number to the chain hash at that point; with the public key an
 auditor can prove offline that nothing up to that point was altered, removed or appended.

@@ -1,5 +1,5 @@
 """The audit trail: one hash-chained record per exchange and per administrative action,
-committed before the response (DESIGN §8).
+committed before the response (docs/auditors-guide.md).
 
 ``hash = SHA-256(prev_hash ‖ canonical JSON of the record)``. The record is durable before the
 caller sees any data: if it cannot be written, the exchange fails closed (503) and no data

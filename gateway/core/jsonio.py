@@ -1,4 +1,4 @@
-"""JSON out: UTF-8 with Chinese text unescaped (DESIGN §4), by orjson (several times faster than
+"""JSON out: UTF-8 with Chinese text unescaped (docs/api.md), by orjson (several times faster than
 the standard library on the envelopes the gateway writes for every exchange)."""
 
 from __future__ import annotations

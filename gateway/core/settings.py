@@ -48,7 +48,8 @@ class Settings:
     secret_key: str = ""
     access_token_lifetime: int = 600
     clock_skew: int = 60
-    #: Lifetime of the tokens the gateway mints for adapter servers (DESIGN §5: ≤ 60 s).
+    #: Lifetime of the tokens the gateway mints for adapter servers
+    #: (docs/architecture.md#the-adapter-protocol: ≤ 60 s).
     adapter_token_lifetime: int = 60
     #: Wall-clock seconds a whole fetch of a partner's or a trusted issuer's JWKS may take; a
     #: token request that needs keys being fetched waits at most this long.

@@ -1,4 +1,5 @@
-"""`jjj-gateway demo`: the embedded default a newcomer sees after `make run` (DESIGN §10)."""
+"""`jjj-gateway demo`: the embedded default a newcomer sees after `make run`
+(docs/architecture.md#the-demo)."""
 
 from __future__ import annotations
 

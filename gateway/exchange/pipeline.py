@@ -1,5 +1,6 @@
-"""The exchange pipeline (DESIGN §2): authenticate → resolve → validate → decide → route →
-validate records → mask → audit → respond. One data request is one exchange."""
+"""The exchange pipeline (docs/architecture.md#the-exchange-pipeline): authenticate → resolve →
+validate → decide → route → validate records → mask → audit → respond. One data request is one
+exchange."""
 
 from __future__ import annotations
 

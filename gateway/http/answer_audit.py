@@ -2,9 +2,10 @@
 (no token, a bad one, a missing scope), a 404, 405, 413 or 414 on an audited surface, a read of
 the administration API.
 
-Every answer that carries an exchange id is in the audit chain (DESIGN §2: denied and failed
-requests are exchanges too), so an id a caller quotes always leads an auditor to a record. The
-public surfaces (catalogue, pages, health, metrics, OAuth) carry no exchange id.
+Every answer that carries an exchange id is in the audit chain
+(docs/architecture.md#the-exchange-pipeline: denied and failed requests are exchanges too), so an id
+a caller quotes always leads an auditor to a record. The public surfaces (catalogue, pages, health,
+metrics, OAuth) carry no exchange id.
 """
 
 from __future__ import annotations

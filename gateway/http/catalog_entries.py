@@ -117,8 +117,8 @@ def dataset_detail(
 
 
 def admitted_tiers(dataset: Dataset, policies: Policies) -> list[Tier]:
-    """Tiers that may read the dataset (DESIGN §7 rules 1 and 3), lowest first; none when the
-    dataset is not shared."""
+    """Tiers that may read the dataset (docs/access-and-tiers.md rules 1 and 3), lowest first; none
+    when the dataset is not shared."""
     if dataset.share_type == "none":
         return []
     admitted = (t for t in policies.tiers.values() if t.max_level >= dataset.level)

@@ -1,9 +1,9 @@
 """A dataset page's data preview: the catalogue's declared example records (recordSchema
 ``examples``, synthetic), as an anonymous reader — the open tier — would receive them.
 
-The policy engine decides (DESIGN §7 rules 1–4 and 6, as for an exchange) and its own masking
-code masks; nothing here is a copy of either. No node is called and no record held by a node is
-shown, so a preview is not an exchange and is not audited: it publishes catalogue content.
+The policy engine decides (docs/access-and-tiers.md rules 1–4 and 6, as for an exchange) and its own
+masking code masks; nothing here is a copy of either. No node is called and no record held by a node
+is shown, so a preview is not an exchange and is not audited: it publishes catalogue content.
 """
 
 from __future__ import annotations

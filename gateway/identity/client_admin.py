@@ -1,5 +1,6 @@
 """Client administration, shared by the admin API and the CLI; every change is audited in the
-same hash chain as the exchanges (DESIGN §8: admin actions are part of the compliance trace)."""
+same hash chain as the exchanges (docs/auditors-guide.md: admin actions are part of the compliance
+trace)."""
 
 from __future__ import annotations
 

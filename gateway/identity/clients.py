@@ -1,4 +1,5 @@
-"""Registered partner systems (DESIGN §3 Client): stored in the database, secrets hashed."""
+"""Registered partner systems (docs/architecture.md#domain-model, Client): stored in the database,
+secrets hashed."""
 
 from __future__ import annotations
 

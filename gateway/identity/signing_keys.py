@@ -1,4 +1,5 @@
-"""Signing keys for access tokens and adapter tokens: ES256, rotated with overlap (DESIGN §6).
+"""Signing keys for access tokens and adapter tokens: ES256, rotated with overlap
+(docs/architecture.md#unified-authorisation).
 
 The newest key signs; a retired key stays in the JWKS until every token it signed has expired,
 so that rotation never locks a client out. Private keys are files readable by the owner only,

@@ -1,4 +1,4 @@
-"""Prometheus metrics of the gateway, served at ``GET /metrics`` (DESIGN §4).
+"""Prometheus metrics of the gateway, served at ``GET /metrics`` (docs/api.md).
 
 Labels are dataset ids, node ids, decisions and statuses: bounded sets that come from the
 configuration. Never a client id (one series per client would grow without bound) and never a

@@ -1,8 +1,9 @@
 """The server span of every request, after the OpenTelemetry HTTP semantic conventions (stable
 attribute names), joined to the caller's trace when it sent a W3C ``traceparent``.
 
-No personal data in any attribute (DESIGN §8): the query string (filter values) is never
-recorded, and the path segment of a record key — a key can be a resident ID — is redacted.
+No personal data in any attribute (docs/architecture.md#tracing-and-metrics): the query string
+(filter values) is never recorded, and the path segment of a record key — a key can be a resident ID
+— is redacted.
 """
 
 from __future__ import annotations

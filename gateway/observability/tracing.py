@@ -1,5 +1,6 @@
-"""OpenTelemetry tracing (DESIGN §8): one tracer provider per process, exporting over OTLP/HTTP
-only when the standard OTEL_* variables name an endpoint — nothing leaves the process otherwise.
+"""OpenTelemetry tracing (docs/architecture.md#tracing-and-metrics): one tracer provider per
+process, exporting over OTLP/HTTP only when the standard OTEL_* variables name an endpoint — nothing
+leaves the process otherwise.
 
 A provider's BatchSpanProcessor owns a thread, and a thread does not survive a fork: under
 gunicorn each worker installs its own provider after the fork (`gateway.serving`), the master none.
@@ -120,7 +121,7 @@ def child_span(
     """A span of one pipeline step under the current span.
 
     An exception is marked by its type only: its message may quote a request or a record, and
-    no personal data goes into a trace (DESIGN §8).
+    no personal data goes into a trace (docs/architecture.md#tracing-and-metrics).
     """
     with tracer().start_as_current_span(
         name,

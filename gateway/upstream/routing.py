@@ -1,4 +1,5 @@
-"""Routing: which node answers for which region of a dataset (DESIGN §2 step 5, §3).
+"""Routing: which node answers for which region of a dataset
+(docs/architecture.md#the-exchange-pipeline, step 5, docs/architecture.md#domain-model).
 
 For one dataset, every leaf region is served by at most one node: the one whose declared coverage
 is the most specific for that leaf (a district node beats its province node, the Xiong'an grouping

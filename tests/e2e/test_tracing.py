@@ -1,7 +1,7 @@
-"""One exchange, one trace across processes (DESIGN §8): the gateway under gunicorn and an
-adapter server export their spans over OTLP/HTTP (JSON and protobuf) to a receiver on loopback;
-the spans share one trace id, which the exchange's audit record carries too. No span holds
-personal data.
+"""One exchange, one trace across processes (docs/architecture.md#tracing-and-metrics): the gateway
+under gunicorn and an adapter server export their spans over OTLP/HTTP (JSON and protobuf) to a
+receiver on loopback; the spans share one trace id, which the exchange's audit record carries too.
+No span holds personal data.
 
 The gateway's /metrics adds up the counts of all its workers."""
 

@@ -1,6 +1,6 @@
 """Administration input: every field has its limits and character rules, declared once in the
-request schemas (gateway.http.api.admin_schemas) and the same on SQLite and PostgreSQL — a 400 problem
-that names the field, never a 500; the CLI checks its options by the same schemas."""
+request schemas (gateway.http.api.admin_schemas) and the same on SQLite and PostgreSQL — a 400
+problem that names the field, never a 500; the CLI checks its options by the same schemas."""
 
 from __future__ import annotations
 

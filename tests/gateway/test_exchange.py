@@ -1,4 +1,5 @@
-"""The exchange pipeline through the HTTP API with in-process adapters (DESIGN §2, §4)."""
+"""The exchange pipeline through the HTTP API with in-process adapters
+(docs/architecture.md#the-exchange-pipeline, docs/api.md)."""
 
 from __future__ import annotations
 

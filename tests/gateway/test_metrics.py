@@ -1,4 +1,4 @@
-"""GET /metrics (DESIGN §4): Prometheus text with the exchange counters and latencies, labelled by
+"""GET /metrics (docs/api.md): Prometheus text with the exchange counters and latencies, labelled by
 ids from the configuration only."""
 
 from __future__ import annotations

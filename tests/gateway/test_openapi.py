@@ -54,8 +54,8 @@ def test_every_registered_route_is_described(app: Flask, document: dict[str, Any
 
 
 def test_every_api_route_has_its_own_description(app: Flask) -> None:
-    """A new route under /v1, /oauth or /.well-known needs an entry in gateway.http.openapi, not just
-    the docstring fallback."""
+    """A new route under /v1, /oauth or /.well-known needs an entry in gateway.http.openapi, not
+    just the docstring fallback."""
     for path, method, endpoint in registered(app):
         if path.startswith(("/v1/", "/oauth/", "/.well-known/")):
             assert endpoint in OPERATIONS, f"{endpoint} ({method} {path}) has no description"

@@ -1,6 +1,6 @@
-"""The records-per-day quota under concurrency (DESIGN §7 rule 5): a page is reserved from the
-day's records before the nodes are asked and settled after, so concurrent exchanges — in one
-process or on several replicas sharing Redis — never deliver more than the quota."""
+"""The records-per-day quota under concurrency (docs/access-and-tiers.md rule 5): a page is reserved
+from the day's records before the nodes are asked and settled after, so concurrent exchanges — in
+one process or on several replicas sharing Redis — never deliver more than the quota."""
 
 from __future__ import annotations
 

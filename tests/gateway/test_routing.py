@@ -1,4 +1,5 @@
-"""Routing table: province expansion, key-derived regions, unknown regions, overlap (DESIGN §3)."""
+"""Routing table: province expansion, key-derived regions, unknown regions, overlap
+(docs/architecture.md#domain-model)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Tiered use through the HTTP API (DESIGN §3, §7, §12): every cell of the decision matrix kept in
-decision_matrix.yaml, a leak scan of every answer, masking, quotas, `policy explain` and the grants
-administration API."""
+"""Tiered use through the HTTP API (docs/architecture.md#domain-model, docs/access-and-tiers.md,
+docs/reference.md): every cell of the decision matrix kept in decision_matrix.yaml, a leak scan of
+every answer, masking, quotas, `policy explain` and the grants administration API."""
 
 from __future__ import annotations
 
@@ -646,7 +646,8 @@ def test_page_cursors_do_not_carry_hidden_values(gateway: Gateway, matrix: Matri
     assert not carried, f"the cursor carries raw resident IDs {carried}: {decoded}"
 
 
-# -- masking golden cases (DESIGN §12) ------------------------------------------------------------
+# -- masking golden cases (docs/reference.md)
+# ------------------------------------------------------------
 
 
 def test_phone_and_name_are_partially_masked(gateway: Gateway, matrix: Matrix) -> None:

@@ -1,5 +1,6 @@
-"""Traces of exchanges in one process (DESIGN §8): a server span after the HTTP semantic
-conventions, the pipeline's child spans, and no personal data in any of them."""
+"""Traces of exchanges in one process (docs/architecture.md#tracing-and-metrics): a server span
+after the HTTP semantic conventions, the pipeline's child spans, and no personal data in any of
+them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The decision engine: DESIGN §7 rules in order, grants, region limits and field plans per tier."""
+"""The decision engine: docs/access-and-tiers.md rules in order, grants, region limits and field
+plans per tier."""
 
 from __future__ import annotations
 

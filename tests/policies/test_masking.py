@@ -22,7 +22,7 @@ from policies import (
 SECRET = b"jjj-gateway test secret 32 bytes"
 KEY = derive_pseudonym_key(SECRET, "c-government")
 
-# (method, sensitivity, value) → masked value, as DESIGN §12 writes them.
+# (method, sensitivity, value) → masked value, as docs/reference.md writes them.
 GOLDEN: list[tuple[str, str, Any, Any]] = [
     ("partial", "phone", "13812341234", "138****1234"),
     ("partial", "phone", "+86 138-1234-1234", "138****1234"),

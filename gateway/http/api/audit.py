@@ -1,4 +1,5 @@
-"""Audit API (scope ``audit:read``): search, one record, verification, export (DESIGN §8).
+"""Audit API (scope ``audit:read``): search, one record, verification, export
+(docs/auditors-guide.md).
 
 Reading the trail is itself recorded in it: an auditor's searches and exports are audit records
 of kind "audit", so the trail also answers who looked at it.

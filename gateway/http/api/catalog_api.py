@@ -1,4 +1,4 @@
-"""Catalogue API (DESIGN §4): search with facets, one entry, the region tree, DCAT-AP."""
+"""Catalogue API (docs/api.md): search with facets, one entry, the region tree, DCAT-AP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Data endpoints (DESIGN §4): one request, one exchange through the pipeline."""
+"""Data endpoints (docs/api.md): one request, one exchange through the pipeline."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Liveness and readiness (DESIGN §4)."""
+"""Liveness and readiness (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,9 @@ def readyz() -> Response:
     except Exception as exc:
         checks["database"] = {"status": "unavailable", "detail": type(exc).__name__}
         ready = False
-    # Every exchange appends its audit record before it answers (DESIGN §2 step 8): a gateway
-    # that cannot append fails every exchange closed, so it is not ready.
+    # Every exchange appends its audit record before it answers
+    # (docs/architecture.md#the-exchange-pipeline, step 8): a gateway that cannot append fails every
+    # exchange closed, so it is not ready.
     try:
         svc.audit.probe()
         checks["audit"] = {"status": "ok"}

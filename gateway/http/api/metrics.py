@@ -1,4 +1,4 @@
-"""Prometheus metrics for operators (DESIGN §4: GET /metrics, Prometheus text format)."""
+"""Prometheus metrics for operators (docs/api.md: GET /metrics, Prometheus text format)."""
 
 from __future__ import annotations
 

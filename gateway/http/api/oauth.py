@@ -1,4 +1,5 @@
-"""The OAuth 2.0 endpoints (DESIGN §6); errors keep the RFC 6749 §5.2 format clients expect."""
+"""The OAuth 2.0 endpoints (docs/architecture.md#unified-authorisation); errors keep the RFC 6749
+§5.2 format clients expect."""
 
 from __future__ import annotations
 

@@ -94,7 +94,8 @@ def _list_of(items: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
 
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
-#: How a time is read (gateway.core.instants): every instant the gateway writes is UTC with an offset.
+#: How a time is read (gateway.core.instants): every instant the gateway writes is UTC with an
+#: offset.
 _LOCAL_TIME = admin_requests.LOCAL_TIME
 _I18N = _ref("I18nText")
 
@@ -428,7 +429,7 @@ BASE_SCHEMAS: dict[str, Any] = {
         {"status": {"enum": ["ready", "unavailable"]}, "checks": {"type": "object"}},
         ["status", "checks"],
     ),
-    "AuditRecord": {"type": "object", "description": "One audit record (DESIGN §8)."},
+    "AuditRecord": {"type": "object", "description": "One audit record (docs/auditors-guide.md)."},
     "AuditPage": _list_of(
         _ref("AuditRecord"),
         _obj(

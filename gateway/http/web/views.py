@@ -1,4 +1,5 @@
-"""The catalogue pages (DESIGN §4: GET /, /catalog/<id>): search, a dataset, the region browser."""
+"""The catalogue pages (docs/api.md: GET /, /catalog/<id>): search, a dataset, the region
+browser."""
 
 from __future__ import annotations
 

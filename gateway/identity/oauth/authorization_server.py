@@ -35,7 +35,7 @@ from gateway.identity.oauth.replay import ReplayGuard
 from gateway.identity.oauth.revocation import RevocationList
 from gateway.identity.oauth.tokens import AccessTokenVerifier, TokenIssuer, unverified_claim
 
-# DESIGN §6: the scopes the gateway knows.
+# docs/architecture.md#unified-authorisation: the scopes the gateway knows.
 SCOPES_SUPPORTED = ["data:read", "catalog:read", "audit:read", "admin"]
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 # Signature algorithms accepted on client assertions: asymmetric only (no HMAC, no "none").
