@@ -16,7 +16,7 @@ from gunicorn.app.base import BaseApplication
 
 from gateway.core.settings import Settings
 from gateway.observability.metrics import MULTIPROCESS_ENV
-from gateway.observability.tracing import GATEWAY_SERVICE, init_tracing, shutdown_tracing
+from gateway.observability.tracing import SERVICE_NAME, init_tracing, shutdown_tracing
 
 
 class GatewayServer(BaseApplication):
@@ -187,7 +187,7 @@ def _post_fork(_server: Any, _worker: Any) -> None:
     limit_malloc_arenas()
     # In the new worker: a tracer provider of its own, whose export thread starts here. The
     # master installs none, so no exporter thread is ever inherited across a fork.
-    init_tracing(GATEWAY_SERVICE)
+    init_tracing(SERVICE_NAME)
 
 
 def _worker_exit(_server: Any, _worker: Any) -> None:

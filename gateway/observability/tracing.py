@@ -26,7 +26,8 @@ from gateway.core.version import version
 
 log = logging.getLogger(__name__)
 
-GATEWAY_SERVICE = "jjj-gateway"
+#: The service.name (OpenTelemetry) of the gateway's own processes.
+SERVICE_NAME = "jjj-gateway"
 
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
@@ -48,7 +49,7 @@ def exporting(environ: Mapping[str, str] = os.environ) -> bool:
     return bool(endpoint) and "otlp" in exporters and not disabled
 
 
-def init_tracing(service_name: str = GATEWAY_SERVICE) -> None:
+def init_tracing(service_name: str = SERVICE_NAME) -> None:
     """Install this process's tracer provider; later calls in the same process change nothing.
 
     ``OTEL_SERVICE_NAME`` wins over ``service_name``. Sampling, batching, headers, timeout and

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 
 NODE = "beijing-haidian"
 ME = "market-entity-registration"
-GATEWAY_STEPS = ("policy.decide", "adapter.query", "records.validate", "audit.append")
+PIPELINE_SPANS = ("policy.decide", "adapter.query", "records.validate", "audit.append")
 
 
 @dataclass
@@ -158,7 +158,7 @@ def test_one_trace_spans_the_gateway_and_the_adapter_server(traced: TracedDeploy
     body = response.json()
     assert [(s["node"], s["status"]) for s in body["meta"]["sources"]] == [(NODE, "ok")]
     trace_id, exchange_id = body["meta"]["traceId"], response.headers["X-Exchange-Id"]
-    wanted = {"GET /v1/datasets/<dataset_id>/records/<path:key>", *GATEWAY_STEPS, "adapter.serve"}
+    wanted = {"GET /v1/datasets/<dataset_id>/records/<path:key>", *PIPELINE_SPANS, "adapter.serve"}
 
     def of_the_exchange(spans: list[ExportedSpan]) -> list[ExportedSpan]:
         return [s for s in spans if s.trace_id == trace_id]
@@ -175,7 +175,7 @@ def test_one_trace_spans_the_gateway_and_the_adapter_server(traced: TracedDeploy
     assert server.attributes["http.route"] == "/v1/datasets/<dataset_id>/records/<path:key>"
     assert server.attributes["http.response.status_code"] == 200
     assert server.attributes["gateway.exchange_id"] == exchange_id
-    for name in GATEWAY_STEPS:
+    for name in PIPELINE_SPANS:
         step = named[name]
         assert step.service == "jjj-gateway" and step.parent_id == server.span_id, name
     query = named["adapter.query"]
