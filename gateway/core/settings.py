@@ -4,9 +4,11 @@ the mapping a caller (a test, the CLI) passes in."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,28 @@ from zoneinfo import ZoneInfo
 from gateway.core.instants import DEFAULT_ZONE, zone
 
 ENV_PREFIX = "GATEWAY_"
+#: GATEWAY_* variables that are not settings, each with what reads it. Any other GATEWAY_* name
+#: that is neither a setting nor a Kubernetes service link is refused (docs/deployment.md §6,
+#: Settings and the environment): a misspelt name would otherwise fall back to a default unseen.
+OTHER_VARIABLES: Mapping[str, str] = {
+    "GATEWAY_CONFIG_FILE": "the TOML file of settings, read before the environment",
+    "GATEWAY_WORKERS": "jjj-gateway serve --workers",
+    "GATEWAY_THREADS": "jjj-gateway serve --threads",
+    "GATEWAY_ADAPTER_WORKERS": "jjj-gateway adapter serve --workers",
+    "GATEWAY_ADAPTER_THREADS": "jjj-gateway adapter serve --threads",
+    "GATEWAY_TEST_REQUIRE_SERVICES": "the test suite: 1 fails, not skips, without its services",
+    "GATEWAY_TEST_POSTGRES_URL": "the test suite: the PostgreSQL it creates databases in",
+    "GATEWAY_TEST_REDIS_URL": "the test suite: the Redis database it may empty",
+    "GATEWAY_DOC_SCREENSHOTS": "the page tests: 1 rewrites the documentation's screenshots",
+}
+#: Kubernetes gives every pod, for each Service in its namespace, variables named after it: a
+#: Service `gateway` or `gateway-…` (a release named gateway) sets <NAME>_SERVICE_HOST,
+#: <NAME>_SERVICE_PORT[_<port name>], <NAME>_PORT and <NAME>_PORT_<port>_<protocol>[_PROTO|_PORT|
+#: _ADDR]. They are not settings and are not refused.
+_SERVICE_LINK = re.compile(
+    r"GATEWAY(?:_[A-Z0-9_]+)?_(?:SERVICE_HOST|SERVICE_PORT(?:_[A-Z0-9_]+)?"
+    r"|PORT(?:_[0-9]+_(?:TCP|UDP|SCTP)(?:_PROTO|_PORT|_ADDR)?)?)"
+)
 #: The issuer `jjj-gateway demo` serves under (from its --bind), kept in the instance folder so
 #: that every command on the instance (an export's bundle header, an adapter's JWKS URL) names
 #: the issuer the server uses when none is configured.
@@ -126,6 +150,8 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+#: The environment variable of each setting.
+SETTING_VARIABLES = {ENV_PREFIX + name.upper(): name for name in _FIELDS}
 _PATHS = {"instance_path", "catalog_dir", "policies_dir", "nodes_dir", "data_dir", "keys_dir"}
 
 
@@ -147,27 +173,37 @@ def _convert(name: str, value: Any) -> Any:
 def load_settings(
     overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
-    """Build the settings; unknown keys are an error so that a typo never passes silently."""
+    """Build the settings; unknown keys and GATEWAY_* variables are an error naming the closest
+    known one, so that a typo never passes silently."""
     environ = os.environ if environ is None else environ
+    unknown_variables = sorted(key for key in environ if not is_known_variable(key))
+    if unknown_variables:
+        raise ValueError(_unknown("environment variable", unknown_variables, _known_variables()))
     values: dict[str, Any] = {}
-    config_file = (overrides or {}).get("config_file") or environ.get(ENV_PREFIX + "CONFIG_FILE")
+    config_file = (overrides or {}).get("config_file") or environ.get("GATEWAY_CONFIG_FILE")
     if config_file:
         try:
             with open(config_file, "rb") as fh:
-                values.update(tomllib.load(fh))
+                from_file = tomllib.load(fh)
         except OSError as exc:
             raise ValueError(f"cannot read the config file {config_file}: {exc.strerror}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"the config file {config_file} is not TOML: {exc}") from None
+        unknown = sorted(set(from_file) - set(_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"the config file {config_file}: {_unknown('setting', unknown, _FIELDS)}"
+            )
+        values.update(from_file)
     for key, raw in environ.items():
-        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG_FILE":
-            name = key[len(ENV_PREFIX) :].lower()
-            if name in _FIELDS and raw != "":  # an empty variable means "use the default"
-                values[name] = raw
-    values.update({k: v for k, v in (overrides or {}).items() if k != "config_file"})
-    unknown = sorted(set(values) - set(_FIELDS))
+        name = SETTING_VARIABLES.get(key)
+        if name is not None and raw != "":  # an empty variable means "use the default"
+            values[name] = raw
+    given = {k: v for k, v in (overrides or {}).items() if k != "config_file"}
+    unknown = sorted(set(given) - set(_FIELDS))
     if unknown:
-        raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+        raise ValueError(_unknown("setting", unknown, _FIELDS))
+    values.update(given)
     if "issuer" not in values:
         served = _served_issuer(Path(values.get("instance_path") or "instance"))
         if served:
@@ -176,6 +212,32 @@ def load_settings(
         return Settings(**{k: _convert(k, v) for k, v in values.items()})
     except (TypeError, ValueError) as exc:
         raise ValueError(f"invalid setting: {exc}") from exc
+
+
+def is_known_variable(name: str) -> bool:
+    """Whether an environment variable is one the gateway may find set: anything without the
+    GATEWAY_ prefix, a setting, one of ``OTHER_VARIABLES`` or a Kubernetes service link."""
+    return (
+        not name.startswith(ENV_PREFIX)
+        or name in SETTING_VARIABLES
+        or name in OTHER_VARIABLES
+        or _SERVICE_LINK.fullmatch(name) is not None
+    )
+
+
+def _known_variables() -> list[str]:
+    return [*SETTING_VARIABLES, *OTHER_VARIABLES]
+
+
+def _unknown(kind: str, names: list[str], known: Iterable[str]) -> str:
+    """One line naming each unknown name and the known one closest to it (difflib, on the names
+    without their common GATEWAY_ prefix, which would make every pair look alike)."""
+    bare = {name.removeprefix(ENV_PREFIX): name for name in known}
+    described = []
+    for name in names:
+        closest = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), list(bare), n=1)
+        described.append(f"{name} (did you mean {bare[closest[0]]}?)" if closest else name)
+    return f"unknown {kind}{'s' if len(names) > 1 else ''}: {', '.join(described)}"
 
 
 def _served_issuer(instance_path: Path) -> str | None:
