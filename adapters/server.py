@@ -24,6 +24,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
+from adapters.bearer import MalformedCredentials, bearer_token, challenge
 from adapters.faults import Fault, FaultInjector
 from adapters.kinds import build_adapter
 from adapters.nodes import NodeConfig, load_nodes
@@ -121,13 +122,9 @@ def parse_query(body: bytes, datasets: Any, exchange_id: str | None) -> QueryReq
 def _bearer_challenge(realm: str, description: str | None) -> dict[str, str]:
     # RFC 6750 §3: a request without credentials gets a challenge without an error code.
     if description is None:
-        return {"WWW-Authenticate": f'Bearer realm="{realm}"'}
+        return {"WWW-Authenticate": challenge(realm)}
     text = description.replace('"', "'")
-    return {
-        "WWW-Authenticate": (
-            f'Bearer realm="{realm}", error="invalid_token", error_description="{text}"'
-        )
-    }
+    return {"WWW-Authenticate": challenge(realm, error="invalid_token", error_description=text)}
 
 
 def _unauthorized(realm: str, description: str | None) -> ProblemError:
@@ -143,13 +140,14 @@ def _unauthorized(realm: str, description: str | None) -> ProblemError:
 
 def _authenticate(verifier: TokenVerifier, node_id: str) -> None:
     """Accept only a bearer token the gateway signed for this node."""
-    header = request.headers.get("Authorization", "")
-    if not header:
+    try:
+        token = bearer_token(request.headers.get("Authorization"))
+    except MalformedCredentials:
+        raise _unauthorized(
+            node_id, "the Authorization header does not carry a bearer token"
+        ) from None
+    if token is None:
         raise _unauthorized(node_id, None)
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        raise _unauthorized(node_id, "the Authorization header does not carry a bearer token")
     try:
         verifier.verify(token, audience=node_id)
     except InvalidToken as exc:

@@ -7,9 +7,11 @@ from typing import Any, cast
 
 from flask import Response, current_app, g, request
 
+from adapters.bearer import MalformedCredentials, challenge
+from adapters.bearer import bearer_token as parse_bearer_token
 from gateway.core.jsonio import dumps
 from gateway.core.problems import CONTENT_TYPE, Problem
-from gateway.identity.oauth.tokens import Principal
+from gateway.identity.oauth.tokens import REALM, Principal
 from gateway.observability.tracing import current_ids
 from gateway.services import Services
 
@@ -35,21 +37,20 @@ def problem_response(problem: Problem) -> Response:
 
 def bearer_token() -> str:
     """The bearer token of the request (RFC 6750 §2.1), or a 401 problem."""
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if not header:
+    try:
+        token = parse_bearer_token(request.headers.get("Authorization"))
+    except MalformedCredentials:
+        raise Problem(
+            "unauthorized",
+            detail="the Authorization header must be 'Bearer <token>'",
+            headers={"WWW-Authenticate": challenge(REALM, error="invalid_request")},
+        ) from None
+    if token is None:
         # RFC 6750 §3.1: a request without credentials gets a challenge with no error code.
         raise Problem(
             "unauthorized",
             detail="an access token is required (Authorization: Bearer)",
-            headers={"WWW-Authenticate": 'Bearer realm="jjj-gateway"'},
-        )
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        raise Problem(
-            "unauthorized",
-            detail="the Authorization header must be 'Bearer <token>'",
-            headers={"WWW-Authenticate": 'Bearer realm="jjj-gateway", error="invalid_request"'},
+            headers={"WWW-Authenticate": challenge(REALM)},
         )
     return token
 
@@ -62,10 +63,7 @@ def authenticate(scope: str | None = None) -> Principal:
         raise Problem(
             "insufficient-scope",
             detail=f"this endpoint needs the scope {scope!r}",
-            headers={
-                "WWW-Authenticate": f'Bearer realm="jjj-gateway", error="insufficient_scope", '
-                f'scope="{scope}"'
-            },
+            headers={"WWW-Authenticate": challenge(REALM, error="insufficient_scope", scope=scope)},
         )
     return principal
 

@@ -16,6 +16,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from adapters.bearer import challenge
 from gateway.core.problems import Problem
 from gateway.identity.clients import Client
 from gateway.identity.oauth.jwks import KeySetDirectory, KeysUnavailable, public_key_set
@@ -25,6 +26,8 @@ from policies import TrustedIssuer
 
 # RFC 9068 §2.1: JWT access tokens MUST carry typ "at+jwt" ("application/at+jwt" is equivalent).
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+#: The protection space every bearer challenge of the gateway names (RFC 6750 §3).
+REALM = "jjj-gateway"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +53,9 @@ def invalid_token(description: str) -> Problem:
         "unauthorized",
         detail=description,
         headers={
-            "WWW-Authenticate": f'Bearer realm="jjj-gateway", error="invalid_token", '
-            f'error_description="{description}"'
+            "WWW-Authenticate": challenge(
+                REALM, error="invalid_token", error_description=description
+            )
         },
     )
 
