@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from adapters.file import FileAdapter, SnapshotError
 from adapters.http import ClientFactory, HttpAdapter, TokenProvider
+from adapters.jwks import KeysUnavailable
 from adapters.kinds import KINDS, build_adapter
 from adapters.nodes import (
     ConfigIssue,
@@ -36,7 +37,7 @@ from adapters.protocol import (
 from adapters.request_checks import MAX_LIMIT, RequestIssue, check_request, request_issues
 from adapters.server import create_adapter_app, create_server_for_node, serve
 from adapters.sql import SqlAdapter
-from adapters.tokens import InvalidToken, JwksUnavailable, TokenVerifier
+from adapters.tokens import InvalidToken, TokenVerifier
 
 __all__ = [
     "KINDS",
@@ -54,7 +55,7 @@ __all__ = [
     "Health",
     "HttpAdapter",
     "InvalidToken",
-    "JwksUnavailable",
+    "KeysUnavailable",
     "NodeConfig",
     "NodeConfigError",
     "NodeDataset",

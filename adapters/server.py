@@ -26,6 +26,7 @@ from werkzeug.serving import make_server
 
 from adapters.bearer import MalformedCredentials, bearer_token, challenge
 from adapters.faults import Fault, FaultInjector
+from adapters.jwks import KeysUnavailable
 from adapters.kinds import build_adapter
 from adapters.nodes import NodeConfig, load_nodes
 from adapters.problems import ProblemError
@@ -39,7 +40,7 @@ from adapters.protocol import (
     normalise_filter,
 )
 from adapters.request_checks import RequestIssue, request_issues
-from adapters.tokens import InvalidToken, JwksUnavailable, TokenVerifier
+from adapters.tokens import InvalidToken, TokenVerifier
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ def _authenticate(verifier: TokenVerifier, node_id: str) -> None:
         verifier.verify(token, audience=node_id)
     except InvalidToken as exc:
         raise _unauthorized(node_id, exc.description) from None
-    except JwksUnavailable:
+    except KeysUnavailable:
         raise ProblemError(
             503,
             _problem_type("keys-unavailable"),

@@ -3,22 +3,18 @@
 
 The gateway signs one short-lived JWT per call to a node: ``iss`` the gateway, ``aud`` the node,
 lifetime at most 60 seconds, ES256 (or EdDSA). The node checks it against the gateway's
-published JWKS, which is fetched once, cached, and fetched again when a token names a key the
-cache does not hold (key rotation) — at most once per 30 seconds, so a stream of forged key ids
-cannot turn the node into a JWKS-fetching amplifier.
+published JWKS, which is fetched once, cached (``adapters.jwks``), and fetched again when a
+token names a key the cache does not hold (key rotation) — at most once per 30 seconds, so a
+stream of forged key ids cannot turn the node into a JWKS-fetching amplifier.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 from joserfc import jws, jwt
 from joserfc.errors import (
     ClaimError,
@@ -30,9 +26,7 @@ from joserfc.errors import (
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSAlgModel, JWSRegistry
 
-from .outbound import Deadline, fetch
-
-logger = logging.getLogger(__name__)
+from .jwks import CachedKeySet, Freshness, signing_key_set
 
 #: Signature algorithms of gateway tokens; anything else (``none``, HS*, RS*) is refused.
 ALLOWED_ALGORITHMS = ("ES256", "EdDSA")
@@ -40,16 +34,12 @@ ALLOWED_ALGORITHMS = ("ES256", "EdDSA")
 CLOCK_SKEW = 30
 #: Longest lifetime (``exp`` − ``iat``) of a token the node accepts, in seconds.
 MAX_LIFETIME = 60
-#: Least time between two JWKS fetches triggered by an unknown key id, in seconds.
-REFETCH_INTERVAL = 30.0
-#: Least time between two attempts to fetch a JWKS while none is held, in seconds.
-RETRY_INTERVAL = 1.0
-#: A cached JWKS older than this is fetched again before use, so a withdrawn key stops working.
-MAX_JWKS_AGE = 300.0
+#: The gateway's keys are fetched again after five minutes, so a withdrawn key stops working,
+#: and for an unknown key id at most once per 30 seconds since any fetch: the gateway publishes
+#: a key before it signs with it.
+FRESHNESS = Freshness(max_age=300.0, unknown_kid=30.0, unknown_kid_after_any_fetch=True)
 #: Verified tokens remembered (the gateway sends few distinct ones: one per node per 30 s).
 VERIFIED_CACHE_SIZE = 1024
-#: A JWKS document larger than this is not a JWKS.
-MAX_JWKS_BYTES = 256 * 1024
 
 
 class InvalidToken(Exception):
@@ -58,10 +48,6 @@ class InvalidToken(Exception):
     def __init__(self, description: str) -> None:
         super().__init__(description)
         self.description = description
-
-
-class JwksUnavailable(Exception):
-    """The gateway's keys cannot be obtained, so no token can be verified right now."""
 
 
 class _Registry(JWSRegistry):
@@ -78,21 +64,8 @@ class _Registry(JWSRegistry):
 
 
 def _key_set(document: Any) -> KeySet:
-    """The signing keys of a JWKS document; keys of other types or uses are left out."""
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise ValueError("not a JWKS document")
-    keys: list[dict[str, Any]] = []
-    for entry in document["keys"]:
-        if not isinstance(entry, dict) or entry.get("kty") not in ("EC", "OKP"):
-            continue
-        if entry.get("use", "sig") != "sig":
-            continue
-        if any(k in entry for k in ("d", "p", "q")):
-            continue  # a private key has no business in a published JWKS
-        keys.append(entry)
-    if not keys:
-        return KeySet([])  # a valid JWKS without keys: every token fails to verify
-    return KeySet.import_key_set({"keys": keys})
+    """The gateway's signing keys in a JWKS document; keys of other types or uses are left out."""
+    return signing_key_set(document, key_types=("EC", "OKP"), strict=False)
 
 
 class TokenVerifier:
@@ -115,14 +88,14 @@ class TokenVerifier:
         if (jwks_url is None) == (jwks_file is None):
             raise ValueError("give exactly one of jwks_url and jwks_file")
         self.issuer = issuer
-        self.jwks_url = jwks_url
-        self.jwks_file = Path(jwks_file) if jwks_file is not None else None
-        self._fetch_timeout = fetch_timeout
+        self._keys = CachedKeySet(
+            Path(jwks_file) if jwks_file is not None else str(jwks_url),
+            parse=_key_set,
+            freshness=FRESHNESS,
+            deadline=fetch_timeout,
+            monotonic=monotonic,
+        )
         self._clock = clock
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._keys: KeySet | None = None
-        self._fetched_at = float("-inf")
         self._registry = _Registry(algorithms=list(ALLOWED_ALGORITHMS))
         self._verified: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -156,7 +129,7 @@ class TokenVerifier:
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise InvalidToken("the token's key id is not a string")
-        keys = self._keys_for(kid)
+        keys = self._keys.keys_for(kid)
         try:
             claims = jwt.decode(token, keys, algorithms=ALLOWED_ALGORITHMS, registry=self._registry)
         except InvalidKeyIdError:
@@ -188,50 +161,3 @@ class TokenVerifier:
         lifetime = claims["exp"] - claims["iat"]
         if not 0 < lifetime <= MAX_LIFETIME:
             raise InvalidToken(f"the token's lifetime is not within {MAX_LIFETIME} seconds")
-
-    def _keys_for(self, kid: str | None) -> KeySet:
-        """The cached key set, refreshed when stale or when it lacks ``kid``."""
-        with self._lock:
-            now = self._monotonic()
-            age = now - self._fetched_at
-            if self._keys is None:
-                due = age >= RETRY_INTERVAL
-            elif kid is not None and not _has_kid(self._keys, kid):
-                due = age >= REFETCH_INTERVAL
-            else:
-                due = age > MAX_JWKS_AGE
-            if due:
-                self._refresh(now)
-            if self._keys is None:
-                raise JwksUnavailable("the gateway's keys cannot be obtained")
-            return self._keys
-
-    def _refresh(self, now: float) -> None:
-        try:
-            keys = _key_set(json.loads(self._read_jwks()))
-        except (OSError, httpx.HTTPError, ValueError, JoseError) as exc:
-            # Keep serving with the keys already held; the next refresh may succeed.
-            logger.warning("cannot load the gateway JWKS: %s", exc)
-            self._fetched_at = now
-            return
-        self._keys = keys
-        self._fetched_at = now
-
-    def _read_jwks(self) -> bytes:
-        if self.jwks_file is not None:
-            body = self.jwks_file.read_bytes()
-            if len(body) > MAX_JWKS_BYTES:
-                raise ValueError("JWKS document too large")
-            return body
-        assert self.jwks_url is not None
-        # A deadline for the whole fetch, not per read: the cache lock is held meanwhile.
-        return fetch(
-            self.jwks_url,
-            deadline=Deadline.after(self._fetch_timeout),
-            cap=MAX_JWKS_BYTES,
-            headers={"Accept": "application/json"},
-        )
-
-
-def _has_kid(keys: KeySet, kid: str) -> bool:
-    return any(key.kid == kid for key in keys)

@@ -449,11 +449,11 @@ def test_a_rotated_key_is_fetched_at_most_once_per_thirty_seconds(
 
 
 def test_a_gateway_jwks_that_drips_is_given_up_on_by_the_fetch_timeout(gateway_key: ECKey) -> None:
-    from adapters import JwksUnavailable
+    from adapters import KeysUnavailable
 
     with drip_server(json.dumps(public_jwks(gateway_key)).encode()) as jwks:
         verifier = TokenVerifier(ISSUER, jwks_url=jwks.url, fetch_timeout=0.3)
-        with pytest.raises(JwksUnavailable):
+        with pytest.raises(KeysUnavailable):
             verifier.verify(sign(gateway_key, claims_for()), audience=NODE_ID)
         assert not jwks.finished.is_set()  # each byte came in time; the whole fetch did not
 

@@ -13,7 +13,8 @@ import pytest
 from flask import Flask
 from joserfc.jwk import ECKey
 
-from gateway.identity.oauth.jwks import KeySetDirectory, KeysUnavailable
+from adapters.jwks import KeysUnavailable
+from gateway.identity.oauth.jwks import KeySetDirectory
 from tests.drip import DripServer, drip_server
 
 from .conftest import basic

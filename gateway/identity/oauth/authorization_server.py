@@ -27,10 +27,11 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, KeySet
 
+from adapters.jwks import KeysUnavailable
 from gateway.core.problems import Problem
 from gateway.identity.clients import Client, ClientStore, is_client_id, unregistered
 from gateway.identity.oauth.backoff import AuthenticationBackoff
-from gateway.identity.oauth.jwks import KeySetDirectory, KeysUnavailable, public_key_set
+from gateway.identity.oauth.jwks import KeySetDirectory, public_key_set
 from gateway.identity.oauth.replay import ReplayGuard
 from gateway.identity.oauth.revocation import RevocationList
 from gateway.identity.oauth.tokens import AccessTokenVerifier, TokenIssuer, unverified_claim

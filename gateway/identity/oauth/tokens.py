@@ -17,9 +17,10 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from adapters.bearer import challenge
+from adapters.jwks import KeysUnavailable
 from gateway.core.problems import Problem
 from gateway.identity.clients import Client
-from gateway.identity.oauth.jwks import KeySetDirectory, KeysUnavailable, public_key_set
+from gateway.identity.oauth.jwks import KeySetDirectory, public_key_set
 from gateway.identity.oauth.revocation import foreign_token_key
 from gateway.identity.signing_keys import ALGORITHM, SigningKeys
 from policies import TrustedIssuer
