@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from catalog import Catalog
 from gateway.access.grants import GrantStore
 from gateway.identity.clients import ClientStore
-from gateway.services import Configuration
-from policies import Caller, Decision, decide
+from policies import Caller, Decision, Policies, decide
 
 
 class ExplainError(ValueError):
@@ -16,7 +16,8 @@ class ExplainError(ValueError):
 
 
 def explain(
-    config: Configuration,
+    catalog: Catalog,
+    policies: Policies,
     clients: ClientStore,
     grants: GrantStore,
     *,
@@ -29,15 +30,15 @@ def explain(
     client = clients.get(client_id)
     if client is None:
         raise ExplainError(f"no client {client_id!r}")
-    dataset = config.catalog.get(dataset_id)
+    dataset = catalog.get(dataset_id)
     if dataset is None:
         raise ExplainError(f"no dataset {dataset_id!r} in the catalogue")
     leaves = None
     if regions:
-        unknown = [r for r in regions if not config.catalog.regions.is_known(r)]
+        unknown = [r for r in regions if not catalog.regions.is_known(r)]
         if unknown:
             raise ExplainError(f"unknown region(s) {', '.join(unknown)}")
-        leaves = config.routing.expand(regions)
+        leaves = frozenset().union(*map(catalog.regions.leaves, regions))
     caller = Caller(
         client_id=client.client_id, tier=client.tier, scopes=client.scopes, region=client.region
     )
@@ -46,10 +47,10 @@ def explain(
         caller,
         purpose,
         grants.for_client(client.client_id, dataset.id),
-        policies=config.policies,
+        policies=policies,
         now=now or dt.datetime.now(dt.UTC),
         requested_leaves=leaves,
-        region_leaves=config.catalog.regions.leaves,
+        region_leaves=catalog.regions.leaves,
     )
 
 

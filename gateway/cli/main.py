@@ -750,9 +750,11 @@ def policy_explain(
 
     settings = _settings(ctx)
     store = _client_store(settings)
+    config = load_configuration(settings)
     try:
         decision = explain(
-            load_configuration(settings),
+            config.catalog,
+            config.policies,
             store,
             GrantStore(store.engine),
             client_id=client_id,
