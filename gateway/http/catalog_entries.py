@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import jsonschema
 
 from catalog import FORMAT_CHECKER, Dataset, I18n, resident_id, uscc
-from gateway.services import Configuration
 from policies import DATA_READ, Policies, Tier, plan_fields
+
+if TYPE_CHECKING:
+    from gateway.services import Configuration
 
 #: Purposes a sample request prefers: generic ones that suit any dataset (a key lookup singles
 #: out one record, which a statistics purpose must not).

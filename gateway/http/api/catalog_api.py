@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, request, url_for
 
@@ -15,7 +15,9 @@ from gateway.http.api.linked_data import RDF_MEDIA_TYPES, negotiate, rdf_respons
 from gateway.http.caching import public_cacheable
 from gateway.http.catalog_entries import dataset_detail, dataset_summary
 from gateway.http.web_linking import link_header, numbered_page_links
-from gateway.services import Configuration
+
+if TYPE_CHECKING:
+    from gateway.services import Configuration
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/v1/catalog")
 # The catalogue is the same for every caller: cacheable, conditional, compressed.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import Response, current_app, g, request
 
@@ -13,11 +13,15 @@ from gateway.core.jsonio import dumps
 from gateway.core.problems import CONTENT_TYPE, Problem
 from gateway.identity.oauth.tokens import REALM, Principal
 from gateway.observability.tracing import current_ids
-from gateway.services import Services
+
+if TYPE_CHECKING:
+    # The HTTP layer sits below the app that builds the services (docs/architecture.md): it
+    # reaches them through the app it serves, and names their type for the checker only.
+    from gateway.services import Services
 
 
 def services() -> Services:
-    return cast(Services, current_app.extensions["jjj-gateway"])
+    return cast("Services", current_app.extensions["jjj-gateway"])
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

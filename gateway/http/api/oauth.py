@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from flask import Blueprint, Flask, Response, current_app, request
@@ -20,7 +20,9 @@ from gateway.identity.oauth.authorization_server import (
     resource_metadata_url,
 )
 from gateway.identity.oauth.backoff import AuthenticationBackoff
-from gateway.services import Services
+
+if TYPE_CHECKING:
+    from gateway.services import Services
 
 bp = Blueprint("oauth", __name__)
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from catalog import Dataset, Region, RegionRegistry
-from gateway.services import Configuration
+
+if TYPE_CHECKING:
+    from gateway.services import Configuration
 
 
 @dataclass(frozen=True, slots=True)

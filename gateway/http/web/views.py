@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, request, send_from_directory
 
@@ -26,7 +27,9 @@ from gateway.http.web.region_browser import (
 )
 from gateway.http.web.rendering import page_language, render_page
 from gateway.http.web.search_state import FILTERS, SORTS, SearchState, read_search_state
-from gateway.services import Configuration
+
+if TYPE_CHECKING:
+    from gateway.services import Configuration
 
 bp = Blueprint("web", __name__)
 
