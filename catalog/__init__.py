@@ -6,6 +6,7 @@ from __future__ import annotations
 from catalog.formats import FORMAT_CHECKER
 from catalog.issues import CatalogError, CatalogIssue
 from catalog.loader import (
+    SHARE_TYPES,
     Catalog,
     ContactPoint,
     Dataset,
@@ -21,6 +22,7 @@ from catalog.validation import MAX_SAFE_INTEGER, ValidationIssue, value_issue
 __all__ = [
     "FORMAT_CHECKER",
     "MAX_SAFE_INTEGER",
+    "SHARE_TYPES",
     "Catalog",
     "CatalogError",
     "CatalogIssue",

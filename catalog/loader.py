@@ -181,6 +181,11 @@ def meta_schema() -> dict[str, Any]:
     return document
 
 
+#: How a dataset may be shared, in the order the pages list them: the meta-schema's enum is the
+#: one place they are named.
+SHARE_TYPES: tuple[str, ...] = tuple(meta_schema()["properties"]["shareType"]["enum"])
+
+
 def _meta_schema_issues(error: ValidationError, file: str) -> list[CatalogIssue]:
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     allowed = list(schema.get("properties", {}))

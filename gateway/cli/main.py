@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from gateway.core.settings import Settings, load_settings
+from gateway.identity.auth_methods import AUTH_METHODS, DEFAULT_AUTH_METHOD
 from gateway.observability.logs import configure as configure_logging
 
 #: Long exports and verifications report every this many records (on standard error).
@@ -313,13 +314,14 @@ def _option(path: str, options: dict[str, str]) -> str:
 @click.option(
     "--scopes",
     required=True,
-    help="Space- or comma-separated scopes: data:read catalog:read audit:read admin.",
+    help="Space- or comma-separated scopes, as the admin API takes them (one it does not know "
+    "is refused, naming those it knows).",
 )
 @click.option(
     "--auth-method",
-    default="client_secret_basic",
+    default=DEFAULT_AUTH_METHOD,
     show_default=True,
-    type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt"]),
+    type=click.Choice(AUTH_METHODS),
 )
 @click.option("--client-id", default=None, help="Choose the client id (default: generated).")
 @click.option(

@@ -10,6 +10,8 @@ from urllib.parse import quote
 CONTENT_TYPE = "application/problem+json"
 # RFC 3986 §3.3: characters a path may carry unencoded.
 URI_SAFE = "/:@!$&'()*+,;=-._~"
+#: Where the problem types are documented, each at <path>/<slug> (RFC 9457 §3.1.1).
+DOCUMENTATION_PATH = "/problems"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +25,7 @@ class ProblemType:
     def uri(self) -> str:
         # RFC 9457 §3.1.1: "type" is a URI reference; relative ones resolve against the API base,
         # where /problems/<slug> documents it.
-        return f"/problems/{self.slug}"
+        return f"{DOCUMENTATION_PATH}/{self.slug}"
 
 
 # The stable problem types of the gateway; each is documented at /problems/<slug>.

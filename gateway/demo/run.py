@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import click
 
 from gateway.core.settings import Settings, remember_issuer
+from gateway.identity.scopes import ADMIN, AUDIT_READ, CATALOG_READ, DATA_READ
 
 # The demo's partner systems: one per tier, plus an auditor and an administrator.
 DEMO_CLIENTS: tuple[dict[str, Any], ...] = (
@@ -24,35 +25,35 @@ DEMO_CLIENTS: tuple[dict[str, Any], ...] = (
         "name": "公众服务门户（演示） / Public service portal (demo)",
         "region": "110000",
         "tier": "open",
-        "scopes": ["data:read", "catalog:read"],
+        "scopes": [DATA_READ, CATALOG_READ],
     },
     {
         "client_id": "demo-partner",
         "name": "天津某征信机构（演示） / Tianjin credit bureau (demo)",
         "region": "120000",
         "tier": "partner",
-        "scopes": ["data:read", "catalog:read"],
+        "scopes": [DATA_READ, CATALOG_READ],
     },
     {
         "client_id": "demo-government",
         "name": "河北省人社厅（演示） / Hebei Human Resources and Social Security (demo)",
         "region": "130000",
         "tier": "government",
-        "scopes": ["data:read", "catalog:read"],
+        "scopes": [DATA_READ, CATALOG_READ],
     },
     {
         "client_id": "demo-regulator",
         "name": "京津冀数据监管办公室（演示） / JJJ data supervision office (demo)",
         "region": "110000",
         "tier": "regulator",
-        "scopes": ["data:read", "catalog:read", "audit:read"],
+        "scopes": [DATA_READ, CATALOG_READ, AUDIT_READ],
     },
     {
         "client_id": "demo-admin",
         "name": "网关运维（演示） / Gateway operations (demo)",
         "region": "110000",
         "tier": "open",
-        "scopes": ["admin", "catalog:read"],
+        "scopes": [ADMIN, CATALOG_READ],
     },
 )
 DATA_MARKER = ".demo-data.json"

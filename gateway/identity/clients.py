@@ -21,6 +21,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from gateway.core.instants import rfc3339, utc_now
+from gateway.identity.auth_methods import AUTH_METHODS, DEFAULT_AUTH_METHOD
+from gateway.identity.scopes import SCOPE_IDS
 from gateway.storage.bounds import can_hold
 from gateway.storage.tables import clients
 
@@ -31,9 +33,6 @@ def is_client_id(value: object) -> bool:
     """Whether a value can be a client id (whole-string match: no trailing newline either)."""
     return isinstance(value, str) and CLIENT_ID.fullmatch(value) is not None
 
-
-SCOPES = ("data:read", "catalog:read", "audit:read", "admin")
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 
 # argon2id with the library's defaults (RFC 9106 second recommendation): slow to brute-force.
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): slow enough to make a
@@ -204,7 +203,7 @@ class ClientStore:
         region: str,
         tier: str,
         scopes: Iterable[str],
-        auth_method: str = "client_secret_basic",
+        auth_method: str = DEFAULT_AUTH_METHOD,
         client_id: str | None = None,
         jwks: dict[str, Any] | None = None,
         jwks_uri: str | None = None,
@@ -212,9 +211,11 @@ class ClientStore:
     ) -> tuple[Client, str | None]:
         """Register a client; returns it and its secret, shown this once and never stored."""
         scope_set = frozenset(scopes)
-        unknown = sorted(scope_set - set(SCOPES))
+        unknown = sorted(scope_set - set(SCOPE_IDS))
         if unknown:
-            raise ClientError(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(SCOPES)}")
+            raise ClientError(
+                f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(SCOPE_IDS)}"
+            )
         if auth_method not in AUTH_METHODS:
             raise ClientError(
                 f"unknown auth method {auth_method!r}; known: {', '.join(AUTH_METHODS)}"

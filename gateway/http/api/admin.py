@@ -21,10 +21,12 @@ from gateway.http.api.common import (
     reject_unknown_params,
     services,
 )
+from gateway.identity.auth_methods import DEFAULT_AUTH_METHOD
 from gateway.identity.client_admin import revoke_token
 from gateway.identity.clients import ClientError
 from gateway.identity.oauth.revocation import foreign_token_key
 from gateway.identity.oauth.tokens import FOREIGN_JTI
+from gateway.identity.scopes import ADMIN
 
 bp = Blueprint("admin", __name__, url_prefix="/v1/admin")
 
@@ -32,7 +34,7 @@ MAX_PER_PAGE = 100
 
 
 def _actor() -> Actor:
-    principal = authenticate("admin")
+    principal = authenticate(ADMIN)
     return Actor(
         principal.client_id, principal.region, principal.tier, principal.jti, g.exchange_id
     )
@@ -89,7 +91,7 @@ def _not_found(client_id: str) -> Problem:
 def create_client() -> Response:
     actor = _actor()
     body = _checked(admin_requests.CLIENT_REGISTRATION, "the client registration is not valid")
-    method = body.get("authMethod", "client_secret_basic")
+    method = body.get("authMethod", DEFAULT_AUTH_METHOD)
     try:
         client, secret = services().admin.create(
             actor,

@@ -12,7 +12,8 @@ from typing import Any
 import jsonschema
 
 from catalog.validation import ValidationIssue, schema_error_issues
-from gateway.identity.clients import AUTH_METHODS, SCOPES
+from gateway.identity.auth_methods import AUTH_METHODS
+from gateway.identity.scopes import SCOPE_IDS
 from gateway.storage.bounds import column_length
 from gateway.storage.tables import clients, grants
 
@@ -113,9 +114,9 @@ CLIENT_REGISTRATION: dict[str, Any] = {
         "tier": column_text(clients, "tier"),
         "scopes": {
             "type": "array",
-            "items": {"enum": list(SCOPES)},
+            "items": {"enum": list(SCOPE_IDS)},
             "minItems": 1,
-            "maxItems": len(SCOPES),
+            "maxItems": len(SCOPE_IDS),
         },
         "authMethod": {"enum": list(AUTH_METHODS)},
         "clientId": CLIENT_ID,

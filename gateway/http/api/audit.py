@@ -24,6 +24,7 @@ from gateway.http.api.common import (
     services,
 )
 from gateway.http.web_linking import link_header, page_url
+from gateway.identity.scopes import AUDIT_READ
 
 bp = Blueprint("audit", __name__, url_prefix="/v1/audit")
 
@@ -34,7 +35,7 @@ TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _auditor(action: str, details: dict[str, object] | None = None) -> None:
-    principal = authenticate("audit:read")
+    principal = authenticate(AUDIT_READ)
     services().audit.append(
         admin_record(
             Actor(
@@ -140,7 +141,7 @@ def search() -> Response:
 @bp.get("/exchanges/<exchange_id>")
 def one(exchange_id: str) -> Response:
     # A read that finds nothing is recorded as the 404 it answers (answer_audit), not as a read.
-    authenticate("audit:read")
+    authenticate(AUDIT_READ)
     record = services().audit_reader.get(exchange_id)
     if record is None:
         raise Problem("not-found", detail=f"no audit record for exchange {exchange_id!r}")
@@ -164,7 +165,7 @@ def verify() -> Response:
 @bp.get("/keys")
 def keys() -> Response:
     """The public keys that sign checkpoints; pin them when verifying an export offline."""
-    authenticate("audit:read")
+    authenticate(AUDIT_READ)
     return json_response({"keys": list(_keys().values())})
 
 

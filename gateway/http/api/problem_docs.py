@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from gateway.core.problems import TYPES, Problem
+from gateway.core.problems import DOCUMENTATION_PATH, TYPES, Problem
 from gateway.http.api.common import json_response
 
-bp = Blueprint("problem_docs", __name__, url_prefix="/problems")
+bp = Blueprint("problem_docs", __name__, url_prefix=DOCUMENTATION_PATH)
 
 
 def _doc(slug: str) -> dict[str, object]:

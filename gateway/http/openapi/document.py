@@ -20,11 +20,12 @@ from typing import Any
 
 from flask import Flask
 
-from catalog import Dataset
-from gateway.core.problems import TYPES
+from catalog import SHARE_TYPES, Dataset
+from gateway.core.problems import DOCUMENTATION_PATH, TYPES
 from gateway.core.version import version
 from gateway.http.api import admin_schemas as admin_requests
-from gateway.identity.clients import AUTH_METHODS
+from gateway.identity import auth_methods, scopes
+from gateway.identity.auth_methods import AUTH_METHODS
 from policies import Policies
 
 OPENAPI_VERSION = "3.1.0"
@@ -37,12 +38,7 @@ CSV = "text/csv"
 _IMPLICIT_METHODS = frozenset({"HEAD", "OPTIONS"})
 _RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>[a-zA-Z_]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 
-SCOPES: Mapping[str, str] = {
-    "data:read": "Read dataset records (GET …/records, POST …/query) under the tiered-use policy.",
-    "catalog:read": "Catalogue access for clients; the catalogue endpoints are also public.",
-    "audit:read": "Read and verify the audit trail, export verifiable bundles.",
-    "admin": "Register and manage clients, issue and revoke grants.",
-}
+SCOPES: Mapping[str, str] = {scope.id: scope.description for scope in scopes.SCOPES}
 
 #: An operation's tag key → the tag's name, for people (a client generator names a module after
 #: it: "Problem types" → ``problem_types``), its Chinese name and its description.
@@ -72,6 +68,12 @@ TAGS: Mapping[str, tuple[str, str, str]] = {
 
 
 # -- schemas shared by the operations --------------------------------------------------------
+
+
+def _or(words: Iterable[str]) -> str:
+    """``a, b or c``."""
+    *rest, last = words
+    return f"{', '.join(rest)} or {last}" if rest else last
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -111,7 +113,7 @@ BASE_SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "format": "uri-reference",
                 "description": "Stable problem type, documented at the same path "
-                "(GET /problems/<slug>).",
+                f"(GET {DOCUMENTATION_PATH}/<slug>).",
             },
             "title": _STRING,
             "status": {"type": "integer"},
@@ -161,7 +163,7 @@ BASE_SCHEMAS: dict[str, Any] = {
                 },
                 ["zh", "en"],
             ),
-            "shareType": {"enum": ["unconditional", "conditional", "none"]},
+            "shareType": {"enum": list(SHARE_TYPES)},
             "level": {"type": "integer", "minimum": 1, "maximum": 4},
             "updateFrequency": _STRING,
             "modified": {"type": "string", "format": "date"},
@@ -751,7 +753,7 @@ _SEARCH_PARAMETERS = (
         "districts; an unknown code matches nothing.",
     ),
     _query("theme", _STRING, "Theme id (facet `theme`)."),
-    _query("shareType", _STRING, "unconditional, conditional or none."),
+    _query("shareType", _STRING, f"{_or(SHARE_TYPES)}."),
     _query("level", {"type": "integer", "minimum": 1, "maximum": 4}, "Data level 1–4."),
     _query("provider", _STRING, "Provider id (facet `provider`)."),
     _query("sort", {"enum": ["relevance", "title", "updated"], "default": "relevance"}, "Order."),
@@ -1543,18 +1545,22 @@ def tag_name(key: str) -> str:
 #: RFC 6749 §2.3 / RFC 7523: how a client authenticates at the token, introspection and
 #: revocation endpoints, by its registered method (the client's ``authMethod``).
 CLIENT_AUTHENTICATION: Mapping[str, Mapping[str, Any]] = {
-    "client_secret_basic": {"securityScheme": "clientSecretBasic"},
-    "client_secret_post": {"bodyFields": ["client_id", "client_secret"]},
-    "private_key_jwt": {"bodyFields": ["client_assertion_type", "client_assertion"]},
+    method.id: (
+        {"bodyFields": list(method.body_fields)}
+        if method.body_fields
+        else {"securityScheme": "clientSecretBasic"}
+    )
+    for method in auth_methods.METHODS
 }
 _CLIENT_AUTH_TEXT = (
     "Client authentication, by the method the client was registered with (`authMethod`): "
-    "`client_secret_basic` — HTTP Basic with the client id and secret (security scheme "
-    "`clientSecretBasic`); `client_secret_post` — `client_id` and `client_secret` in the form "
-    "body, no Authorization header; `private_key_jwt` — `client_assertion_type` and a signed "
-    "`client_assertion` (RFC 7523) in the form body."
+    + "; ".join(
+        f"`{method.id}` — {method.description}"
+        + ("" if method.body_fields else " (security scheme `clientSecretBasic`)")
+        for method in auth_methods.METHODS
+    )
+    + "."
 )
-assert set(CLIENT_AUTHENTICATION) == set(AUTH_METHODS)
 
 
 def _render(
@@ -1670,15 +1676,15 @@ def _info(base_url: str) -> dict[str, Any]:
             "京津冀公共数据共享网关。Partners fetch public data held in another region through "
             "one OAuth-secured gateway.\n\n"
             "1. Get an access token from `POST /oauth/token` with the client credentials grant "
-            "(client_secret_basic, client_secret_post or private_key_jwt).\n"
+            f"({_or(AUTH_METHODS)}).\n"
             "2. Call a data endpoint with `Authorization: Bearer <token>` and "
             "`X-Purpose: <purpose>` (the purpose vocabulary is listed on each dataset's "
             "catalogue entry).\n"
             "3. Read `data` and `meta`: which nodes answered, which fields are in clear, masked "
             "or dropped, and whether the answer is complete.\n\n"
             "Errors are RFC 9457 problems (`application/problem+json`) whose `type` is "
-            "documented at `/problems/<slug>`; the `/oauth/*` endpoints keep the RFC 6749 "
-            "error format. The catalogue is public: search it at `/v1/catalog/datasets`, "
+            f"documented at `{DOCUMENTATION_PATH}/<slug>`; the `/oauth/*` endpoints keep the "
+            "RFC 6749 error format. The catalogue is public: search it at `/v1/catalog/datasets`, "
             f"harvest it as DCAT-AP at `{base_url.rstrip('/')}/v1/catalog/dcat`."
         ),
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
-from catalog import Catalog
+from catalog import SHARE_TYPES, Catalog
 from catalog.search import DEFAULT_PER_PAGE
 
 #: The sorts the pages offer (a subset of catalog.search's).
@@ -18,7 +18,6 @@ SORTS = ("relevance", "title")
 PER_PAGE = DEFAULT_PER_PAGE
 MAX_PER_PAGE = 100
 MAX_QUERY = 200
-SHARE_TYPES = ("unconditional", "conditional", "none")
 
 # URL parameter of each state attribute (the API's names, so a page URL and an API URL agree).
 _PARAMS = {

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, request, send_from_directory
 
-from catalog import Dataset, SearchResult, search
+from catalog import SHARE_TYPES, Dataset, SearchResult, search
 from gateway.http.api.common import services
 from gateway.http.catalog_entries import dataset_access, sample_request
 from gateway.http.previews import dataset_preview
@@ -35,7 +35,6 @@ bp = Blueprint("web", __name__)
 
 #: Static files are cached for an hour; they change only with a new release of the gateway.
 STATIC_MAX_AGE = 3600
-_SHARE_ORDER = ("unconditional", "conditional", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +82,7 @@ def _facets(
             label = _facet_label(config, t, name, chosen)
             values.append(FacetValue(chosen, label, result.total, True))
         if name == "shareType":
-            values.sort(key=lambda v: _SHARE_ORDER.index(v.value))
+            values.sort(key=lambda v: SHARE_TYPES.index(v.value))
         elif name in ("theme", "provider"):
             values.sort(key=lambda v: (-v.count, v.label))
         facets.append(Facet(name, tuple(values)))

@@ -29,16 +29,18 @@ from joserfc.jwk import ECKey, Key, KeySet
 
 from adapters.jwks import KeysUnavailable
 from gateway.core.problems import Problem
+from gateway.identity import auth_methods
 from gateway.identity.clients import Client, ClientStore, is_client_id, unregistered
 from gateway.identity.oauth.backoff import AuthenticationBackoff
 from gateway.identity.oauth.jwks import KeySetDirectory, public_key_set
 from gateway.identity.oauth.replay import ReplayGuard
 from gateway.identity.oauth.revocation import RevocationList
 from gateway.identity.oauth.tokens import AccessTokenVerifier, TokenIssuer, unverified_claim
+from gateway.identity.scopes import SCOPE_IDS
 
 # docs/architecture.md#unified-authorisation: the scopes the gateway knows.
-SCOPES_SUPPORTED = ["data:read", "catalog:read", "audit:read", "admin"]
-AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+SCOPES_SUPPORTED = list(SCOPE_IDS)
+AUTH_METHODS = list(auth_methods.AUTH_METHODS)
 # Signature algorithms accepted on client assertions: asymmetric only (no HMAC, no "none").
 ASSERTION_ALGORITHMS = ["ES256", "ES384", "RS256", "PS256", "Ed25519"]
 # A client assertion is single-use and short-lived (RFC 7523 §3: exp "limits the time window").
