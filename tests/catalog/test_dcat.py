@@ -9,12 +9,13 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pyshacl import validate
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, SH
+from rdflib.term import Node
 
 from catalog import Catalog, I18n
 from catalog.dcat import (
@@ -81,7 +82,7 @@ def shacl(graph: Graph) -> tuple[bool, Graph]:
     return bool(conforms), results
 
 
-def findings(graph: Graph, results: Graph, severity: URIRef) -> set[tuple[URIRef, URIRef]]:
+def findings(graph: Graph, results: Graph, severity: URIRef) -> set[tuple[Node, Node | None]]:
     """(class of the focus node, property path) of every result of a severity."""
     out = set()
     for result in results.subjects(SH.resultSeverity, severity):
@@ -160,7 +161,7 @@ def test_every_dataset_has_titles_and_descriptions_in_chinese_and_english(
     )
     assert Literal("企业", lang="zh") in set(graph.objects(market, DCAT.keyword))
     for dataset in datasets:
-        languages = {o.language for o in graph.objects(dataset, DCTERMS.description)}
+        languages = {cast(Literal, o).language for o in graph.objects(dataset, DCTERMS.description)}
         assert languages == {"zh", "en"}
 
 

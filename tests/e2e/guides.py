@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,7 +97,7 @@ def _in_background(block: Block) -> list[str]:
     ]
 
 
-def json_documents(text: str) -> list[object]:
+def json_documents(text: str) -> list[Any]:
     """Every JSON object printed in `text` (pretty-printed or not, mixed with other lines)."""
     decoder, found, position = json.JSONDecoder(), [], 0
     while (start := text.find("{", position)) != -1:

@@ -131,7 +131,7 @@ class OtlpReceiver:
     def spans(self) -> list[ExportedSpan]:
         with self._arrived:
             requests = list(self.requests)
-        found = []
+        found: list[ExportedSpan] = []
         for request in requests:
             for resource_spans in request.resource_spans:
                 service = attributes(resource_spans.resource.attributes).get("service.name", "")

@@ -148,7 +148,7 @@ def test_an_adapter_server_refuses_anything_but_the_gateways_token_for_its_node(
     deployment: Deployment,
 ) -> None:
     url = deployment.adapter_urls["beijing-haidian"] + "/query"
-    body = {
+    body: dict[str, Any] = {
         "dataset": "market-entity-registration",
         "filter": {},
         "fields": None,

@@ -77,6 +77,7 @@ def test_client_secret_basic_with_requests_oauthlib(deployment: Deployment) -> N
     metadata = _discover(deployment)
     client_id, secret = _register(deployment)
     session = OAuth2Session(client=BackendApplicationClient(client_id=client_id))
+    assert secret is not None
     token = session.fetch_token(metadata["token_endpoint"], auth=HTTPBasicAuth(client_id, secret))
     assert token["token_type"] == "Bearer" and token["expires_in"] == 600
     _check_token_and_call(deployment, metadata, token["access_token"])

@@ -23,6 +23,7 @@ from playwright.sync_api import (
     ConsoleMessage,
     Page,
     Playwright,
+    ViewportSize,
     sync_playwright,
 )
 from playwright.sync_api import Request as BrowserRequest
@@ -46,8 +47,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 # The accessibility rules a script can check (tests/e2e/accessibility.js says which).
 ACCESSIBILITY_PROBLEMS = (Path(__file__).parent / "accessibility.js").read_text("utf-8")

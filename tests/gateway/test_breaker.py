@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gateway.upstream.breaker import BreakerPolicy, BreakerState, CircuitBreaker
@@ -23,7 +25,7 @@ def clock() -> Clock:
     return Clock()
 
 
-def breaker(clock: Clock, **policy: float) -> tuple[CircuitBreaker, list[tuple[str, str]]]:
+def breaker(clock: Clock, **policy: Any) -> tuple[CircuitBreaker, list[tuple[str, str]]]:
     transitions: list[tuple[str, str]] = []
     made = CircuitBreaker(
         BreakerPolicy(**{"failures": 3, "cooldown": 10.0, "failure_ratio": 0.0, **policy}),

@@ -222,4 +222,6 @@ def test_no_signing_key_is_named_like_a_command_line_option(
     monkeypatch.setattr(keys, "_generate_key", lambda: queue.pop(0))
     ring = keys.SigningKeys(tmp_path / "keys", token_lifetime=600, clock_skew=60)
     ring.ensure()
-    assert not ring.current_kid().startswith("-") and not queue
+    kid = ring.current_kid()
+    assert kid is not None
+    assert not kid.startswith("-") and not queue

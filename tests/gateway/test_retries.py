@@ -101,7 +101,7 @@ def connect_error() -> httpx.ConnectError:
 def test_a_read_the_node_did_not_answer_is_sent_again(
     clock: Clock, failure: Outcome, reason: str
 ) -> None:
-    node, retries = Node(failure), []
+    node, retries = Node(failure), list[str]()
     response = query(client_for(node, clock, retries=retries))
     assert response.status_code == 200
     assert len(node.seen) == 2 and retries == [reason]
@@ -124,7 +124,7 @@ def test_a_read_the_node_did_not_answer_is_sent_again(
 def test_timeouts_after_sending_and_other_answers_are_not_retried(
     clock: Clock, failure: Outcome
 ) -> None:
-    node, retries = Node(failure), []
+    node, retries = Node(failure), list[str]()
     client = client_for(node, clock, retries=retries)
     if isinstance(failure, Exception):
         with pytest.raises(type(failure)):
@@ -144,7 +144,7 @@ def test_only_queries_are_retried(clock: Clock) -> None:
 
 
 def test_at_most_the_configured_retries_then_the_last_answer_stands(clock: Clock) -> None:
-    node, retries = Node(503, 503, 503, 503), []
+    node, retries = Node(503, 503, 503, 503), list[str]()
     response = query(client_for(node, clock, retries=retries))
     assert response.status_code == 503
     assert len(node.seen) == 3 and retries == ["503", "503"]
@@ -195,7 +195,7 @@ def test_outside_an_exchange_the_configured_timeouts_apply(clock: Clock) -> None
 
 def test_a_spent_budget_stops_retries(clock: Clock) -> None:
     budget = RetryBudget(0.2, capacity=1.0, floor_per_second=0.0, clock=clock)
-    node, exhausted = Node(503, 503, 503), []
+    node, exhausted = Node(503, 503, 503), list[int]()
     response = query(client_for(node, clock, budget=budget, exhausted=exhausted))
     assert response.status_code == 503
     assert len(node.seen) == 2 and exhausted == [1]  # one retry (the budget held 1.2), then none

@@ -91,7 +91,7 @@ def relocated(env: dict[str, Any], root: Path) -> dict[str, str]:
 def test_repository_configuration_rendered_by_the_chart_loads_in_the_gateway(
     render: Render, key_files: dict[str, str], tmp_path: Path
 ) -> None:
-    values = {
+    values: dict[str, Any] = {
         "catalog": {
             "datasets": repository_files("catalog/datasets/*.yaml"),
             "regions": (ROOT / "catalog" / "regions.yaml").read_text("utf-8"),
