@@ -12,7 +12,6 @@ wall-clock deadline however slowly the node drips its answer (``adapters.outboun
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 import httpx
 from opentelemetry import propagate
 
+from adapters.forks import reset_after_fork
 from adapters.nodes import NodeConfig
 from adapters.outbound import (
     ACCEPTED_ENCODINGS,
@@ -97,9 +97,13 @@ class HttpAdapter:
         self._token_provider = token_provider
         self._client_factory = client_factory
         self._transport = transport
+        self._forget_client()
+        reset_after_fork(self._forget_client)
+
+    def _forget_client(self) -> None:
+        # A client inherited across fork shares the parent's sockets: a child makes its own.
         self._lock = threading.Lock()
         self._client: httpx.Client | None = None
-        self._client_pid: int | None = None
 
     def query(self, request: QueryRequest) -> Page:
         headers = self._headers(request.exchange_id)
@@ -172,18 +176,15 @@ class HttpAdapter:
 
     def close(self) -> None:
         with self._lock:
-            if self._client is not None and self._client_pid == os.getpid():
+            if self._client is not None:
                 self._client.close()
             self._client = None
 
     def _http(self) -> httpx.Client:
         """The node's client, created on first use in this process."""
         with self._lock:
-            pid = os.getpid()
-            if self._client is None or self._client_pid != pid:
-                # A client inherited across fork shares the parent's sockets: never reuse it.
+            if self._client is None:
                 self._client = self._new_client()
-                self._client_pid = pid
             return self._client
 
     def _new_client(self) -> httpx.Client:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
-import os
 import socket
 import threading
 import time
@@ -24,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from adapters.forks import reset_after_fork
 
 #: Content encodings an answer may use and their zlib window bits (0: nothing to decode). HTTP's
 #: "deflate" is the zlib format (RFC 9110 §8.4.1.2).
@@ -129,16 +130,20 @@ class _Watchdog:
     """One thread per process that fires each armed watch at its deadline."""
 
     def __init__(self) -> None:
+        self._order = itertools.count()
+        self._forget_thread()
+        reset_after_fork(self._forget_thread)
+
+    def _forget_thread(self) -> None:
+        # A forked child has no watchdog thread (threads do not fork): it starts its own.
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, Watch]] = []
-        self._order = itertools.count()
-        self._pid: int | None = None
+        self._running = False
 
     def arm(self, watch: Watch) -> None:
         with self._cond:
-            if self._pid != os.getpid():  # first use, or a forked child (threads do not fork)
-                self._pid = os.getpid()
-                self._heap = []
+            if not self._running:
+                self._running = True
                 threading.Thread(target=self._run, name="outbound-deadlines", daemon=True).start()
             earliest = not self._heap or watch.deadline.at < self._heap[0][0]
             heapq.heappush(self._heap, (watch.deadline.at, next(self._order), watch))

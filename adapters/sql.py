@@ -13,7 +13,6 @@ import binascii
 import datetime as dt
 import json
 import logging
-import os
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
@@ -28,6 +27,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine
 
 from adapters.field_names import FieldNames
+from adapters.forks import reset_after_fork
 from adapters.nodes import NodeConfig
 from adapters.protocol import (
     AdapterError,
@@ -216,10 +216,18 @@ class SqlAdapter:
         self._node = node
         self._url = database_url(str(node.adapter["url"]), data_dir)
         self._pool_size = node.adapter.get("poolSize")
-        self._lock = threading.Lock()
-        self._engine: Engine | None = None
-        self._engine_pid: int | None = None
         self._sources: dict[str, Source] = {}
+        self._engine: Engine | None = None
+        self._forget_engine()
+        reset_after_fork(self._forget_engine)
+
+    def _forget_engine(self) -> None:
+        # A forked child opens its own connections; those inherited belong to the parent, so
+        # they are left alone, never closed.
+        self._lock = threading.Lock()
+        if self._engine is not None:
+            self._engine.dispose(close=False)
+        self._engine = None
 
     def query(self, request: QueryRequest) -> Page:
         check_request(self.node_id, request, self._node.datasets)
@@ -244,7 +252,7 @@ class SqlAdapter:
 
     def close(self) -> None:
         with self._lock:
-            if self._engine is not None and self._engine_pid == os.getpid():
+            if self._engine is not None:
                 self._engine.dispose()
             self._engine = None
             self._sources.clear()
@@ -349,19 +357,14 @@ class SqlAdapter:
     def _engine_for_process(self) -> Engine:
         """The node's engine, created on first use in this process (a forked child has its own)."""
         with self._lock:
-            pid = os.getpid()
-            if self._engine is not None and self._engine_pid == pid:
-                return self._engine
             if self._engine is not None:
-                # Connections inherited across fork belong to the parent: leave them alone.
-                self._engine.dispose(close=False)
+                return self._engine
             options: dict[str, Any] = {"pool_pre_ping": True}
             if self._pool_size is not None:
                 options["pool_size"] = int(self._pool_size)
             if self._url.get_backend_name() == "postgresql":
                 options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
             self._engine = sa.create_engine(self._url, **options)
-            self._engine_pid = pid
             return self._engine
 
     def _failure(self, exc: sa_exc.SQLAlchemyError) -> AdapterError:

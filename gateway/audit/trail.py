@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy import exc as sa_exc
 
+from adapters.forks import reset_after_fork
 from gateway.audit.signing_key import AuditSigner
 from gateway.core.canonical import canonical_json, sha256_hex
 from gateway.core.settings import Settings
@@ -171,7 +172,6 @@ class AuditTrail:
         self.signer = signer
         self.checkpoint_every = checkpoint_every
         self.checkpoint_seconds = checkpoint_seconds
-        self._lock = threading.Lock()
         self._postgres = engine.dialect.name == "postgresql"
         self._last_checkpoint = time.monotonic()
         # pyformat for psycopg, named for sqlite3: both take a mapping per row.
@@ -186,9 +186,14 @@ class AuditTrail:
             columns=", ".join(CHECKPOINT_COLUMNS),
             values=", ".join(marker.format(c) for c in CHECKPOINT_COLUMNS),
         )
-        self._writer: _GroupWriter | None = None
-        self._writer_pid: int | None = None
         self._turn_file = writer_turn_file(engine)
+        self._forget_writer()
+        reset_after_fork(self._forget_writer)
+
+    def _forget_writer(self) -> None:
+        # A forked child has no writer thread, and no thread of its holds the chain lock.
+        self._lock = threading.Lock()
+        self._writer: _GroupWriter | None = None
 
     @contextmanager
     def _writer_turn(self) -> Iterator[None]:
@@ -215,11 +220,10 @@ class AuditTrail:
         commit): one transaction and one disk flush for many exchanges, and still no answer
         before its own record is durable.
         """
-        if self._writer is None or self._writer_pid != os.getpid():
+        if self._writer is None:
             with self._lock:
-                if self._writer is None or self._writer_pid != os.getpid():
-                    self._writer = _GroupWriter(self)  # a fork gets its own writer thread
-                    self._writer_pid = os.getpid()
+                if self._writer is None:
+                    self._writer = _GroupWriter(self)
         _last_attempted.set(record.get("exchangeId"))
         return self._writer.submit(bounded_record(record), timeout)
 
@@ -230,7 +234,7 @@ class AuditTrail:
         return _last_attempted.get() == exchange_id
 
     def close(self) -> None:
-        if self._writer is not None and self._writer_pid == os.getpid():
+        if self._writer is not None:
             self._writer.stop()
         self._writer = None
 

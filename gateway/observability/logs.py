@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import queue
 import sys
 import threading
@@ -16,6 +15,7 @@ from typing import Any
 
 from flask import Response, g, has_request_context, request
 
+from adapters.forks import reset_after_fork
 from gateway.observability.tracing import current_ids
 
 access_log = logging.getLogger("gateway.access")
@@ -58,8 +58,13 @@ class BackgroundStreamHandler(logging.Handler):
     def __init__(self, stream: Any) -> None:
         super().__init__()
         self.stream = stream
+        self._forget_writer()
+        reset_after_fork(self._forget_writer)
+
+    def _forget_writer(self) -> None:
+        # A forked child has no writer thread: it starts its own, with a queue of its own.
         self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self._pid: int | None = None
+        self._writing = False
         self._start_lock = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -68,14 +73,13 @@ class BackgroundStreamHandler(logging.Handler):
         except Exception:
             self.handleError(record)
             return
-        if self._pid != os.getpid():
+        if not self._writing:
             with self._start_lock:
-                if self._pid != os.getpid():
-                    self._queue = queue.SimpleQueue()
+                if not self._writing:
                     threading.Thread(
                         target=self._write, args=(self._queue,), daemon=True, name="log-writer"
                     ).start()
-                    self._pid = os.getpid()
+                    self._writing = True
         self._queue.put(line)
 
     def _write(self, lines: queue.SimpleQueue[str | None]) -> None:
@@ -101,7 +105,7 @@ class BackgroundStreamHandler(logging.Handler):
 
     def flush(self) -> None:
         # At exit: let the writer drain what is queued (bounded wait).
-        if self._pid == os.getpid():
+        if self._writing:
             deadline = time.monotonic() + 2.0
             while not self._queue.empty() and time.monotonic() < deadline:
                 time.sleep(0.01)

@@ -9,7 +9,6 @@ in-process adapter has no network between it and the gateway to be flaky.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 
 from adapters import build_adapter
+from adapters.forks import reset_after_fork
 from adapters.nodes import NodeConfig
 from adapters.protocol import Adapter, Health, Page, QueryRequest
 from gateway.observability.metrics import GatewayMetrics
@@ -45,9 +45,8 @@ class Fleet:
         self._token_provider = token_provider
         self._retry = retry or RetryPolicy()
         self._metrics = metrics
-        self._lock = threading.Lock()
-        self._adapters: dict[str, Adapter] = {}
-        self._pid = os.getpid()
+        self._forget_adapters()
+        reset_after_fork(self._forget_adapters)
         policy = breaker or BreakerPolicy()
         self._breakers = {
             node_id: CircuitBreaker(
@@ -65,11 +64,13 @@ class Fleet:
             for node_id in self._breakers:
                 metrics.record_breaker_state(node_id, BreakerState.CLOSED.code)
 
+    def _forget_adapters(self) -> None:
+        # A forked child builds its own adapters: their pools and connections never cross a fork.
+        self._lock = threading.Lock()
+        self._adapters: dict[str, Adapter] = {}
+
     def adapter(self, node_id: str) -> Adapter:
         """The node's adapter, created on first use in this process (pools never cross a fork)."""
-        if self._pid != os.getpid():
-            with self._lock:
-                self._adapters, self._pid = {}, os.getpid()
         adapter = self._adapters.get(node_id)
         if adapter is None:
             with self._lock:
