@@ -1,7 +1,7 @@
 """Micro-benchmark of the record pipeline (validate + mask) in records/s on one core.
 
 Real demo records of two datasets go through what the gateway does to every record a node
-returns (``gateway.exchange.pipeline``): the record schema check of the fetched projection
+returns (``gateway.exchange.record_checks``): the record schema check of the fetched projection
 (``Dataset.record_errors``), the region check, and the masker compiled for the caller's plan
 (``policies.compile_masker``) — for a government-tier caller, whose profile masks resident IDs
 with an HMAC pseudonym, names and phones partially and addresses to the district.

@@ -11,7 +11,8 @@ from flask import Blueprint, Response, g, request
 from gateway.core.problems import Problem
 from gateway.core.strictjson import StrictJSONError, loads
 from gateway.exchange import csv_records
-from gateway.exchange.pipeline import RESERVED_PARAMS, DataRequest, ExchangeResponse
+from gateway.exchange.request import RESERVED_PARAMS, DataRequest
+from gateway.exchange.responses import ExchangeResponse
 from gateway.http.api.common import authenticate, integer_param, reject_unknown_params, services
 from gateway.http.web_linking import link_header, page_url
 
