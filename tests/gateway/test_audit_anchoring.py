@@ -230,7 +230,7 @@ def test_an_export_and_its_verification_report_progress_on_stderr_only(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("gateway.cli.main.PROGRESS_EVERY", 10)
+    monkeypatch.setattr("gateway.cli.output.PROGRESS_EVERY", 10)
     out = tmp_path / "all.jsonl"
     quiet = _cli(settings_overrides, "audit", "export", "-o", str(out))
     assert quiet.exit_code == 0 and "exported 10" not in quiet.stderr
