@@ -11,16 +11,19 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import types
 import weakref
 from collections.abc import Callable
+from typing import Any
 
 __all__ = ["reset_after_fork"]
 
 log = logging.getLogger(__name__)
 
-#: The resets to run in a child, in the order they were registered. Held weakly: the holders
-#: (a test makes many apps) can still be collected, and their entries then leave.
-_resets: dict[int, weakref.WeakMethod[Callable[[], None]]] = {}
+#: The resets to run in a child, in the order they were registered: each holder, held weakly
+#: (a test makes many apps, and they can still be collected; their entries then leave), and
+#: the function to call on it.
+_resets: dict[int, tuple[weakref.ref[Any], Callable[[Any], None]]] = {}
 _keys = itertools.count()
 
 
@@ -28,19 +31,22 @@ def reset_after_fork(method: Callable[[], None]) -> None:
     """Call the bound ``method`` in every child this process forks, for as long as its object
     lives. It runs in the forking thread before the child does anything else, so it must not
     wait for a lock: it replaces the locks it guards, with the rest of its state."""
-    key = next(_keys)
-    _resets[key] = weakref.WeakMethod(method, lambda _: _resets.pop(key, None))
+    if not isinstance(method, types.MethodType):
+        raise TypeError("reset_after_fork takes a bound method")
+    key, resets = next(_keys), _resets
+    holder = weakref.ref(method.__self__, lambda _: resets.pop(key, None))
+    resets[key] = (holder, method.__func__)
 
 
 def _reset_all() -> None:
-    for reference in list(_resets.values()):
-        method = reference()
-        if method is None:
+    for holder, reset in list(_resets.values()):
+        target = holder()
+        if target is None:
             continue
         try:
-            method()
+            reset(target)
         except Exception:  # one holder's failure must not leave the others' state inherited
-            log.exception("resetting %s in a forked child failed", method.__qualname__)
+            log.exception("resetting %s in a forked child failed", reset.__qualname__)
 
 
 os.register_at_fork(after_in_child=_reset_all)
