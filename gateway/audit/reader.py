@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
 
-from gateway.audit.trail import GENESIS, AuditTrail
+from gateway.audit.chain import GENESIS
+from gateway.audit.trail import AuditTrail
 from gateway.audit.verify import COPIES, Row, VerifyResult, verify_chain
 from gateway.storage.tables import audit_checkpoints, audit_records
 

@@ -13,55 +13,33 @@ import datetime as dt
 import fcntl
 import logging
 import os
-import queue
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy import exc as sa_exc
 
 from adapters.forks import reset_after_fork
+from gateway.audit.chain import GENESIS, checkpoint_json, checkpoint_payload, linked
+from gateway.audit.group_commit import GroupWriter
+from gateway.audit.record_limits import bounded_record
 from gateway.audit.signing_key import AuditSigner
-from gateway.core.canonical import canonical_json, sha256_hex
 from gateway.core.settings import Settings
-from gateway.storage.bounds import column_length
+from gateway.storage.driver_insert import DriverInsert
 from gateway.storage.tables import audit_checkpoints, audit_records
 
 log = logging.getLogger(__name__)
 
-GENESIS = "0" * 64
 # One lock id for the whole chain: appenders on every replica take turns on PostgreSQL.
 CHAIN_LOCK_KEY = 0x4A4A4A01
 
-
 HEAD_SQL = "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
-INSERT_SQL = "INSERT INTO {table} ({columns}) VALUES ({values})"
 LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
-CHECKPOINT_COLUMNS = ("seq", "hash", "signed_at", "kid", "signature")
-AUDIT_COLUMNS = (
-    "seq",
-    "exchange_id",
-    "kind",
-    "recorded_at",
-    "client_id",
-    "dataset",
-    "purpose",
-    "decision",
-    "rule_id",
-    "http_status",
-    "trace_id",
-    "regions",
-    "body",
-    "prev_hash",
-    "hash",
-)
 # What the readiness probe writes, and rolls back: seq 0 is never part of the chain.
 PROBE_ROW = {
     "seq": 0,
@@ -76,87 +54,12 @@ PROBE_ROW = {
 }
 
 
-#: The record fields copied into searchable columns, and the column each one goes to.
-COLUMN_OF = {
-    "exchangeId": "exchange_id",
-    "kind": "kind",
-    "clientId": "client_id",
-    "dataset": "dataset",
-    "purpose": "purpose",
-    "decision": "decision",
-    "ruleId": "rule_id",
-    "traceId": "trace_id",
-}
 #: The exchange id whose record this context (a request, a CLI command) last tried to append.
 _last_attempted: ContextVar[str | None] = ContextVar("audit_last_attempted", default=None)
-#: The longest text any other value of a record keeps (the body is hashed and shown whole).
-MAX_TEXT = 1000
 
 
 class AuditUnavailable(Exception):
     """The audit record could not be made durable."""
-
-
-def _column_bound(field: str) -> int:
-    length = column_length(audit_records, COLUMN_OF[field])
-    assert length is not None
-    return length
-
-
-BOUNDS = {field: _column_bound(field) for field in COLUMN_OF}
-# Kept as they are: a tab or line break in an administrator's free text is harmless.
-_KEPT_CONTROLS = frozenset("\t\n")
-
-
-def bounded_text(value: str, limit: int) -> str:
-    """``value`` fit for the trail: control characters and lone surrogates (which no database
-    column and no UTF-8 encoder takes) become U+FFFD, and a text longer than ``limit`` is cut
-    and ends with a marker that tells its original length, e.g. ``…[65 chars]``."""
-    if not value.isprintable():
-        value = "".join(
-            "\ufffd"
-            if ch not in _KEPT_CONTROLS and unicodedata.category(ch) in ("Cc", "Cs")
-            else ch
-            for ch in value
-        )
-    if len(value) <= limit:
-        return value
-    marker = f"…[{len(value)} chars]"
-    return value[: max(0, limit - len(marker))] + marker[:limit]
-
-
-def bounded_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The record with every text bounded and normalised before it is batched: a searchable
-    value to its column's length, any other to MAX_TEXT. One caller's oversized or malformed
-    value (an unknown purpose, a dataset id in a URL, a regional issuer's client id) is recorded
-    as such, cut with a marker, and can never make the commit of a batch fail."""
-    return {
-        bounded_text(str(name), MAX_TEXT): (
-            bounded_text(value, BOUNDS[name])
-            if name in BOUNDS and isinstance(value, str)
-            else _bounded_value(value)
-        )
-        for name, value in record.items()
-    }
-
-
-def _bounded_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return bounded_text(value, MAX_TEXT)
-    if isinstance(value, Mapping):
-        return {bounded_text(str(k), MAX_TEXT): _bounded_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_bounded_value(v) for v in value]
-    return value
-
-
-def chain_hash(prev_hash: str, body: str) -> str:
-    return sha256_hex(prev_hash + body)
-
-
-def checkpoint_payload(seq: int, digest: str, signed_at: str) -> bytes:
-    """What a checkpoint signature covers."""
-    return canonical_json({"seq": seq, "hash": digest, "signedAt": signed_at}).encode("utf-8")
 
 
 class AuditTrail:
@@ -174,18 +77,10 @@ class AuditTrail:
         self.checkpoint_seconds = checkpoint_seconds
         self._postgres = engine.dialect.name == "postgresql"
         self._last_checkpoint = time.monotonic()
-        # pyformat for psycopg, named for sqlite3: both take a mapping per row.
-        marker = "%({})s" if self._postgres else ":{}"
-        self._insert_sql = INSERT_SQL.format(
-            table="audit_records",
-            columns=", ".join(AUDIT_COLUMNS),
-            values=", ".join(marker.format(c) for c in AUDIT_COLUMNS),
-        )
-        self._checkpoint_sql = INSERT_SQL.format(
-            table="audit_checkpoints",
-            columns=", ".join(CHECKPOINT_COLUMNS),
-            values=", ".join(marker.format(c) for c in CHECKPOINT_COLUMNS),
-        )
+        # Every row of the chain and of its checkpoints is written by these two statements, on
+        # the pooled DBAPI connection (group commit) or through a SQLAlchemy connection.
+        self._insert_record = DriverInsert(audit_records, engine.dialect)
+        self._insert_checkpoint = DriverInsert(audit_checkpoints, engine.dialect)
         self._turn_file = writer_turn_file(engine)
         self._forget_writer()
         reset_after_fork(self._forget_writer)
@@ -193,7 +88,7 @@ class AuditTrail:
     def _forget_writer(self) -> None:
         # A forked child has no writer thread, and no thread of its holds the chain lock.
         self._lock = threading.Lock()
-        self._writer: _GroupWriter | None = None
+        self._writer: GroupWriter | None = None
 
     @contextmanager
     def _writer_turn(self) -> Iterator[None]:
@@ -223,9 +118,12 @@ class AuditTrail:
         if self._writer is None:
             with self._lock:
                 if self._writer is None:
-                    self._writer = _GroupWriter(self)
+                    self._writer = GroupWriter(self.commit_batch)
         _last_attempted.set(record.get("exchangeId"))
-        return self._writer.submit(bounded_record(record), timeout)
+        try:
+            return self._writer.submit(bounded_record(record), timeout)
+        except FutureTimeout:
+            raise AuditUnavailable("the audit trail did not commit in time") from None
 
     @staticmethod
     def accounted_for(exchange_id: str) -> bool:
@@ -315,17 +213,11 @@ class AuditTrail:
             cursor.execute(HEAD_SQL)
             head = cursor.fetchone()
             rows, stored_all = linked(records, (int(head[0]), str(head[1])) if head else None)
-            if not self._postgres:
-                for row in rows:  # stored as SQLAlchemy's SQLite DateTime stores it (UTC)
-                    row["recorded_at"] = (
-                        row["recorded_at"].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-                    )
-            cursor.executemany(self._insert_sql, rows)
+            cursor.executemany(self._insert_record.sql, self._insert_record.many(rows))
             last = stored_all[-1]
             if self._checkpoint_due(stored_all[0]["seq"], last["seq"]):
-                cursor.execute(
-                    self._checkpoint_sql, self._checkpoint_row(last["seq"], last["hash"])
-                )
+                row = self._checkpoint_row(last["seq"], last["hash"])
+                cursor.execute(self._insert_checkpoint.sql, self._insert_checkpoint.parameters(row))
             if self._postgres:
                 raw.commit()
             else:
@@ -357,7 +249,7 @@ class AuditTrail:
                 if alongside is not None:
                     alongside(conn)
                 [row], [stored] = linked([bounded_record(record)], self._head(conn))
-                conn.execute(insert(audit_records).values(**row))
+                self._insert(conn, self._insert_record, row)
                 if self._checkpoint_due(stored["seq"], stored["seq"]):
                     self._sign(conn, stored["seq"], stored["hash"])
         except (AuditUnavailable, ValueError):
@@ -402,7 +294,7 @@ class AuditTrail:
             ):
                 transaction = conn.begin()
                 try:
-                    conn.execute(insert(audit_records).values(**PROBE_ROW))
+                    self._insert(conn, self._insert_record, PROBE_ROW)
                 finally:
                     transaction.rollback()
         except Exception as exc:
@@ -427,6 +319,10 @@ class AuditTrail:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
 
     @staticmethod
+    def _insert(conn: Connection, statement: DriverInsert, row: Mapping[str, Any]) -> None:
+        conn.exec_driver_sql(statement.sql, statement.parameters(row))
+
+    @staticmethod
     def _head(conn: Connection) -> tuple[int, str] | None:
         # Plain SQL on the hot path: one index lookup, without building a statement per call.
         row = conn.exec_driver_sql(HEAD_SQL).first()
@@ -448,15 +344,15 @@ class AuditTrail:
             select(audit_checkpoints).where(audit_checkpoints.c.seq == seq)
         ).first()
         if existing is not None:
-            return _checkpoint_json(existing._mapping)
+            return checkpoint_json(existing._mapping)
         return self._sign(conn, seq, digest, head=head)
 
     def _sign(
         self, conn: Connection, seq: int, digest: str, *, head: bool = True
     ) -> dict[str, Any]:
         row = self._checkpoint_row(seq, digest, head=head)
-        conn.execute(insert(audit_checkpoints).values(**row))
-        return _checkpoint_json(row)
+        self._insert(conn, self._insert_checkpoint, row)
+        return checkpoint_json(row)
 
     def _checkpoint_row(self, seq: int, digest: str, *, head: bool = True) -> dict[str, Any]:
         """A signed checkpoint of ``seq``/``digest`` (the head, unless ``head`` is false), as its
@@ -473,54 +369,6 @@ class AuditTrail:
             "kid": kid,
             "signature": signature,
         }
-
-
-class _GroupWriter:
-    """One thread per process that commits waiting records in batches."""
-
-    MAX_BATCH = 256
-
-    def __init__(self, trail: AuditTrail) -> None:
-        self._trail = trail
-        self._queue: queue.SimpleQueue[tuple[Mapping[str, Any], Future[dict[str, Any]]] | None] = (
-            queue.SimpleQueue()
-        )
-        self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, record: Mapping[str, Any], timeout: float) -> dict[str, Any]:
-        future: Future[dict[str, Any]] = Future()
-        self._queue.put((record, future))
-        try:
-            return future.result(timeout)
-        except FutureTimeout:
-            raise AuditUnavailable("the audit trail did not commit in time") from None
-
-    def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            batch = [item]
-            while len(batch) < self.MAX_BATCH:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)
-                    break
-                batch.append(more)
-            outcomes = self._trail.commit_batch([record for record, _ in batch])
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
-                if isinstance(outcome, AuditUnavailable):
-                    future.set_exception(outcome)
-                else:
-                    future.set_result(outcome)
 
 
 def writer_turn_file(engine: Engine) -> str | None:
@@ -541,63 +389,3 @@ def open_audit_trail(engine: Engine, settings: Settings) -> AuditTrail:
         checkpoint_every=settings.audit_checkpoint_every,
         checkpoint_seconds=settings.audit_checkpoint_seconds,
     )
-
-
-def _checkpoint_json(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return {
-        "seq": int(row["seq"]),
-        "hash": row["hash"],
-        "signedAt": row["signed_at"],
-        "kid": row["kid"],
-        "signature": row["signature"],
-    }
-
-
-def linked(
-    records: list[Mapping[str, Any]], head: tuple[int, str] | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Records chained after ``head`` (seq, hash; None for an empty chain): their table rows
-    and the stored records (with seq, prevHash and hash)."""
-    seq, prev_hash = head if head else (0, GENESIS)
-    rows, stored_all = [], []
-    for record in records:
-        seq += 1
-        stored = dict(record) | {"seq": seq, "prevHash": prev_hash}
-        body = canonical_json(stored)
-        prev_hash = chain_hash(stored["prevHash"], body)
-        rows.append(columns(stored, body, prev_hash))
-        stored_all.append(stored | {"hash": prev_hash})
-    return rows, stored_all
-
-
-def columns(stored: Mapping[str, Any], body: str, digest: str) -> dict[str, Any]:
-    """The row of a record: the canonical body plus the copies auditors search by."""
-    return {
-        "seq": stored["seq"],
-        "exchange_id": stored["exchangeId"],
-        "kind": stored.get("kind", "exchange"),
-        "recorded_at": dt.datetime.fromisoformat(stored["recordedAt"]),
-        "client_id": stored.get("clientId"),
-        "dataset": stored.get("dataset"),
-        "purpose": stored.get("purpose"),
-        "decision": stored["decision"],
-        "rule_id": stored.get("ruleId"),
-        "http_status": stored["httpStatus"],
-        "trace_id": stored.get("traceId"),
-        "regions": regions_column(stored),
-        "body": body,
-        "prev_hash": stored["prevHash"],
-        "hash": digest,
-    }
-
-
-def regions_column(stored: Mapping[str, Any]) -> str | None:
-    """The leaf regions an auditor finds a record by, as the column holds them (space-delimited
-    on both sides, so that a search for one region is one LIKE on the whole code): those the
-    request asked for (or that its key belongs to) and those of every node the exchange was
-    routed to. A key lookup whose key names no region asks every node, so only the nodes tell
-    which regions served it; without them a search by region would answer "nobody saw it"."""
-    touched = set(stored.get("regions") or ())
-    for source in stored.get("sources") or ():
-        touched.update(source.get("regions") or ())
-    return f" {' '.join(sorted(touched))} " if touched else None

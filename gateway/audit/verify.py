@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.audit import signing_key as audit_keys
-from gateway.audit.trail import GENESIS, chain_hash, checkpoint_payload, regions_column
+from gateway.audit.chain import GENESIS, chain_hash, checkpoint_payload, regions_column
 
 # The row columns that are copies of body fields, checked against the body.
 COPIES = {

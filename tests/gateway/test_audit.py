@@ -243,7 +243,7 @@ def test_an_inserted_row_is_found(chain: Flask) -> None:
         _sql(chain, "UPDATE audit_records SET seq = seq + 1 WHERE seq = :s", s=row["seq"])
     with chain.extensions["jjj-gateway"].engine.connect() as conn:
         prev = conn.execute(text("SELECT hash FROM audit_records WHERE seq = 6")).scalar_one()
-    from gateway.audit.trail import chain_hash
+    from gateway.audit.chain import chain_hash
 
     body = json.dumps(
         {

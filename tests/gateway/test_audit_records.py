@@ -118,7 +118,7 @@ def test_every_searchable_value_is_bounded_to_its_column(
 
 
 def test_a_bounded_text_keeps_its_marker_within_the_bound() -> None:
-    from gateway.audit.trail import bounded_text
+    from gateway.audit.record_limits import bounded_text
 
     assert bounded_text("ok", 8) == "ok"
     assert bounded_text("tab\tand\nbreak", 40) == "tab\tand\nbreak"

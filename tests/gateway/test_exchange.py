@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from gateway.audit.trail import GENESIS, chain_hash
+from gateway.audit.chain import GENESIS, chain_hash
 from gateway.demo import GenerationReport
 from gateway.storage.tables import audit_records
 

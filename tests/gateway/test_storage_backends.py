@@ -22,7 +22,9 @@ from gateway.audit.reader import SearchFilters
 from gateway.core.settings import load_settings
 from gateway.demo import GenerationReport
 from gateway.services import Configuration
-from gateway.storage import upgrade
+from gateway.storage import create_db_engine, upgrade
+from gateway.storage.driver_insert import DriverInsert
+from gateway.storage.tables import audit_records
 
 from .conftest import basic, bearer
 
@@ -156,3 +158,36 @@ def test_replicas_may_migrate_at_once(postgres_url: str, tmp_path: Path) -> None
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_a_row_inserted_by_the_driver_statement_reads_back_as_one_sqlalchemy_inserted(
+    database_url: str,
+) -> None:
+    upgrade(database_url)
+    engine = create_db_engine(database_url)
+    statement = DriverInsert(audit_records, engine.dialect)
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    row: dict[str, Any] = {
+        "kind": "exchange",
+        "recorded_at": dt.datetime(2026, 3, 1, 8, 30, 15, 250, tzinfo=beijing),
+        "decision": "allow",
+        "http_status": 200,
+        "regions": " 110108 ",
+        "body": "{}",
+        "prev_hash": "0" * 64,
+        "hash": "1" * 64,
+    }
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(audit_records).values(row | {"seq": 1, "exchange_id": "by-sa"}))
+            driver_row = row | {"seq": 2, "exchange_id": "by-driver"}
+            conn.exec_driver_sql(statement.sql, statement.parameters(driver_row))
+        with engine.connect() as conn:
+            stored = conn.execute(sa.select(audit_records).order_by(audit_records.c.seq)).all()
+            as_stored = conn.exec_driver_sql("SELECT recorded_at FROM audit_records").scalars()
+            assert len(set(as_stored)) == 1  # the same text (SQLite) or instant (PostgreSQL)
+    finally:
+        engine.dispose()
+    first, second = (r._asdict() for r in stored)
+    assert second | {"seq": 1, "exchange_id": "by-sa"} == first
+    assert first["recorded_at"] == dt.datetime(2026, 3, 1, 0, 30, 15, 250, tzinfo=dt.UTC)
