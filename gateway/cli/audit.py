@@ -94,7 +94,7 @@ def audit_verify(
     A bundle is valid only when its records run exactly from its header's fromSeq to its toSeq
     and a signed checkpoint covers the last one; the database's answer says how far signed
     checkpoints anchor the chain (anchoredThrough, headAnchored)."""
-    from gateway.audit.reader import verify_bundle
+    from gateway.audit.bundle import verify_bundle
 
     if bundle is not None:
         pinned = _pinned_keys(public_key) if public_key is not None else None
@@ -168,7 +168,7 @@ def audit_export(
 ) -> None:
     """Export a bundle that `audit verify --bundle` checks offline (an empty range, too)."""
     from gateway.audit.actions import admin_record
-    from gateway.audit.reader import bundle_lines, export_range
+    from gateway.audit.bundle import bundle_lines, export_range
     from gateway.core.instants import rfc3339
 
     if since is not None and until is not None and since >= until:

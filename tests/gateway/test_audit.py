@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text, update
 
-from gateway.audit.reader import verify_bundle
+from gateway.audit.bundle import verify_bundle
 from gateway.cli.main import main
 from gateway.demo import GenerationReport
 from gateway.storage.tables import audit_records

@@ -18,8 +18,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from gateway.audit.actions import Actor, admin_record
+from gateway.audit.bundle import verify_bundle
 from gateway.audit.chain import chain_hash
-from gateway.audit.reader import verify_bundle
 from gateway.cli.main import main
 from gateway.core.canonical import canonical_json
 

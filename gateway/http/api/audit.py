@@ -13,7 +13,8 @@ import re
 from flask import Blueprint, Response, g, request, stream_with_context
 
 from gateway.audit.actions import Actor, admin_record
-from gateway.audit.reader import SearchFilters, bundle_lines, export_range
+from gateway.audit.bundle import bundle_lines, export_range
+from gateway.audit.reader import SearchFilters
 from gateway.core.instants import InstantError, parse_instant
 from gateway.core.problems import Problem
 from gateway.http.api.common import (
