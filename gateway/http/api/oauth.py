@@ -12,14 +12,14 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.core.problems import Problem
 from gateway.http.api.common import json_response, services
-from gateway.identity.oauth.authorization_server import (
+from gateway.identity.oauth.authorization_server import create_authorization_server
+from gateway.identity.oauth.backoff import AuthenticationBackoff
+from gateway.identity.oauth.metadata import (
     RESOURCE_METADATA_PATH,
-    create_authorization_server,
     metadata,
     protected_resource_metadata,
     resource_metadata_url,
 )
-from gateway.identity.oauth.backoff import AuthenticationBackoff
 
 if TYPE_CHECKING:
     from gateway.services import Services
