@@ -4,6 +4,7 @@ and search."""
 from __future__ import annotations
 
 from catalog.formats import FORMAT_CHECKER
+from catalog.i18n import DEFAULT_LANGUAGE, LANGUAGES, I18n
 from catalog.issues import CatalogError, CatalogIssue
 from catalog.loader import (
     SHARE_TYPES,
@@ -11,7 +12,6 @@ from catalog.loader import (
     ContactPoint,
     Dataset,
     FieldInfo,
-    I18n,
     Provider,
     load_catalog,
 )
@@ -20,7 +20,9 @@ from catalog.search import SearchResult, search
 from catalog.validation import MAX_SAFE_INTEGER, ValidationIssue, value_issue
 
 __all__ = [
+    "DEFAULT_LANGUAGE",
     "FORMAT_CHECKER",
+    "LANGUAGES",
     "MAX_SAFE_INTEGER",
     "SHARE_TYPES",
     "Catalog",

@@ -18,8 +18,9 @@ from typing import Any
 from rdflib import Graph
 from rdflib.plugins.parsers.jsonld import to_rdf
 
+from catalog.i18n import I18n
 from catalog.issues import CatalogIssue
-from catalog.loader import Catalog, Dataset, I18n
+from catalog.loader import Catalog, Dataset
 from catalog.regions import RegionRegistry
 
 EU = "http://publications.europa.eu/resource/authority"

@@ -17,6 +17,7 @@ import yaml
 from jsonschema.exceptions import ValidationError
 
 from catalog.formats import KNOWN_FORMATS, ORDERED_FORMATS
+from catalog.i18n import I18n
 from catalog.issues import CatalogError, CatalogIssue, json_path, parse_yaml, yaml_problem
 from catalog.regions import RegionRegistry, load_regions
 from catalog.validation import (
@@ -33,18 +34,6 @@ from catalog.validation import (
 _SCALAR_TYPES = frozenset({"string", "number", "integer", "boolean"})
 # Keywords whose values are data, not schemas: the schema walk does not look inside them.
 _DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "x-label", "description"})
-
-
-@dataclass(frozen=True, slots=True)
-class I18n:
-    """A text in Chinese and English."""
-
-    zh: str
-    en: str
-
-    def text(self, language: str) -> str:
-        """The English text for ``en…`` languages, the Chinese one otherwise."""
-        return self.en if language.lower().startswith("en") else self.zh
 
 
 @dataclass(frozen=True, slots=True)

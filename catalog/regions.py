@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from catalog.i18n import I18n
 from catalog.issues import CatalogError, CatalogIssue, json_path, parse_yaml, yaml_problem
 from catalog.validation import compile_validator, schema_error_issues
 
@@ -33,6 +34,10 @@ class Region:
     members: tuple[str, ...] = ()
     #: Other names it is searched by (its zh and en names always are).
     aliases: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> I18n:
+        return I18n(self.zh, self.en)
 
 
 class RegionRegistry:

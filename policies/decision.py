@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from catalog import I18n
 from policies.callers import DATA_READ, Caller
 from policies.documents import Policies, Tier
 from policies.grants import Grant
@@ -73,12 +74,16 @@ class Decision:
         )
 
 
+_NO_NAMES = I18n("无", "none")
+_NAME_SEPARATOR = I18n("、", ", ")
+
+
 def _names(names: Iterable[str], language: str, *, ordered: bool = False) -> str:
     """Names joined for a reason text: sorted, unless already in a meaningful (schema) order."""
     listed = list(names) if ordered else sorted(names)
     if not listed:
-        return "无" if language == "zh" else "none"
-    return ("、" if language == "zh" else ", ").join(listed)
+        return _NO_NAMES.text(language)
+    return _NAME_SEPARATOR.text(language).join(listed)
 
 
 def _when(moment: datetime) -> str:
