@@ -26,18 +26,14 @@ _USCC_BODY = "MA01C8H3K"
 _DIGITS = "01"
 
 
-def _i18n(value: Any) -> dict[str, str]:
-    return {"zh": value.zh, "en": value.en}
-
-
 def dataset_summary(dataset: Dataset, config: Configuration) -> dict[str, Any]:
     return {
         "id": dataset.id,
-        "title": _i18n(dataset.title),
-        "description": _i18n(dataset.description),
+        "title": dataset.title.as_json(),
+        "description": dataset.description.as_json(),
         "provider": {
             "id": dataset.provider.id,
-            "name": _i18n(dataset.provider.name),
+            "name": dataset.provider.name.as_json(),
             "regions": list(dataset.provider.regions),
         },
         "themes": list(dataset.themes),
@@ -70,7 +66,7 @@ def dataset_detail(
             "landingPage": dataset.landing_page,
             "contactPoint": (
                 {
-                    "name": _i18n(dataset.contact_point.name),
+                    "name": dataset.contact_point.name.as_json(),
                     "email": dataset.contact_point.email,
                     "url": dataset.contact_point.url,
                 }
@@ -84,7 +80,7 @@ def dataset_detail(
                     "name": f.name,
                     "type": f.type,
                     "format": f.format,
-                    "label": _i18n(f.label),
+                    "label": f.label.as_json(),
                     "description": f.description,
                     "level": f.level,
                     "sensitivity": f.sensitivity,
@@ -134,7 +130,7 @@ def sample_purpose(policies: Policies) -> str | None:
 
 
 def _tier(tier: Tier) -> dict[str, Any]:
-    return {"id": tier.id, "label": _i18n(tier.label), "maxLevel": tier.max_level}
+    return {"id": tier.id, "label": tier.label.as_json(), "maxLevel": tier.max_level}
 
 
 def _access_text(dataset: Dataset, lowest: Tier | None) -> I18n:
@@ -196,7 +192,7 @@ def dataset_access(dataset: Dataset, policies: Policies) -> dict[str, Any]:
             {"id": p.id, "label": {"zh": p.zh, "en": p.en}}
             for p in (policies.purposes.values() if served else ())
         ],
-        "summary": _i18n(_access_text(dataset, lowest)),
+        "summary": _access_text(dataset, lowest).as_json(),
     }
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from catalog import I18n
+
 _CODE = re.compile(r"`([^`]+)`")
 _NUMBERED = re.compile(r"^\d+\.\s+")
 
@@ -59,7 +61,7 @@ class TagView:
     schema_names: frozenset[str]
 
     def label(self, language: str) -> str:
-        return self.name_zh if language == "zh" else self.name
+        return I18n(self.name_zh, self.name).text(language)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,9 +61,9 @@ def _facet_label(config: Configuration, t: Translator, facet: str, value: str) -
         return f"{value} · {t.level(int(value))}"
     if facet == "provider":
         provider = next((ds.provider for ds in config.catalog if ds.provider.id == value), None)
-        return provider.name.text(t.language) if provider else value
+        return t.text(provider.name) if provider else value
     region = config.catalog.regions.get(value)
-    return (region.en if t.language == "en" else region.zh) if region else value
+    return t.region(region) if region else value
 
 
 def _facets(
@@ -112,7 +112,7 @@ def _province_names(config: Configuration, dataset: Dataset, t: Translator) -> l
     for code in sorted(p for p in provinces if p is not None):
         region = registry.get(code)
         if region is not None:
-            names.append(region.en if t.language == "en" else region.zh)
+            names.append(t.region(region))
     return names
 
 
