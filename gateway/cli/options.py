@@ -46,9 +46,9 @@ def check_request(
 ) -> None:
     """Check the options as the admin API checks the same body (gateway.http.api.admin_schemas), and
     name the option at fault."""
-    from gateway.http.api.admin_schemas import problems
+    from gateway.http.contract import schema_issues
 
-    issues = problems(schema, {k: v for k, v in body.items() if v is not None})
+    issues = schema_issues(schema, {k: v for k, v in body.items() if v is not None})
     if issues:
         raise click.ClickException(
             "; ".join(f"{_option(i.path, options or {})}: {i.message}" for i in issues)

@@ -22,6 +22,11 @@ _SHAPE = re.compile(
 _FULL_DATE = 10  # len("2026-12-03")
 
 EXAMPLE = "2026-12-03T08:00:00+08:00"
+#: How a time the API takes is read, as /openapi.json tells it.
+LOCAL_TIME = (
+    "RFC 3339 date-time; one without an offset, or a bare date (a whole day), is read in the "
+    f"deployment's time zone (GATEWAY_TIMEZONE, default {DEFAULT_ZONE})."
+)
 
 
 class InstantError(ValueError):

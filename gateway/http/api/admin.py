@@ -12,8 +12,8 @@ from gateway.access.grants import GrantError, grant_json
 from gateway.audit.actions import Actor
 from gateway.core.instants import InstantError, parse_instant, rfc3339
 from gateway.core.problems import Problem
-from gateway.core.strictjson import StrictJSONError, loads
-from gateway.http.api import admin_schemas as admin_requests
+from gateway.http.api import admin_contract as contract
+from gateway.http.api.admin_contract import MAX_PER_PAGE
 from gateway.http.api.common import (
     authenticate,
     integer_param,
@@ -21,16 +21,14 @@ from gateway.http.api.common import (
     reject_unknown_params,
     services,
 )
+from gateway.http.contract import refused
 from gateway.identity.auth_methods import DEFAULT_AUTH_METHOD
 from gateway.identity.client_admin import revoke_token
 from gateway.identity.clients import ClientError
 from gateway.identity.oauth.revocation import foreign_token_key
-from gateway.identity.oauth.tokens import FOREIGN_JTI
 from gateway.identity.scopes import ADMIN
 
 bp = Blueprint("admin", __name__, url_prefix="/v1/admin")
-
-MAX_PER_PAGE = 100
 
 
 def _actor() -> Actor:
@@ -38,43 +36,6 @@ def _actor() -> Actor:
     return Actor(
         principal.client_id, principal.region, principal.tier, principal.jti, g.exchange_id
     )
-
-
-def _issues(schema: dict[str, Any], body: Any) -> list[dict[str, str]]:
-    """What is wrong with a body under its request schema (admin_requests), field by field."""
-    return [{"path": i.path, "message": i.message} for i in admin_requests.problems(schema, body)]
-
-
-def _refused(detail: str, errors: list[dict[str, str]]) -> Problem:
-    """A validation problem whose detail names the fields at fault too (the errors list each)."""
-    named = "; ".join(f"{e['path'].removeprefix('$.')}: {e['message']}" for e in errors[:3])
-    return Problem("validation-failed", detail=f"{detail} ({named})", errors=errors)
-
-
-def _checked(schema: dict[str, Any], detail: str) -> dict[str, Any]:
-    """The JSON body, checked against its request schema: a 400 problem that names each field
-    otherwise."""
-    body = _body()
-    errors = _issues(schema, body)
-    if errors:
-        raise _refused(detail, errors)
-    return body
-
-
-def _body() -> dict[str, Any]:
-    if request.mimetype != "application/json":
-        raise Problem("unsupported-media-type", detail="send a JSON body (application/json)")
-    try:
-        body = loads(request.get_data(cache=False))
-    except StrictJSONError as exc:
-        raise Problem("invalid-request", detail=str(exc)) from None
-    if not isinstance(body, dict):
-        raise Problem(
-            "validation-failed",
-            detail="the body must be a JSON object",
-            errors=[{"path": "$", "message": "must be an object"}],
-        )
-    return body
 
 
 def _invalid(exc: ClientError) -> Problem:
@@ -88,9 +49,10 @@ def _not_found(client_id: str) -> Problem:
 
 
 @bp.post("/clients")
+@contract.CREATE_CLIENT
 def create_client() -> Response:
     actor = _actor()
-    body = _checked(admin_requests.CLIENT_REGISTRATION, "the client registration is not valid")
+    body = contract.CLIENT_REGISTRATION.read()
     method = body.get("authMethod", DEFAULT_AUTH_METHOD)
     try:
         client, secret = services().admin.create(
@@ -125,6 +87,7 @@ def _paging() -> tuple[int, int]:
 
 
 @bp.get("/clients")
+@contract.LIST_CLIENTS
 def list_clients() -> Response:
     _actor()
     page, per_page = _paging()
@@ -139,6 +102,7 @@ def list_clients() -> Response:
 
 
 @bp.get("/clients/<client_id>")
+@contract.SHOW_CLIENT
 def show_client(client_id: str) -> Response:
     _actor()
     client = services().clients.get(client_id)
@@ -156,6 +120,7 @@ def _status(client_id: str, status: str) -> Response:
 
 
 @bp.post("/clients/<client_id>/disable")
+@contract.DISABLE_CLIENT
 def disable_client(client_id: str) -> Response:
     """Disabled clients cannot get tokens, and their live tokens stop working — for good:
     enabling the client again does not bring back the tokens issued before."""
@@ -163,19 +128,17 @@ def disable_client(client_id: str) -> Response:
 
 
 @bp.post("/clients/<client_id>/enable")
+@contract.ENABLE_CLIENT
 def enable_client(client_id: str) -> Response:
     return _status(client_id, "active")
 
 
 @bp.post("/clients/<client_id>/secret")
+@contract.ROTATE_SECRET
 def rotate_secret(client_id: str) -> Response:
     """A new secret; with {"revokeTokens": true} the tokens issued so far stop working too."""
     actor = _actor()
-    body = (
-        _checked(admin_requests.CLIENT_SECRET_ROTATION, "the rotation is not valid")
-        if request.content_length
-        else {}
-    )
+    body = contract.SECRET_ROTATION.read()
     if services().clients.get(client_id) is None:
         raise _not_found(client_id)
     try:
@@ -188,12 +151,13 @@ def rotate_secret(client_id: str) -> Response:
 
 
 @bp.put("/clients/<client_id>/jwks")
+@contract.SET_JWKS
 def set_jwks(client_id: str) -> Response:
     """Register the client's public keys; it then authenticates with private_key_jwt."""
     actor = _actor()
     if services().clients.get(client_id) is None:
         raise _not_found(client_id)
-    body = _checked(admin_requests.CLIENT_KEYS, "the keys are not valid")
+    body = contract.CLIENT_KEYS.read()
     try:
         client = services().admin.set_jwks(
             actor,
@@ -226,14 +190,15 @@ def _grant_time(
 
 
 @bp.post("/grants")
+@contract.ISSUE_GRANT
 def issue_grant() -> Response:
     actor = _actor()
-    body = _body()
-    errors = _issues(admin_requests.GRANT_REQUEST, body)
+    body = contract.GRANT_REQUEST.parse()
+    errors = contract.GRANT_REQUEST.issues(body)
     valid_from = _grant_time(body, "validFrom", errors)
     valid_until = _grant_time(body, "validUntil", errors, end=True)
     if errors:
-        raise _refused("the grant is not valid", errors)
+        raise refused(contract.GRANT_REQUEST.refused, errors)
     admin = services().grant_admin
     try:
         grant = admin.issue(
@@ -261,9 +226,10 @@ def issue_grant() -> Response:
 
 
 @bp.get("/grants")
+@contract.LIST_GRANTS
 def list_grants() -> Response:
     _actor()
-    reject_unknown_params({"clientId", "dataset", "page", "perPage"})
+    reject_unknown_params(contract.LIST_GRANTS.query_names)
     page, per_page = _paging()
     every = services().grants.list(
         client_id=request.args.get("clientId"), dataset=request.args.get("dataset")
@@ -278,6 +244,7 @@ def list_grants() -> Response:
 
 
 @bp.get("/grants/<grant_id>")
+@contract.SHOW_GRANT
 def show_grant(grant_id: str) -> Response:
     _actor()
     grant = services().grants.get(grant_id)
@@ -287,14 +254,11 @@ def show_grant(grant_id: str) -> Response:
 
 
 @bp.post("/grants/<grant_id>/revoke")
+@contract.REVOKE_GRANT
 def revoke_grant(grant_id: str) -> Response:
     """The grant stops applying on every replica within a second; the change is audited."""
     actor = _actor()
-    body = (
-        _checked(admin_requests.GRANT_REVOCATION, "the revocation is not valid")
-        if request.content_length
-        else {}
-    )
+    body = contract.GRANT_REVOCATION.read()
     try:
         grant = services().grant_admin.revoke(actor, grant_id, reason=body.get("reason", ""))
     except GrantError as exc:
@@ -303,23 +267,22 @@ def revoke_grant(grant_id: str) -> Response:
 
 
 @bp.post("/revocations")
+@contract.REVOKE_ACCESS_TOKEN
 def revoke_access_token() -> Response:
     """Revoke one access token by its issuer and ``jti`` (as audit records show them): this
     gateway's, or a trusted regional issuer's — a foreign token cannot be revoked at
     /oauth/revoke, and its issuer's own revocation does not reach this gateway."""
     actor = _actor()
-    body = _body()
-    unknown = sorted(set(body) - {"issuer", "jti"})
-    errors = [{"path": f"$.{k}", "message": "unknown property"} for k in unknown]
+    body = contract.TOKEN_REVOCATION.parse()
+    errors = contract.TOKEN_REVOCATION.issues(body)
     built = services()
     issuer, jti = body.get("issuer"), body.get("jti")
     trusted = built.config.policies.trusted_issuers
-    if issuer != built.settings.issuer and issuer not in trusted:
-        errors.append({"path": "$.issuer", "message": "not this gateway nor a trusted issuer"})
-    if not isinstance(jti, str) or not FOREIGN_JTI.fullmatch(jti):
-        errors.append({"path": "$.jti", "message": "1 to 128 printable ASCII characters"})
+    untrusted = {"path": "$.issuer", "message": contract.NOT_AN_ISSUER}
+    if issuer != built.settings.issuer and issuer not in trusted and untrusted not in errors:
+        errors.append(untrusted)
     if errors:
-        raise Problem("validation-failed", detail="the revocation is not valid", errors=errors)
+        raise refused(contract.TOKEN_REVOCATION.refused, errors)
     assert isinstance(issuer, str) and isinstance(jti, str)
     # No token of that issuer lives longer than its lifetime cap: the entry can go after that.
     if issuer == built.settings.issuer:

@@ -6,13 +6,11 @@ PostgreSQL alike, never a 500."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-import jsonschema
-
-from catalog.validation import ValidationIssue, schema_error_issues
+from gateway.core.instants import LOCAL_TIME
 from gateway.identity.auth_methods import AUTH_METHODS
+from gateway.identity.oauth.tokens import FOREIGN_JTI
 from gateway.identity.scopes import SCOPE_IDS
 from gateway.storage.bounds import column_length
 from gateway.storage.tables import clients, grants
@@ -90,11 +88,6 @@ REVOKE_TOKENS = {
     "description": "Also refuse every access token issued so far (default: they live out "
     "their lifetime).",
 }
-#: How a time is read (gateway.core.instants), as /openapi.json tells it.
-LOCAL_TIME = (
-    "RFC 3339 date-time; one without an offset, or a bare date (a whole day), is read in the "
-    "deployment's time zone (GATEWAY_TIMEZONE, default Asia/Shanghai)."
-)
 
 
 def _time(description: str) -> dict[str, Any]:
@@ -158,35 +151,13 @@ GRANT_REVOCATION: dict[str, Any] = {
     "properties": {"reason": text(500, blank=True)},
     "additionalProperties": False,
 }
-
-_VALIDATORS: dict[int, jsonschema.protocols.Validator] = {}
-
-
-def _message(issue: ValidationIssue, error: jsonschema.ValidationError) -> ValidationIssue:
-    """jsonschema's wording for sizes repeats the value; say the limit instead."""
-    limits = {
-        "maxLength": "at most {} characters",
-        "maxItems": "at most {} items",
-        "minItems": "at least {} item(s)",
-        "maxProperties": "at most {} members",
-    }
-    if error.validator in limits:
-        return ValidationIssue(
-            issue.path, limits[str(error.validator)].format(error.validator_value)
-        )
-    if error.validator == "type":
-        return ValidationIssue(issue.path, f"must be of type {error.validator_value}")
-    return issue
-
-
-def problems(schema: Mapping[str, Any], body: Any) -> list[ValidationIssue]:
-    """What is wrong with ``body`` under one of the schemas above, each issue at its JSON path."""
-    validator = _VALIDATORS.get(id(schema))
-    if validator is None:
-        validator = jsonschema.Draft202012Validator(dict(schema))
-        _VALIDATORS[id(schema)] = validator
-    issues: list[ValidationIssue] = []
-    for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.path))):
-        found = schema_error_issues(error, unexpected=lambda parts: "unknown property")
-        issues += [_message(issue, error) for issue in found]
-    return list(dict.fromkeys(issues))
+TOKEN_REVOCATION: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "issuer": {"type": "string", "description": "This gateway or a trusted issuer."},
+        # As a token's jti is checked; _PRINTABLE keeps out the line break "$" lets through.
+        "jti": {"type": "string", "allOf": [{"pattern": f"^{FOREIGN_JTI.pattern}$"}, _PRINTABLE]},
+    },
+    "required": ["issuer", "jti"],
+    "additionalProperties": False,
+}

@@ -17,6 +17,15 @@ from gateway.audit.bundle import bundle_lines, export_range
 from gateway.audit.reader import SearchFilters
 from gateway.core.instants import InstantError, parse_instant
 from gateway.core.problems import Problem
+from gateway.http.api import audit_contract as contract
+from gateway.http.api.audit_contract import (
+    DECISIONS,
+    EXPORT_FORMATS,
+    KINDS,
+    MAX_LIMIT,
+    TRACE_ID_PATTERN,
+    VERIFY_FROM,
+)
 from gateway.http.api.common import (
     authenticate,
     integer_param,
@@ -29,10 +38,7 @@ from gateway.identity.scopes import AUDIT_READ
 
 bp = Blueprint("audit", __name__, url_prefix="/v1/audit")
 
-MAX_LIMIT = 500
-DECISIONS = ("allow", "deny", "error")
-KINDS = ("exchange", "admin", "audit")
-TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+TRACE_ID = re.compile(TRACE_ID_PATTERN)
 
 
 def _auditor(action: str, details: dict[str, object] | None = None) -> None:
@@ -77,23 +83,11 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
 
 
 @bp.get("/exchanges")
+@contract.SEARCH
 def search() -> Response:
     """Who saw what, when, why: filter by client, dataset, decision, purpose, region, trace id,
     kind and time; newest first, paged with ``cursor``."""
-    known = {
-        "clientId",
-        "dataset",
-        "decision",
-        "purpose",
-        "region",
-        "traceId",
-        "kind",
-        "from",
-        "to",
-        "limit",
-        "cursor",
-    }
-    reject_unknown_params(known)
+    reject_unknown_params(contract.SEARCH.query_names)
     svc = services()
     regions = None
     if request.args.get("region"):
@@ -140,6 +134,7 @@ def search() -> Response:
 
 
 @bp.get("/exchanges/<exchange_id>")
+@contract.ONE
 def one(exchange_id: str) -> Response:
     # A read that finds nothing is recorded as the 404 it answers (answer_audit), not as a read.
     authenticate(AUDIT_READ)
@@ -151,12 +146,13 @@ def one(exchange_id: str) -> Response:
 
 
 @bp.get("/verify")
+@contract.VERIFY
 def verify() -> Response:
     """The chain, from its start (default) or from the newest signed checkpoint, and how far
     signed checkpoints anchor it (``anchoredThrough``, ``headAnchored``)."""
-    start = request.args.get("from", "start")
-    if start not in ("start", "checkpoint"):
-        raise Problem("validation-failed", detail="from must be start or checkpoint")
+    start = request.args.get("from", VERIFY_FROM[0])
+    if start not in VERIFY_FROM:
+        raise Problem("validation-failed", detail=f"from must be {' or '.join(VERIFY_FROM)}")
     svc = services()
     _auditor("audit.verify", {"from": start})
     result = svc.audit_reader.verify(_keys(), from_checkpoint=start == "checkpoint")
@@ -164,6 +160,7 @@ def verify() -> Response:
 
 
 @bp.get("/keys")
+@contract.KEYS
 def keys() -> Response:
     """The public keys that sign checkpoints; pin them when verifying an export offline."""
     authenticate(AUDIT_READ)
@@ -171,11 +168,12 @@ def keys() -> Response:
 
 
 @bp.get("/export")
+@contract.EXPORT
 def export() -> Response:
     """A verifiable bundle (JSONL or CSV): records, their checkpoints and the public key."""
-    fmt = request.args.get("format", "jsonl")
-    if fmt not in ("jsonl", "csv"):
-        raise Problem("validation-failed", detail="format must be jsonl or csv")
+    fmt = request.args.get("format", EXPORT_FORMATS[0])
+    if fmt not in EXPORT_FORMATS:
+        raise Problem("validation-failed", detail=f"format must be {' or '.join(EXPORT_FORMATS)}")
     since, until = _time("from"), _time("to", end=True)
     if since is not None and until is not None and since >= until:
         raise Problem(

@@ -10,6 +10,19 @@ from catalog import I18n, search
 from catalog.dcat import Publication, dataset_iri, dcat_catalog, dcat_dataset
 from catalog.search import DEFAULT_PER_PAGE
 from gateway.core.problems import Problem
+from gateway.http.api.catalog_contract import (
+    DATASET_MEDIA_TYPES,
+    DCAT,
+    GET_DATASET,
+    LANGUAGES,
+    LEVEL,
+    LIST_DATASETS,
+    MAX_PER_PAGE,
+    MAX_QUERY_LENGTH,
+    ONE_REGION,
+    REGIONS,
+    SORTS,
+)
 from gateway.http.api.common import json_response, reject_unknown_params, services
 from gateway.http.api.linked_data import RDF_MEDIA_TYPES, negotiate, rdf_response
 from gateway.http.caching import public_cacheable
@@ -22,27 +35,6 @@ if TYPE_CHECKING:
 bp = Blueprint("catalog_api", __name__, url_prefix="/v1/catalog")
 # The catalogue is the same for every caller: cacheable, conditional, compressed.
 bp.after_request(public_cacheable)
-
-#: The API's sort names → the catalogue search's.
-SORTS = {"relevance": "relevance", "title": "title", "updated": "modified"}
-LANGUAGES = ("zh", "en")
-MAX_PER_PAGE = 100
-MAX_QUERY_LENGTH = 200
-PARAMETERS = (
-    "q",
-    "region",
-    "theme",
-    "shareType",
-    "level",
-    "provider",
-    "page",
-    "perPage",
-    "sort",
-    "lang",
-)
-#: What a dataset's IRI answers: the entry as JSON (the default), its page for a browser, or its
-#: DCAT-AP description in RDF.
-DATASET_MEDIA_TYPES = ("application/json", "text/html", *RDF_MEDIA_TYPES)
 
 # What the DCAT-AP export says about the catalogue and the gateway that publishes it.
 PUBLICATION_TEXTS = {
@@ -103,18 +95,22 @@ def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
     return value
 
 
+_LEVELS = tuple(str(n) for n in range(LEVEL["minimum"], LEVEL["maximum"] + 1))
+
+
 def _served_regions(config: Configuration) -> dict[str, frozenset[str]]:
     return {d: config.routing.served_regions(d) for d in config.catalog.datasets}
 
 
 @bp.get("/datasets")
+@LIST_DATASETS
 def list_datasets() -> Response:
     """Search: free text in zh and en, filters, facets with counts, sorting and pages. A filter
     value nothing has gives an empty page, not an error; a malformed parameter is a 400."""
-    reject_unknown_params(PARAMETERS)
+    reject_unknown_params(LIST_DATASETS.query_names)
     sort = _choice("sort", tuple(SORTS), "relevance")
     language = _choice("lang", LANGUAGES, "zh")
-    level = _choice("level", ("1", "2", "3", "4"), "")
+    level = _choice("level", _LEVELS, "")
     q = (_single("q") or "").strip()
     if len(q) > MAX_QUERY_LENGTH:
         raise _bad("q", f"must be at most {MAX_QUERY_LENGTH} characters")
@@ -153,6 +149,7 @@ def list_datasets() -> Response:
 
 
 @bp.get("/datasets/<dataset_id>")
+@GET_DATASET
 def get_dataset(dataset_id: str) -> Response:
     """One entry: fields, nodes and regions served, how to get access, a sample request. The
     address is also the dataset's IRI in the DCAT-AP export, so it answers RDF when asked and a
@@ -182,12 +179,14 @@ def get_dataset(dataset_id: str) -> Response:
 
 
 @bp.get("/regions")
+@REGIONS
 def regions() -> Response:
     """The region tree: provinces, their cities and districts, and project-local groupings."""
     return json_response({"data": services().config.catalog.regions.tree(), "meta": {}})
 
 
 @bp.get("/regions/<code>")
+@ONE_REGION
 def region(code: str) -> Response:
     """One region with its parents and children (the dct:spatial IRIs of the DCAT-AP export)."""
     registry = services().config.catalog.regions
@@ -234,6 +233,7 @@ def _dcat_document() -> dict[str, Any]:
 
 
 @bp.get("/dcat")
+@DCAT
 def dcat() -> Response:
     """The whole catalogue as DCAT-AP 3.0: JSON-LD with its @context inline, Turtle or RDF/XML."""
     return rdf_response(_dcat_document(), negotiate(RDF_MEDIA_TYPES))

@@ -9,18 +9,17 @@ from dataclasses import replace
 from flask import Blueprint, Response, g, request
 
 from gateway.core.problems import Problem
-from gateway.core.strictjson import StrictJSONError, loads
 from gateway.exchange import csv_records
 from gateway.exchange.request import RESERVED_PARAMS, DataRequest
 from gateway.exchange.responses import ExchangeResponse
 from gateway.http.api.common import authenticate, integer_param, reject_unknown_params, services
+from gateway.http.api.data_contract import GET_RECORD, LIST_RECORDS, QUERY_BODY, QUERY_RECORDS
 from gateway.http.web_linking import link_header, page_url
 
 bp = Blueprint("data", __name__, url_prefix="/v1/datasets")
 
 DATASET_ID = re.compile(r"^[a-z][a-z0-9-]{2,63}$")
 MAX_KEY_LENGTH = 128
-QUERY_KEYS = frozenset({"filter", "fields", "regions", "limit", "cursor", "strict"})
 JSON = "application/json"
 #: What a data answer can be rendered as (RFC 9110 §12.5.1 Accept), the default first.
 OFFERED = (JSON, csv_records.MEDIA_TYPE)
@@ -118,6 +117,7 @@ def _bool(name: str, value: str | None) -> bool | None:
 
 
 @bp.get("/<dataset_id>/records")
+@LIST_RECORDS
 def list_records(dataset_id: str) -> Response:
     return _exchange(dataset_id, _list_request)
 
@@ -142,6 +142,7 @@ def _list_request() -> DataRequest:
 
 
 @bp.get("/<dataset_id>/records/<path:key>")
+@GET_RECORD
 def get_record(dataset_id: str, key: str) -> Response:
     return _exchange(dataset_id, _key_request)
 
@@ -155,7 +156,7 @@ def _key_request() -> DataRequest:
             detail="the record key is not valid",
             errors=[{"path": "$.key", "message": "not a valid key"}],
         )
-    reject_unknown_params({"strict", "fields"})
+    reject_unknown_params(GET_RECORD.query_names)
     return DataRequest(
         dataset_id=_dataset_id(dataset_id),
         purpose=request.headers.get("X-Purpose"),
@@ -168,65 +169,24 @@ def _key_request() -> DataRequest:
 
 
 @bp.post("/<dataset_id>/query")
+@QUERY_RECORDS
 def query(dataset_id: str) -> Response:
     return _exchange(dataset_id, _query_request)
 
 
 def _query_request() -> DataRequest:
     dataset_id = _dataset_id((request.view_args or {}).get("dataset_id", ""))
-    if request.mimetype != "application/json":
-        raise Problem(
-            "unsupported-media-type",
-            detail="send the query as a JSON body with Content-Type: application/json",
-        )
-    try:
-        body = loads(request.get_data(cache=False))
-    except StrictJSONError as exc:
-        raise Problem(
-            "invalid-request", detail=str(exc), errors=[{"path": "$", "message": str(exc)}]
-        ) from None
-    if not isinstance(body, dict):
-        raise Problem(
-            "validation-failed",
-            detail="the body must be a JSON object",
-            errors=[{"path": "$", "message": "must be an object"}],
-        )
-    errors = [
-        {"path": f"$.{k}", "message": "unknown property"} for k in sorted(set(body) - QUERY_KEYS)
-    ]
-    filter_ = body.get("filter", {})
-    fields = body.get("fields")
-    regions = body.get("regions")
-    limit = body.get("limit")
-    cursor = body.get("cursor")
-    strict = body.get("strict")
-    if not isinstance(filter_, dict):
-        errors.append({"path": "$.filter", "message": "must be an object"})
-    if fields is not None and not (
-        isinstance(fields, list) and fields and all(isinstance(f, str) for f in fields)
-    ):
-        errors.append({"path": "$.fields", "message": "must be a non-empty array of field names"})
-    if regions is not None and not (
-        isinstance(regions, list) and regions and all(isinstance(r, str) for r in regions)
-    ):
-        errors.append({"path": "$.regions", "message": "must be a non-empty array of region codes"})
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        errors.append({"path": "$.limit", "message": "must be a positive integer"})
-    if cursor is not None and not isinstance(cursor, str):
-        errors.append({"path": "$.cursor", "message": "must be a string"})
-    if strict is not None and not isinstance(strict, bool):
-        errors.append({"path": "$.strict", "message": "must be true or false"})
-    if errors:
-        raise Problem("validation-failed", detail="the query body is not valid", errors=errors)
+    body = QUERY_BODY.read()
+    fields, regions = body.get("fields"), body.get("regions")
     return DataRequest(
         dataset_id=dataset_id,
         purpose=request.headers.get("X-Purpose"),
         method="POST",
         path=request.path,
-        filter=filter_,
+        filter=body.get("filter", {}),
         fields=tuple(fields) if fields else None,
         regions=tuple(regions) if regions else None,
-        limit=limit,
-        cursor=cursor,
-        strict=strict,
+        limit=body.get("limit"),
+        cursor=body.get("cursor"),
+        strict=body.get("strict"),
     )

@@ -7,17 +7,47 @@ from sqlalchemy import text
 
 from gateway.audit.trail import AuditUnavailable
 from gateway.http.api.common import json_response, services
+from gateway.http.contract import JSON, Operation, obj, ok, schema
 
 bp = Blueprint("health", __name__)
 
+READINESS = schema(
+    "Readiness",
+    obj(
+        {"status": {"enum": ["ready", "unavailable"]}, "checks": {"type": "object"}},
+        ["status", "checks"],
+    ),
+)
+LIVENESS = Operation(
+    "Liveness",
+    "health",
+    operation_id="getLiveness",
+    responses=ok(
+        "The process answers.", schema("Health", obj({"status": {"const": "ok"}}, ["status"]))
+    ),
+)
+READY = Operation(
+    "Readiness",
+    "health",
+    operation_id="getReadiness",
+    description="Ready when the database answers and the configuration is loaded; nodes "
+    "are reported but a down node does not make the gateway unready.",
+    responses={
+        "200": ("Ready.", {JSON: READINESS}),
+        "503": ("Not ready.", {JSON: READINESS}),
+    },
+)
+
 
 @bp.get("/healthz")
+@LIVENESS
 def healthz() -> Response:
     """The process answers; nothing else is checked (a liveness probe must not flap with a node)."""
     return json_response({"status": "ok"})
 
 
 @bp.get("/readyz")
+@READY
 def readyz() -> Response:
     """Ready when the database answers, the audit trail takes records and the configuration is
     loaded; nodes are reported, and a down node does not make the gateway unready (other datasets

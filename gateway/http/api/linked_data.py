@@ -23,12 +23,17 @@ FORMATS: Mapping[str, str] = {
 RDF_MEDIA_TYPES = (JSON_LD, TURTLE, RDF_XML)
 
 
+def format_names(offered: Sequence[str]) -> list[str]:
+    """The ``format`` values that name one of the media types ``offered``."""
+    return [name for name, media in FORMATS.items() if media in offered]
+
+
 def negotiate(offered: Sequence[str]) -> str:
     """The media type to answer in: the ``format`` parameter when given (one of those offered),
     else the best of ``offered`` for the Accept header, else the first offered."""
     values = request.args.getlist("format")
     if values:
-        allowed = [name for name, media in FORMATS.items() if media in offered]
+        allowed = format_names(offered)
         if len(values) > 1 or FORMATS.get(values[0]) not in offered:
             message = f"must be given once, one of {', '.join(allowed)}"
             raise Problem(

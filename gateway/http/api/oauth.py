@@ -12,6 +12,14 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.core.problems import Problem
 from gateway.http.api.common import json_response, services
+from gateway.http.api.oauth_contract import (
+    DISCOVERY,
+    INTROSPECT,
+    RESOURCE_METADATA,
+    REVOKE,
+    SIGNING_KEYS,
+    TOKEN,
+)
 from gateway.identity.oauth.authorization_server import create_authorization_server
 from gateway.identity.oauth.backoff import AuthenticationBackoff
 from gateway.identity.oauth.metadata import (
@@ -114,6 +122,7 @@ def oauth_error(exc: HTTPException) -> Response:
 
 
 @bp.post("/oauth/token")
+@TOKEN
 def token() -> Response:
     """RFC 6749 §4.4 client credentials; client authenticated by its registered method."""
     response: Response = _server().create_token_response()
@@ -121,6 +130,7 @@ def token() -> Response:
 
 
 @bp.post("/oauth/introspect")
+@INTROSPECT
 def introspect() -> Response:
     """RFC 7662: the state of an access token, for the client it was issued to."""
     response: Response = _server().create_endpoint_response("introspection")
@@ -128,6 +138,7 @@ def introspect() -> Response:
 
 
 @bp.post("/oauth/revoke")
+@REVOKE
 def revoke() -> Response:
     """RFC 7009: the token stops working on every replica within a second."""
     response: Response = _server().create_endpoint_response("revocation")
@@ -135,6 +146,7 @@ def revoke() -> Response:
 
 
 @bp.get("/oauth/jwks")
+@SIGNING_KEYS
 def jwks() -> Response:
     response = json_response(services().keys.jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -142,6 +154,7 @@ def jwks() -> Response:
 
 
 @bp.get("/.well-known/oauth-authorization-server")
+@DISCOVERY
 def discovery() -> Response:
     response = json_response(metadata(services().settings.issuer))
     response.headers["Cache-Control"] = "public, max-age=3600"
@@ -150,6 +163,7 @@ def discovery() -> Response:
 
 @bp.get(RESOURCE_METADATA_PATH)
 @bp.get(f"{RESOURCE_METADATA_PATH}/<path:resource_path>")
+@RESOURCE_METADATA
 def resource_metadata(resource_path: str = "") -> Response:
     """RFC 9728 §3: the data API's protected resource metadata."""
     built = services()

@@ -7,8 +7,32 @@ from flask import Blueprint, Response
 
 from gateway.core.problems import DOCUMENTATION_PATH, TYPES, Problem
 from gateway.http.api.common import json_response
+from gateway.http.contract import STRING, Operation, list_of, obj, ok, path, schema
+from gateway.http.openapi.components import PAGE_META
 
 bp = Blueprint("problem_docs", __name__, url_prefix=DOCUMENTATION_PATH)
+
+PROBLEM_TYPE = schema(
+    "ProblemType",
+    obj(
+        {"type": STRING, "title": STRING, "status": {"type": "integer"}, "description": STRING},
+        ["type", "title", "status", "description"],
+    ),
+)
+LIST_PROBLEMS = Operation(
+    "Every problem type",
+    "problems",
+    operation_id="listProblemTypes",
+    responses=ok("The problem types.", schema("ProblemTypeList", list_of(PROBLEM_TYPE, PAGE_META))),
+)
+ONE_PROBLEM = Operation(
+    "One problem type",
+    "problems",
+    operation_id="getProblemType",
+    parameters=(path("slug", "Problem type slug."),),
+    responses=ok("Its documentation.", PROBLEM_TYPE),
+    problems=(404,),
+)
 
 
 def _doc(slug: str) -> dict[str, object]:
@@ -22,6 +46,7 @@ def _doc(slug: str) -> dict[str, object]:
 
 
 @bp.get("")
+@LIST_PROBLEMS
 def list_problems() -> Response:
     return json_response(
         {
@@ -32,6 +57,7 @@ def list_problems() -> Response:
 
 
 @bp.get("/<slug>")
+@ONE_PROBLEM
 def problem(slug: str) -> Response:
     if slug not in TYPES:
         raise Problem("not-found", detail=f"no problem type {slug!r}")

@@ -6,13 +6,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, request, send_from_directory
 
 from catalog import SHARE_TYPES, Dataset, SearchResult, search
 from gateway.http.api.common import services
 from gateway.http.catalog_entries import dataset_access, sample_request
+from gateway.http.contract import HTML, STRING, Operation, ok
+from gateway.http.openapi.components import DATASET_ID, REGION_CODE
 from gateway.http.previews import dataset_preview
 from gateway.http.web.access import field_treatments
 from gateway.http.web.errors import error_page
@@ -32,6 +34,29 @@ if TYPE_CHECKING:
     from gateway.services import Configuration
 
 bp = Blueprint("web", __name__)
+
+
+def _page(summary: str, operation_id: str, **declared: Any) -> Operation:
+    """A page's declaration: HTML, public, its errors an HTML page too."""
+    return Operation(
+        summary,
+        "pages",
+        operation_id=operation_id,
+        responses=ok("The page.", STRING, HTML),
+        default_problem=False,
+        **declared,
+    )
+
+
+HOME = _page(
+    "Catalogue home page",
+    "getCatalogueHomePage",
+    description="Search box, facets and results; the search state is in the URL (the "
+    "parameters of GET /v1/catalog/datasets). Chinese by default, English with ?lang=en.",
+)
+DATASET_PAGE = _page("Dataset page", "getDatasetPage", parameters=(DATASET_ID,))
+REGIONS_PAGE = _page("Region browser", "getRegionBrowserPage")
+REGION_PAGE = _page("One region's datasets", "getRegionPage", parameters=(REGION_CODE,))
 
 #: Static files are cached for an hour; they change only with a new release of the gateway.
 STATIC_MAX_AGE = 3600
@@ -117,6 +142,7 @@ def _province_names(config: Configuration, dataset: Dataset, t: Translator) -> l
 
 
 @bp.get("/")
+@HOME
 def home() -> Response:
     config = services().config
     language = page_language()
@@ -153,6 +179,7 @@ def home() -> Response:
 
 
 @bp.get("/catalog/<dataset_id>")
+@DATASET_PAGE
 def dataset_page(dataset_id: str) -> Response:
     config = services().config
     dataset = config.catalog.get(dataset_id)
@@ -190,12 +217,14 @@ def dataset_page(dataset_id: str) -> Response:
 
 
 @bp.get("/regions")
+@REGIONS_PAGE
 def regions_page() -> Response:
     config = services().config
     return render_page("web/regions.html", tree=region_tree(config))
 
 
 @bp.get("/regions/<code>")
+@REGION_PAGE
 def region_page(code: str) -> Response:
     config = services().config
     registry = config.catalog.regions
