@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
@@ -39,9 +40,21 @@ def _verified(verifier: AccessTokenVerifier, token: str) -> _Token | None:
         return None
 
 
-class Introspection(IntrospectionEndpoint):
+class _AccessTokens:
+    """What both endpoints share: clients authenticate as they registered, the tokens asked
+    about are access tokens, and a request names one in ``token``."""
+
     CLIENT_AUTH_METHODS = AUTH_METHODS
     SUPPORTED_TOKEN_TYPES = ("access_token",)
+
+    def check_params(self, request: Any, client: Any) -> None:
+        # RFC 7662 §2.1, RFC 7009 §2.1: an unknown token_type_hint is not an error; the server
+        # searches anyway.
+        if "token" not in request.form:
+            raise InvalidRequestError()
+
+
+class Introspection(_AccessTokens, IntrospectionEndpoint):
 
     def __init__(
         self,
@@ -54,11 +67,6 @@ class Introspection(IntrospectionEndpoint):
         self._verifier = verifier
         self._revocations = revocations
         self._clients = clients
-
-    def check_params(self, request: Any, client: Any) -> None:
-        # RFC 7662 §2.1: an unknown token_type_hint is not an error; the server searches anyway.
-        if "token" not in request.form:
-            super().check_params(request, client)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> _Token | None:
         token = _verified(self._verifier, token_string)
@@ -82,9 +90,7 @@ class Introspection(IntrospectionEndpoint):
         return {"active": True, "token_type": "Bearer", **claims}
 
 
-class Revocation(RevocationEndpoint):
-    CLIENT_AUTH_METHODS = AUTH_METHODS
-    SUPPORTED_TOKEN_TYPES = ("access_token",)
+class Revocation(_AccessTokens, RevocationEndpoint):
 
     def __init__(
         self,
@@ -95,10 +101,6 @@ class Revocation(RevocationEndpoint):
         super().__init__(server)
         self._verifier = verifier
         self._revocations = revocations
-
-    def check_params(self, request: Any, client: Any) -> None:
-        if "token" not in request.form:
-            super().check_params(request, client)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> _Token | None:
         # RFC 7009 §2.2: an invalid token is not an error — there is nothing to revoke.
