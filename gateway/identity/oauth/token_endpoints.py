@@ -55,7 +55,6 @@ class _AccessTokens:
 
 
 class Introspection(_AccessTokens, IntrospectionEndpoint):
-
     def __init__(
         self,
         server: AuthorizationServer,
@@ -91,7 +90,6 @@ class Introspection(_AccessTokens, IntrospectionEndpoint):
 
 
 class Revocation(_AccessTokens, RevocationEndpoint):
-
     def __init__(
         self,
         server: AuthorizationServer,
