@@ -8,12 +8,13 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from adapters.bearer import challenge as bearer_challenge
 from catalog import Catalog, Dataset
 from gateway.core.problems import Problem
 from gateway.exchange.request import invalid_at
-from gateway.identity.oauth.tokens import Principal
+from gateway.identity.oauth.tokens import REALM, Principal
 from gateway.observability.tracing import child_span
-from policies import Caller, Decision, FieldPlan, Policies, compile_masker, decide
+from policies import DATA_READ, Caller, Decision, FieldPlan, Policies, compile_masker, decide
 
 #: Decisions (those that no grant, hence no time window, affects) and maskers remembered per
 #: process.
@@ -98,8 +99,8 @@ def refusal(decision: Decision) -> Problem:
     challenge = {}
     if decision.rule_id == "scope-required":
         # RFC 6750 §3.1: insufficient_scope names the scope the request needs.
-        challenge["WWW-Authenticate"] = (
-            'Bearer realm="jjj-gateway", error="insufficient_scope", scope="data:read"'
+        challenge["WWW-Authenticate"] = bearer_challenge(
+            REALM, error="insufficient_scope", scope=DATA_READ
         )
     return Problem(
         decision.problem or "forbidden",
