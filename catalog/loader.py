@@ -1,4 +1,9 @@
-"""Loading the catalogue: dataset entries checked against the meta-schema and against each other."""
+"""Loading the catalogue: dataset entries checked against the meta-schema and against each other.
+
+Long because it is one pass: the meta-schema check, the checks across an entry's parts and the
+building of the typed ``Dataset`` read the same document and report by file and JSON path into
+one list of issues, so that ``catalog check`` names every problem of every file at once.
+"""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@ purpose, which regions, and which fields in clear, masked or not at all — with
 step.
 
 Rules are applied in order and the first that denies ends the decision; nothing is allowed
-unless every rule passed (deny by default).
+unless every rule passed (deny by default). Long because every rule is here with its reason in
+Chinese and English beside the check that gives it: the rules read in order in one place.
 """
 
 from __future__ import annotations
