@@ -150,6 +150,9 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+#: The defaults, for the values built from settings (a node's retry and breaker policies) to take
+#: theirs from, so that each number is written once.
+DEFAULTS = Settings()
 #: The environment variable of each setting.
 SETTING_VARIABLES = {ENV_PREFIX + name.upper(): name for name in _FIELDS}
 _PATHS = {"instance_path", "catalog_dir", "policies_dir", "nodes_dir", "data_dir", "keys_dir"}

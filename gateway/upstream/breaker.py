@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.protocol import AdapterUnavailable
-from gateway.core.settings import Settings
+from gateway.core.settings import DEFAULTS, Settings
 
 Clock = Callable[[], float]
 
@@ -49,15 +49,15 @@ class BreakerPolicy:
     """When a node's circuit opens and how long it stays open."""
 
     #: Consecutive failures that open the circuit (0: never by count).
-    failures: int = 5
+    failures: int = DEFAULTS.node_breaker_failures
     #: Share of failed calls within ``window`` that opens the circuit (0: never by ratio) …
-    failure_ratio: float = 0.5
+    failure_ratio: float = DEFAULTS.node_breaker_failure_ratio
     #: … over this many seconds of recent calls …
-    window: float = 30.0
+    window: float = DEFAULTS.node_breaker_window
     #: … once at least this many calls were made in it.
-    min_calls: int = 20
+    min_calls: int = DEFAULTS.node_breaker_min_calls
     #: Seconds an open circuit waits before it lets one probe through.
-    cooldown: float = 10.0
+    cooldown: float = DEFAULTS.node_breaker_cooldown
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BreakerPolicy:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from gateway.core.settings import Settings
+from gateway.core.settings import DEFAULTS, Settings
 
 Clock = Callable[[], float]
 
@@ -58,11 +58,11 @@ def exchange_deadline(at: float | None) -> Iterator[None]:
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     #: Attempts after the first (0: never retry).
-    retries: int = 2
+    retries: int = DEFAULTS.node_retries
     #: Seconds before the first retry; each next waits ``BACKOFF_MULTIPLIER`` times longer.
-    backoff: float = 0.05
+    backoff: float = DEFAULTS.node_retry_backoff
     #: Retries a node may get per request it was sent, over recent requests.
-    budget_ratio: float = 0.2
+    budget_ratio: float = DEFAULTS.node_retry_budget
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetryPolicy:
