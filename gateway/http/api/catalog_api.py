@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, request, url_for
 
-from catalog import I18n, search
+from catalog import DEFAULT_LANGUAGE, LANGUAGES, I18n, search
 from catalog.dcat import Publication, dataset_iri, dcat_catalog, dcat_dataset
 from catalog.search import DEFAULT_PER_PAGE
 from gateway.core.problems import Problem
@@ -14,7 +14,6 @@ from gateway.http.api.catalog_contract import (
     DATASET_MEDIA_TYPES,
     DCAT,
     GET_DATASET,
-    LANGUAGES,
     LEVEL,
     LIST_DATASETS,
     MAX_PER_PAGE,
@@ -109,7 +108,7 @@ def list_datasets() -> Response:
     value nothing has gives an empty page, not an error; a malformed parameter is a 400."""
     reject_unknown_params(LIST_DATASETS.query_names)
     sort = _choice("sort", tuple(SORTS), "relevance")
-    language = _choice("lang", LANGUAGES, "zh")
+    language = _choice("lang", LANGUAGES, DEFAULT_LANGUAGE)
     level = _choice("level", _LEVELS, "")
     q = (_single("q") or "").strip()
     if len(q) > MAX_QUERY_LENGTH:

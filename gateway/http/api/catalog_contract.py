@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog import SHARE_TYPES
+from catalog import DEFAULT_LANGUAGE, LANGUAGES, SHARE_TYPES
 from catalog.dcat import JSON_LD
 from catalog.search import DEFAULT_PER_PAGE
 from gateway.http.api.data_contract import FIELD_PLAN
@@ -26,7 +26,6 @@ from gateway.http.openapi.info import either
 
 #: The API's sort names → the catalogue search's.
 SORTS = {"relevance": "relevance", "title": "title", "updated": "modified"}
-LANGUAGES = ("zh", "en")
 MAX_PER_PAGE = 100
 MAX_QUERY_LENGTH = 200
 #: Data levels: 1 public, 2 internal, 3 sensitive, 4 core.
@@ -262,7 +261,11 @@ LIST_DATASETS = Operation(
         query("level", LEVEL, "Data level 1–4."),
         query("provider", STRING, "Provider id (facet `provider`)."),
         query("sort", {"enum": list(SORTS), "default": "relevance"}, "Order."),
-        query("lang", {"enum": list(LANGUAGES), "default": "zh"}, "Language of the title sort."),
+        query(
+            "lang",
+            {"enum": list(LANGUAGES), "default": DEFAULT_LANGUAGE},
+            "Language of the title sort.",
+        ),
         query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number."),
         query(
             "perPage",
