@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, g, request
 
@@ -24,9 +25,11 @@ from gateway.http.api.common import (
 from gateway.http.contract import refused
 from gateway.identity.auth_methods import DEFAULT_AUTH_METHOD
 from gateway.identity.client_admin import revoke_token
-from gateway.identity.clients import ClientError
+from gateway.identity.clients import Client, ClientError
 from gateway.identity.oauth.revocation import foreign_token_key
 from gateway.identity.scopes import ADMIN
+
+T = TypeVar("T")
 
 bp = Blueprint("admin", __name__, url_prefix="/v1/admin")
 
@@ -86,19 +89,26 @@ def _paging() -> tuple[int, int]:
     return page, per_page
 
 
+def _listing(
+    every: Sequence[T], render: Callable[[T], dict[str, Any]], page: int, per_page: int
+) -> Response:
+    """One page of a list the admin API answers, with the list's total."""
+    chunk = every[(page - 1) * per_page : page * per_page]
+    return json_response(
+        {
+            "data": [render(item) for item in chunk],
+            "meta": {"total": len(every), "page": page, "perPage": per_page},
+        }
+    )
+
+
 @bp.get("/clients")
 @contract.LIST_CLIENTS
 def list_clients() -> Response:
     _actor()
     page, per_page = _paging()
     every = services().clients.list()
-    chunk = every[(page - 1) * per_page : page * per_page]
-    return json_response(
-        {
-            "data": [c.public() for c in chunk],
-            "meta": {"total": len(every), "page": page, "perPage": per_page},
-        }
-    )
+    return _listing(every, Client.public, page, per_page)
 
 
 @bp.get("/clients/<client_id>")
@@ -234,13 +244,7 @@ def list_grants() -> Response:
     every = services().grants.list(
         client_id=request.args.get("clientId"), dataset=request.args.get("dataset")
     )
-    chunk = every[(page - 1) * per_page : page * per_page]
-    return json_response(
-        {
-            "data": [grant_json(g) for g in chunk],
-            "meta": {"total": len(every), "page": page, "perPage": per_page},
-        }
-    )
+    return _listing(every, grant_json, page, per_page)
 
 
 @bp.get("/grants/<grant_id>")
