@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,9 @@ from gateway.core.settings import load_settings
 from gateway.demo import GenerationReport, generate
 from gateway.services import Configuration, load_configuration
 from gateway.storage import upgrade
+
+#: What no answer may show: a stack trace, an SQL fragment or a file path of the gateway.
+LEAKS = ("Traceback", "sqlalchemy", "SELECT ", "/work/", "site-packages", '.py"', 'File "')
 
 SCOPES_BY_TIER = {
     "open": ["data:read", "catalog:read"],
@@ -60,6 +65,16 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     yield request.getfixturevalue("postgres_database")
 
 
+def app_settings(instance_path: Path, demo_data: GenerationReport) -> dict[str, Any]:
+    """The settings of a test app: its own instance folder over the shared demo data."""
+    return {
+        "instance_path": instance_path,
+        "data_dir": demo_data.data_dir,
+        "issuer": "http://gateway.test",
+        "warm_start": False,
+    }
+
+
 @pytest.fixture
 def settings_overrides(
     request: pytest.FixtureRequest,
@@ -68,26 +83,30 @@ def settings_overrides(
     database_url: str | None,
 ) -> dict[str, Any]:
     """The test app's settings; a test may add some by indirect parametrisation."""
-    overrides: dict[str, Any] = {
-        "instance_path": tmp_path / "instance",
-        "data_dir": demo_data.data_dir,
-        "issuer": "http://gateway.test",
-        "warm_start": False,
-    }
+    overrides = app_settings(tmp_path / "instance", demo_data)
     if database_url is not None:
         overrides["database_url"] = database_url
     return overrides | getattr(request, "param", {})
 
 
-@pytest.fixture
-def app(settings_overrides: dict[str, Any], configuration: Configuration) -> Iterator[Flask]:
-    settings = load_settings(settings_overrides, environ={})
+@contextmanager
+def running_app(overrides: dict[str, Any], configuration: Configuration) -> Iterator[Flask]:
+    """An app on a fresh instance folder (its database migrated), closed afterwards."""
+    settings = load_settings(overrides, environ={})
     settings.instance_path.mkdir(parents=True)
     upgrade(settings.sqlalchemy_url)
     app = create_app(settings, configuration=configuration)
     app.testing = True
-    yield app
-    app.extensions["jjj-gateway"].close()
+    try:
+        yield app
+    finally:
+        app.extensions["jjj-gateway"].close()
+
+
+@pytest.fixture
+def app(settings_overrides: dict[str, Any], configuration: Configuration) -> Iterator[Flask]:
+    with running_app(settings_overrides, configuration) as app:
+        yield app
 
 
 @pytest.fixture
@@ -95,31 +114,33 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+def new_client(
+    app: Flask,
+    tier: str,
+    *,
+    scopes: list[str] | None = None,
+    region: str = "110000",
+    client_id: str | None = None,
+    auth_method: str = "client_secret_basic",
+) -> tuple[str, str]:
+    """Register a client of a tier; returns (client id, secret)."""
+    store = app.extensions["jjj-gateway"].clients
+    client, secret = store.create(
+        name=f"test {tier}",
+        region=region,
+        tier=tier,
+        scopes=scopes or SCOPES_BY_TIER[tier],
+        client_id=client_id,
+        auth_method=auth_method,
+    )
+    assert secret is not None
+    return client.client_id, secret
+
+
 @pytest.fixture
 def register(app: Flask) -> Callable[..., tuple[str, str]]:
     """Register a client of a tier; returns (client id, secret)."""
-
-    def _register(
-        tier: str,
-        *,
-        scopes: list[str] | None = None,
-        region: str = "110000",
-        client_id: str | None = None,
-        auth_method: str = "client_secret_basic",
-    ) -> tuple[str, str]:
-        store = app.extensions["jjj-gateway"].clients
-        client, secret = store.create(
-            name=f"test {tier}",
-            region=region,
-            tier=tier,
-            scopes=scopes or SCOPES_BY_TIER[tier],
-            client_id=client_id,
-            auth_method=auth_method,
-        )
-        assert secret is not None
-        return client.client_id, secret
-
-    return _register
+    return functools.partial(new_client, app)
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:
@@ -127,21 +148,22 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
     return {"Authorization": f"Basic {raw}"}
 
 
-@pytest.fixture
-def token_for(client: FlaskClient, register: Callable[..., tuple[str, str]]) -> Callable[..., str]:
+def new_token(app: Flask, tier: str, **kwargs: Any) -> str:
     """An access token for a new client of the tier, fetched from /oauth/token."""
+    client_id, secret = new_client(app, tier, **kwargs)
+    response = app.test_client().post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers=basic(client_id, secret),
+    )
+    assert response.status_code == 200, response.get_json()
+    return str(response.get_json()["access_token"])
 
-    def _token(tier: str, **kwargs: Any) -> str:
-        client_id, secret = register(tier, **kwargs)
-        response = client.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            headers=basic(client_id, secret),
-        )
-        assert response.status_code == 200, response.get_json()
-        return str(response.get_json()["access_token"])
 
-    return _token
+@pytest.fixture
+def token_for(app: Flask) -> Callable[..., str]:
+    """An access token for a new client of the tier, fetched from /oauth/token."""
+    return functools.partial(new_token, app)
 
 
 def bearer(token: str, purpose: str | None = "credit-check") -> dict[str, str]:

@@ -4,7 +4,6 @@ to every operation find no 5xx and no response that breaks the document."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,13 +16,10 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from gateway import create_app
-from gateway.core.settings import load_settings
 from gateway.demo import GenerationReport
 from gateway.services import Configuration
-from gateway.storage import upgrade
 
-from .conftest import basic
+from .conftest import app_settings, new_token, running_app
 
 
 @pytest.fixture(scope="module")
@@ -32,37 +28,9 @@ def fuzzed_app(
     demo_data: GenerationReport,
     configuration: Configuration,
 ) -> Iterator[tuple[Flask, str]]:
-    instance: Path = tmp_path_factory.mktemp("fuzz") / "instance"
-    settings_ = load_settings(
-        {
-            "instance_path": instance,
-            "data_dir": demo_data.data_dir,
-            "issuer": "http://gateway.test",
-            "warm_start": False,
-        },
-        environ={},
-    )
-    instance.mkdir(parents=True)
-    upgrade(settings_.sqlalchemy_url)
-    app = create_app(settings_, configuration=configuration)
-    client, secret = app.extensions["jjj-gateway"].clients.create(
-        name="fuzz",
-        region="110000",
-        tier="regulator",
-        scopes=["data:read", "catalog:read", "audit:read"],
-    )
-    assert secret
-    token = (
-        app.test_client()
-        .post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            headers=basic(client.client_id, secret),
-        )
-        .get_json()["access_token"]
-    )
-    yield app, token
-    app.extensions["jjj-gateway"].close()
+    overrides = app_settings(tmp_path_factory.mktemp("fuzz") / "instance", demo_data)
+    with running_app(overrides, configuration) as app:
+        yield app, new_token(app, "regulator")
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,9 @@ from gateway.services import Configuration
 from gateway.storage import upgrade
 from gateway.storage.tables import audit_records
 
-from .conftest import bearer
+from .conftest import LEAKS, bearer
 
 ME = "/v1/datasets/market-entity-registration"
-LEAKS = ("Traceback", "sqlalchemy", "SELECT ", "/work/", "site-packages", '.py"', 'File "')
 
 
 def _clean(response: Any) -> None:
