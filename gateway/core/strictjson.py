@@ -79,6 +79,9 @@ def loads(data: bytes | str) -> Any:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError:
         raise StrictJSONError("the body is not UTF-8") from None
+    # RFC 8259 §8.1: a JSON text sent over a network must not begin with a byte order mark.
+    if text.startswith("\ufeff"):
+        raise StrictJSONError("the body begins with a byte order mark (U+FEFF); JSON must not")
     if _depth(text) > MAX_DEPTH:
         raise StrictJSONError(f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
