@@ -27,6 +27,9 @@ from catalog.issues import json_path
 FILTER_OPERATORS = ("eq", "in", "gte", "lte", "prefix")
 #: The most values one ``in`` condition may list.
 MAX_IN_VALUES = 100
+#: The longest ``prefix`` a filter may give: longer than any code a field's pattern describes,
+#: and far below the length at which a database refuses a LIKE pattern (SQLite: 50,000 bytes).
+MAX_PREFIX_LENGTH = 200
 #: How many projections' validators one dataset keeps compiled.
 PROJECTION_CACHE_SIZE = 256
 
@@ -64,6 +67,14 @@ def value_issue(value: object) -> str | None:
         elif isinstance(item, list | tuple):
             pending.extend(item)
     return None
+
+
+def prefix_schema(field: Mapping[str, Any]) -> dict[str, Any]:
+    """What a ``prefix`` condition on a string field takes: no longer than the field's values (a
+    longer prefix matches nothing) nor than MAX_PREFIX_LENGTH. A pattern past a database's limit
+    fails the node, and a node that keeps failing is cut off from every caller by its breaker."""
+    longest = min(int(field.get("maxLength", MAX_PREFIX_LENGTH)), MAX_PREFIX_LENGTH)
+    return {"type": "string", "minLength": 1, "maxLength": longest}
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,8 +281,10 @@ class FilterValidator:
         self._allowed = {name: tuple(ops) for name, ops in filters.items()}
         self._values: dict[str, jsonschema.protocols.Validator] = {}
         self._fast: dict[str, Any] = {}
+        self._longest_prefix: dict[str, int] = {}
         for name in filters:
             if name in properties:
+                self._longest_prefix[name] = prefix_schema(properties[name])["maxLength"]
                 # Local "#/$defs/..." references inside a field schema must still resolve.
                 schema = copy.deepcopy(dict(properties[name]))
                 if defs is not None:
@@ -316,8 +329,12 @@ class FilterValidator:
             elif op == "in":
                 issues.extend(self._in_errors(name, value, op_path))
             elif op == "prefix":
+                longest = self._longest_prefix.get(name, MAX_PREFIX_LENGTH)
                 if not isinstance(value, str) or not value:
                     issues.append(ValidationIssue(json_path(op_path), "must be a non-empty string"))
+                elif len(value) > longest:
+                    message = f"must be at most {longest} characters long"
+                    issues.append(ValidationIssue(json_path(op_path), message))
             else:
                 issues.extend(self._value_errors(name, value, op_path))
         return issues

@@ -195,6 +195,8 @@ def test_filter_value_must_satisfy_the_field_format(market: Dataset) -> None:
         ({"name": {}}, "$.filter.name", "must be an object {operator: value}"),
         ({"name": {"prefix": ""}}, "$.filter.name.prefix", "non-empty string"),
         ({"name": {"prefix": 5}}, "$.filter.name.prefix", "non-empty string"),
+        ({"name": {"prefix": "福" * 101}}, "$.filter.name.prefix", "at most 100 characters"),
+        ({"industryCode": {"prefix": "C" * 201}}, "$.filter.industryCode.prefix", "at most 200"),
         ({"creditCode": {"in": []}}, "$.filter.creditCode.in", "non-empty array"),
         ({"creditCode": {"in": "91350100M000100Y43"}}, "$.filter.creditCode.in", "array"),
         ({"establishedDate": {"gte": "2019-13-01"}}, "$.filter.establishedDate.gte", "date"),

@@ -153,6 +153,25 @@ def test_filter_term_and_value_limits(client: FlaskClient, token_for: Callable[.
     assert capped.status_code == 200 and capped.get_json()["meta"]["limit"] == 200
 
 
+def test_a_prefix_longer_than_its_field_is_a_400_and_no_node_fails(
+    app: Flask, client: FlaskClient, token_for: Callable[..., str]
+) -> None:
+    """A LIKE pattern past SQLite's limit failed the nodes, and their breakers then cut them off
+    from every caller: such a prefix never reaches a node."""
+    headers = bearer(token_for("partner"), "statistics")
+    for _ in range(12):
+        body = {"filter": {"name": {"prefix": "京" * 20_000}}}
+        response = client.post(f"{ME}/query", json=body, headers=headers)
+        _clean(response)
+        assert response.status_code == 400
+        assert response.get_json()["errors"] == [
+            {"path": "$.filter.name.prefix", "message": "must be at most 100 characters long"}
+        ]
+    breakers = app.extensions["jjj-gateway"].fleet.breakers()
+    assert {breaker["state"] for breaker in breakers.values()} == {"closed"}
+    assert client.get(f"{ME}/records?name.prefix=北京", headers=headers).status_code == 200
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from catalog import Dataset
+from catalog.validation import prefix_schema
 from gateway.http.api.data_contract import (
     CURSOR,
     EXCHANGE_META,
@@ -143,7 +144,7 @@ def _filter_parameters(dataset: Dataset) -> list[dict[str, Any]]:
                 )
             elif op == "prefix":
                 out.append(
-                    query(f"{field_name}.prefix", {"type": "string"}, f"{text} starts with.")
+                    query(f"{field_name}.prefix", prefix_schema(spec), f"{text} starts with.")
                 )
             else:
                 bound = {k: v for k, v in value.items() if k not in ("enum", "const")}
@@ -179,7 +180,7 @@ def filter_operator_schemas(dataset: Dataset) -> dict[str, Any]:
             if op == "in":
                 by_op[op] = {"type": "array", "items": value, "minItems": 1}
             elif op == "prefix":
-                by_op[op] = {"type": "string", "minLength": 1}
+                by_op[op] = prefix_schema(dataset.record_schema["properties"][field_name])
             elif op == "eq":
                 by_op[op] = value
             else:
