@@ -1,0 +1,391 @@
+"""Hostile JSON for every operation of /openapi.json that reads a JSON body, generated from the
+contract (a new endpoint is covered the day it is published): numbers beyond the I-JSON range,
+non-finite numbers, lone surrogates in values and keys, deep nesting, duplicate keys, a byte
+order mark, bytes that are not UTF-8, huge strings within the size cap and beyond it, cut-off
+bodies and media types that are not JSON (docs/api.md#json-bodies); and a string longer than
+any field allows wherever the contract takes a string.
+
+The property: each is a 400 (413, 415 where that is the rule) application/problem+json answer
+whose detail names what is wrong, with no stack trace, SQL or file path in it; nothing is stored
+or changed, the answer is in the audit chain as the refusal it was, and the chain verifies."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pytest
+from flask import Flask
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from gateway.demo import GenerationReport
+from gateway.services import Configuration, Services
+from gateway.storage.tables import audit_records, metadata
+
+from .conftest import LEAKS, app_settings, new_client, new_token, running_app
+from .hostile_json import HOSTILITIES, JSON, Hostility, Refusal
+from .schema_values import placed, resolved, string_slots, valid_values
+
+# -- the operations, from the contract ----------------------------------------------------------
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+@dataclass(frozen=True)
+class JsonOperation:
+    """One operation of the document that reads a JSON request body."""
+
+    method: str
+    path: str
+    media_type: str
+    schema: Mapping[str, Any]
+    scopes: tuple[str, ...] | None  # None: no token needed
+    parameters: tuple[Mapping[str, Any], ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+
+def is_json(media_type: str) -> bool:
+    """application/json or a structured-syntax +json type (RFC 6839 §3.1)."""
+    essence = media_type.split(";")[0].strip().lower()
+    return essence == "application/json" or essence.endswith("+json")
+
+
+def _scopes(document: Mapping[str, Any], operation: Mapping[str, Any]) -> tuple[str, ...] | None:
+    requirements = operation.get("security", document.get("security", []))
+    for requirement in requirements:
+        if requirement:  # {} would be "no credentials needed"
+            return tuple(scope for scopes in requirement.values() for scope in scopes)
+    return None
+
+
+def json_operations(document: Mapping[str, Any]) -> list[JsonOperation]:
+    """Every operation, on every method, whose request body may be JSON."""
+    found = []
+    for path, item in document.get("paths", {}).items():
+        shared = item.get("parameters", [])
+        for method in METHODS:
+            operation = item.get(method)
+            if operation is None or "requestBody" not in operation:
+                continue
+            body = resolved(document, operation["requestBody"])
+            for media_type, content in body.get("content", {}).items():
+                if is_json(media_type):
+                    parameters = [*shared, *operation.get("parameters", [])]
+                    found.append(
+                        JsonOperation(
+                            method=method,
+                            path=path,
+                            media_type=media_type,
+                            schema=content.get("schema", {}),
+                            scopes=_scopes(document, operation),
+                            parameters=tuple(resolved(document, p) for p in parameters),
+                        )
+                    )
+    return found
+
+
+# -- the gateway under test ----------------------------------------------------------------------
+
+#: Values for the header parameters of the operations; the path ones (a client and a grant that
+#: exist, so that the answer is about the body) are made by the fixture.
+HEADER_VALUES = {"X-Purpose": "credit-check"}
+DATASET = "market-entity-registration"
+#: Examples per operation and kind of hostile body: 15 operations x 13 kinds x 4 is 780 requests.
+EXAMPLES = 4
+#: Longer than any maxLength of the contract (16,384) and, as 60,000 bytes of UTF-8, than the
+#: LIKE pattern SQLite accepts (50,000 bytes).
+LONG_STRING = "京" * 20_000
+LONG_STRING_REFUSED = Refusal(r"\w", problem=None)
+#: Deterministic, without a database of examples; a failing example is reported as found, not
+#: shrunk (shrinking bodies of up to 1 MiB takes minutes).
+HOSTILE = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=(Phase.explicit, Phase.generate),
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@dataclass
+class Gateway:
+    """The app, its contract, and what the operations need to be called for real."""
+
+    app: Flask
+    document: Mapping[str, Any]
+    operations: list[JsonOperation]
+    path_values: dict[str, str]
+    problem_types: frozenset[str]
+    tokens: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    @property
+    def services(self) -> Services:
+        return cast(Services, self.app.extensions["jjj-gateway"])
+
+    def headers(self, operation: JsonOperation) -> dict[str, str]:
+        """A bearer token with the scopes the operation needs, and its header parameters."""
+        headers = {}
+        if operation.scopes is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[operation.scopes]}"
+        for parameter in operation.parameters:
+            if parameter["in"] == "header" and parameter["name"] in HEADER_VALUES:
+                headers[parameter["name"]] = HEADER_VALUES[parameter["name"]]
+            elif parameter["in"] == "header":
+                assert not parameter.get("required"), f"no value for {parameter['name']}"
+        return headers
+
+    def url(self, operation: JsonOperation) -> str:
+        url = operation.path
+        for name in re.findall(r"{([^}]+)}", operation.path):
+            assert name in self.path_values, f"{operation.label}: no value for {{{name}}}"
+            url = url.replace(f"{{{name}}}", self.path_values[name])
+        return url
+
+    def state(self) -> tuple[dict[str, list[str]], int, dict[str, tuple[int, int]]]:
+        """Every stored row but the audit's, how many audit records, each client's quotas."""
+        services = self.services
+        with services.engine.connect() as conn:
+            rows = {
+                table.name: sorted(repr(tuple(row)) for row in conn.execute(select(table)))
+                for table in metadata.sorted_tables
+                if not table.name.startswith("audit_")
+            }
+            audited = conn.execute(select(func.count()).select_from(audit_records)).scalar_one()
+        quotas = {}
+        for client in services.clients.list():
+            quota = services.quotas.state(
+                client.client_id, services.config.policies.tiers[client.tier]
+            )
+            quotas[client.client_id] = (quota.requests_remaining, quota.records_remaining)
+        return rows, audited, quotas
+
+    def audited_status(self, exchange_id: str) -> int | None:
+        with self.services.engine.connect() as conn:
+            return conn.execute(
+                select(audit_records.c.http_status).where(
+                    audit_records.c.exchange_id == exchange_id
+                )
+            ).scalar_one_or_none()
+
+    def chain_verifies(self) -> bool:
+        signer = self.services.audit.signer
+        assert signer is not None
+        return self.services.audit_reader.verify({signer.kid: signer.jwk}).valid
+
+
+def _granted(app: Flask, admin: dict[str, str], client_id: str, dataset: str) -> str:
+    """The id of a grant for the client on the dataset, for the purpose the requests state."""
+    body = {
+        "clientId": client_id,
+        "dataset": dataset,
+        "purpose": HEADER_VALUES["X-Purpose"],
+        "approver": "Data office",
+        "legalBasis": "Hostile input tests",
+    }
+    response = app.test_client().post("/v1/admin/grants", json=body, headers=admin)
+    assert response.status_code == 201, response.get_json()
+    return str(response.get_json()["data"]["id"])
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_data: GenerationReport,
+    configuration: Configuration,
+) -> Iterator[Gateway]:
+    """The gateway, a token for each set of scopes the operations need (its client granted every
+    dataset, so that no refusal comes before the body is read), and a client and a grant for
+    the operations that name one."""
+    overrides = app_settings(tmp_path_factory.mktemp("hostile-json") / "instance", demo_data)
+    with running_app(overrides, configuration) as app:
+        client = app.test_client()
+        document = client.get("/openapi.json").get_json()
+        operations = json_operations(document)
+        admin = {"Authorization": f"Bearer {new_token(app, 'government', scopes=['admin'])}"}
+        tokens = {}
+        for n, scopes in enumerate(
+            sorted({op.scopes for op in operations if op.scopes is not None})
+        ):
+            client_id = f"hostile-json-{n}"
+            tokens[scopes] = new_token(
+                app, "government", scopes=list(scopes) or None, client_id=client_id
+            )
+            for dataset in configuration.catalog:
+                if dataset.share_type != "none":  # a dataset no grant can open
+                    _granted(app, admin, client_id, dataset.id)
+        target, _ = new_client(app, "partner")
+        yield Gateway(
+            app=app,
+            document=document,
+            operations=operations,
+            path_values={
+                "client_id": target,
+                "grant_id": _granted(app, admin, target, DATASET),
+                "dataset_id": DATASET,
+            },
+            problem_types=frozenset(p["type"] for p in client.get("/problems").get_json()["data"]),
+            tokens=tokens,
+        )
+
+
+# -- the tests -----------------------------------------------------------------------------------
+
+KNOWN = {
+    ("post", "/v1/admin/clients"),
+    ("put", "/v1/admin/clients/{client_id}/jwks"),
+    ("post", "/v1/admin/clients/{client_id}/secret"),
+    ("post", "/v1/admin/grants"),
+    ("post", "/v1/admin/grants/{grant_id}/revoke"),
+    ("post", "/v1/admin/revocations"),
+    ("post", "/v1/datasets/{dataset_id}/query"),
+    ("post", f"/v1/datasets/{DATASET}/query"),
+    ("post", "/v1/datasets/tax-credit-rating/query"),
+}
+TYPED = re.compile(r"/v1/datasets/[a-z][a-z0-9-]+/(query|records)")
+
+
+def test_the_json_operations_are_read_from_the_contract(gateway: Gateway) -> None:
+    found = {(op.method, op.path) for op in gateway.operations}
+    assert found >= KNOWN, KNOWN - found
+    # Each dataset's typed operations: its query wherever its records are published.
+    queries = {path for _, path in found if TYPED.fullmatch(path)}
+    records = {path for path in gateway.document["paths"] if TYPED.fullmatch(path)} - queries
+    assert len(queries) >= 8
+    assert queries == {path.replace("/records", "/query") for path in records}
+
+
+def test_a_json_operation_added_to_the_contract_is_found() -> None:
+    body = {"content": {"application/json": {"schema": {"type": "object"}}}}
+    document = {
+        "components": {
+            "requestBodies": {"Note": {"content": {"application/problem+json": {"schema": {}}}}}
+        },
+        "paths": {
+            "/v1/notes": {
+                "parameters": [{"name": "X-Purpose", "in": "header"}],
+                "patch": {"requestBody": body, "security": [{"oauth2": ["notes:write"]}]},
+                "get": {"responses": {}},
+            },
+            "/v1/notes/{id}": {"put": {"requestBody": {"$ref": "#/components/requestBodies/Note"}}},
+            "/v1/forms": {
+                "post": {"requestBody": {"content": {"application/x-www-form-urlencoded": {}}}}
+            },
+        },
+    }
+    found = json_operations(document)
+    assert [(op.label, op.media_type, op.scopes) for op in found] == [
+        ("PATCH /v1/notes", "application/json", ("notes:write",)),
+        ("PUT /v1/notes/{id}", "application/problem+json", None),
+    ]
+    assert found[0].parameters == ({"name": "X-Purpose", "in": "header"},)
+
+
+def _refused_cleanly(
+    gateway: Gateway, operation: JsonOperation, refusal: Refusal, body: bytes, media: str | None
+) -> None:
+    """The property: a clean problem answer, audited as what it was, and nothing else changed."""
+    headers = gateway.headers(operation) | ({"Content-Type": media} if media else {})
+    stored, audited, quotas = gateway.state()
+    response = gateway.app.test_client().open(
+        gateway.url(operation), method=operation.method.upper(), data=body, headers=headers
+    )
+    text = response.get_data(as_text=True)
+    assert response.status_code == refusal.status, (response.status_code, text[:300])
+    assert response.mimetype == "application/problem+json", response.mimetype
+    assert not any(leak in text for leak in LEAKS), text[:300]
+    problem = response.get_json()
+    assert problem["status"] == response.status_code and problem["title"]
+    assert problem["type"] in gateway.problem_types, problem["type"]
+    assert refusal.problem in (None, problem["type"]), problem
+    assert re.search(refusal.detail, problem.get("detail", "")), problem
+    stored_after, audited_after, quotas_after = gateway.state()
+    assert stored_after == stored, "a refused request stored or changed something"
+    assert audited_after == audited + 1, "the refusal is not one audit record"
+    assert gateway.audited_status(response.headers["X-Exchange-Id"]) == response.status_code
+    requests, records = _taken(quotas, quotas_after)
+    assert records == 0 and requests <= COUNTED_REFUSALS.get(problem["type"], 0), "quota used"
+
+
+#: A cursor is checked once the query it pages is known, after rule 5 has counted the request:
+#: that refusal is one request of the minute's quota (never records); no other refusal is either.
+COUNTED_REFUSALS = {"/problems/invalid-cursor": 1}
+
+
+def _taken(
+    before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]
+) -> tuple[int, int]:
+    """Requests and records taken from the clients' quotas (the minute's window moves on, so
+    what it gives back meanwhile is not counted against anything)."""
+    requests = sum(max(0, before[c][0] - after[c][0]) for c in before)
+    records = sum(max(0, before[c][1] - after[c][1]) for c in before)
+    return requests, records
+
+
+def _every_example_refused(gateway: Gateway, operation: JsonOperation, kind: Hostility) -> None:
+    bodies = valid_values(operation.schema, gateway.document)
+    cap = gateway.services.settings.max_body_bytes
+
+    @HOSTILE
+    @given(data=st.data())
+    def refused(data: st.DataObject) -> None:
+        body, media = kind.make(data, data.draw(bodies, label="valid body"), cap)
+        _refused_cleanly(gateway, operation, kind.refusal, body, media)
+
+    refused()
+
+
+def _each_operation(gateway: Gateway, check: Callable[[JsonOperation], None]) -> None:
+    """Run the check for every operation, then report every one that failed."""
+    assert gateway.operations
+    failures = []
+    for operation in gateway.operations:
+        try:
+            check(operation)
+        except Exception as exc:
+            notes = "\n".join(getattr(exc, "__notes__", []))
+            failures.append(f"{operation.label}: {str(exc)[:800]}\n{notes[:1500]}")
+    assert not failures, "\n\n".join(failures)
+    assert gateway.chain_verifies()
+
+
+@pytest.mark.parametrize("kind", HOSTILITIES, ids=lambda kind: kind.name.replace(" ", "-"))
+def test_every_json_operation_refuses_hostile_json_cleanly(
+    gateway: Gateway, kind: Hostility
+) -> None:
+    _each_operation(gateway, lambda operation: _every_example_refused(gateway, operation, kind))
+
+
+def _every_string_too_long(gateway: Gateway, operation: JsonOperation) -> None:
+    slots = string_slots(operation.schema, gateway.document)
+
+    @settings(HOSTILE, max_examples=1)
+    @given(valid_values(operation.schema, gateway.document))
+    def refused(body: Any) -> None:
+        for slot in slots:
+            hostile = json.dumps(placed(body, slot, LONG_STRING), ensure_ascii=False).encode()
+            try:
+                _refused_cleanly(gateway, operation, LONG_STRING_REFUSED, hostile, JSON)
+            except AssertionError as exc:
+                exc.add_note(f"the long string at {slot}")
+                raise
+
+    refused()
+
+
+def test_a_string_longer_than_any_field_allows_is_refused_wherever_the_contract_takes_one(
+    gateway: Gateway,
+) -> None:
+    """Where a schema bounds the string, the schema refuses it; where it does not (a cursor, a
+    region code, a prefix), the gateway must, before the string reaches a node."""
+    slots = {op.label: string_slots(op.schema, gateway.document) for op in gateway.operations}
+    assert ("filter", "name", "prefix") in slots[f"POST /v1/datasets/{DATASET}/query"]
+    _each_operation(gateway, lambda operation: _every_string_too_long(gateway, operation))
