@@ -1,9 +1,11 @@
-"""What every request and response goes through: size limits on the request line and headers,
-security headers, an opt-in CORS policy, and a database outage answered as 503, not 500."""
+"""What every request and response goes through: size limits on the request line and headers, a
+request target in UTF-8, security headers, an opt-in CORS policy, and a database outage answered
+as 503, not 500."""
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, Response, request
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -24,10 +26,16 @@ EXPOSED = (
 )
 
 
+def _request_target() -> str:
+    """The path and query as the client sent them, still percent-encoded."""
+    environ = request.environ
+    return str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path)
+
+
 def limit_request() -> Response | None:
     """RFC 9110 §15.5.15 / RFC 6585 §5: refuse an over-long URI (414) or headers (431)."""
     environ = request.environ
-    uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or request.full_path
+    uri = _request_target()
     if len(uri) > MAX_URI:
         return problem_response(Problem("uri-too-long"))
     total = 0
@@ -37,6 +45,21 @@ def limit_request() -> Response | None:
             total += size
             if size > MAX_HEADER or total > MAX_HEADERS_TOTAL:
                 return problem_response(Problem("headers-too-large"))
+    return None
+
+
+def utf8_target() -> Response | None:
+    """RFC 3986 §2.5: the API reads percent-encoded octets as UTF-8, so a path or query whose
+    octets are not UTF-8 (``%FF``, a lone surrogate as ``%ED%A0%80``) is a 400. Read otherwise,
+    the escape stays literal text or becomes U+FFFD, and the gateway searches for what the
+    caller never sent."""
+    if not request.path.startswith("/v1/"):
+        return None
+    try:
+        unquote_to_bytes(_request_target()).decode("utf-8")
+    except UnicodeDecodeError:
+        detail = "the request target is not UTF-8: percent-encoded octets must be UTF-8"
+        return problem_response(Problem("invalid-request", detail=detail))
     return None
 
 
@@ -120,6 +143,7 @@ def database_unavailable(exc: Exception) -> Response:
 
 def install(app: Flask, *, cors_origins: list[str]) -> None:
     app.before_request(limit_request)
+    app.before_request(utf8_target)
     app.after_request(security_headers)
     for error in (OperationalError, DBAPIError, PoolTimeout):
         app.register_error_handler(error, database_unavailable)
