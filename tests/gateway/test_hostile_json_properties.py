@@ -2,8 +2,9 @@
 contract (a new endpoint is covered the day it is published): numbers beyond the I-JSON range,
 non-finite numbers, lone surrogates in values and keys, deep nesting, duplicate keys, a byte
 order mark, bytes that are not UTF-8, huge strings within the size cap and beyond it, cut-off
-bodies and media types that are not JSON (docs/api.md#json-bodies); and a string longer than
-any field allows wherever the contract takes a string.
+bodies and media types that are not JSON (docs/api.md#json-bodies); a string longer than any
+field allows wherever the contract takes a string; and, for every operation of the API that
+reads query parameters, one that is not UTF-8 (docs/api.md#data).
 
 The property: each is a 400 (413, 415 where that is the rule) application/problem+json answer
 whose detail names what is wrong, with no stack trace, SQL or file path in it; nothing is stored
@@ -11,11 +12,13 @@ or changed, the answer is in the audit chain as the refusal it was, and the chai
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
+from urllib.parse import quote, quote_from_bytes
 
 import pytest
 from flask import Flask
@@ -28,69 +31,9 @@ from gateway.services import Configuration, Services
 from gateway.storage.tables import audit_records, metadata
 
 from .conftest import LEAKS, app_settings, new_client, new_token, running_app
-from .hostile_json import HOSTILITIES, JSON, Hostility, Refusal
-from .schema_values import placed, resolved, string_slots, valid_values
-
-# -- the operations, from the contract ----------------------------------------------------------
-
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-
-@dataclass(frozen=True)
-class JsonOperation:
-    """One operation of the document that reads a JSON request body."""
-
-    method: str
-    path: str
-    media_type: str
-    schema: Mapping[str, Any]
-    scopes: tuple[str, ...] | None  # None: no token needed
-    parameters: tuple[Mapping[str, Any], ...]
-
-    @property
-    def label(self) -> str:
-        return f"{self.method.upper()} {self.path}"
-
-
-def is_json(media_type: str) -> bool:
-    """application/json or a structured-syntax +json type (RFC 6839 §3.1)."""
-    essence = media_type.split(";")[0].strip().lower()
-    return essence == "application/json" or essence.endswith("+json")
-
-
-def _scopes(document: Mapping[str, Any], operation: Mapping[str, Any]) -> tuple[str, ...] | None:
-    requirements = operation.get("security", document.get("security", []))
-    for requirement in requirements:
-        if requirement:  # {} would be "no credentials needed"
-            return tuple(scope for scopes in requirement.values() for scope in scopes)
-    return None
-
-
-def json_operations(document: Mapping[str, Any]) -> list[JsonOperation]:
-    """Every operation, on every method, whose request body may be JSON."""
-    found = []
-    for path, item in document.get("paths", {}).items():
-        shared = item.get("parameters", [])
-        for method in METHODS:
-            operation = item.get(method)
-            if operation is None or "requestBody" not in operation:
-                continue
-            body = resolved(document, operation["requestBody"])
-            for media_type, content in body.get("content", {}).items():
-                if is_json(media_type):
-                    parameters = [*shared, *operation.get("parameters", [])]
-                    found.append(
-                        JsonOperation(
-                            method=method,
-                            path=path,
-                            media_type=media_type,
-                            schema=content.get("schema", {}),
-                            scopes=_scopes(document, operation),
-                            parameters=tuple(resolved(document, p) for p in parameters),
-                        )
-                    )
-    return found
-
+from .contract_operations import Operation, json_operations, query_operations
+from .hostile_json import HOSTILITIES, JSON, NOT_UTF8, Hostility, Refusal
+from .schema_values import TEXT, placed, string_slots, valid_values
 
 # -- the gateway under test ----------------------------------------------------------------------
 
@@ -104,6 +47,7 @@ EXAMPLES = 4
 #: LIKE pattern SQLite accepts (50,000 bytes).
 LONG_STRING = "京" * 20_000
 LONG_STRING_REFUSED = Refusal(r"\w", problem=None)
+NOT_UTF8_REFUSED = Refusal("not UTF-8")
 #: Deterministic, without a database of examples; a failing example is reported as found, not
 #: shrunk (shrinking bodies of up to 1 MiB takes minutes).
 HOSTILE = settings(
@@ -122,7 +66,8 @@ class Gateway:
 
     app: Flask
     document: Mapping[str, Any]
-    operations: list[JsonOperation]
+    operations: list[Operation]  # that read a JSON body
+    queries: list[Operation]  # that read query parameters
     path_values: dict[str, str]
     problem_types: frozenset[str]
     tokens: dict[tuple[str, ...], str] = field(default_factory=dict)
@@ -131,7 +76,7 @@ class Gateway:
     def services(self) -> Services:
         return cast(Services, self.app.extensions["jjj-gateway"])
 
-    def headers(self, operation: JsonOperation) -> dict[str, str]:
+    def headers(self, operation: Operation) -> dict[str, str]:
         """A bearer token with the scopes the operation needs, and its header parameters."""
         headers = {}
         if operation.scopes is not None:
@@ -143,7 +88,7 @@ class Gateway:
                 assert not parameter.get("required"), f"no value for {parameter['name']}"
         return headers
 
-    def url(self, operation: JsonOperation) -> str:
+    def url(self, operation: Operation) -> str:
         url = operation.path
         for name in re.findall(r"{([^}]+)}", operation.path):
             assert name in self.path_values, f"{operation.label}: no value for {{{name}}}"
@@ -209,12 +154,11 @@ def gateway(
     with running_app(overrides, configuration) as app:
         client = app.test_client()
         document = client.get("/openapi.json").get_json()
-        operations = json_operations(document)
+        operations, queries = json_operations(document), query_operations(document)
         admin = {"Authorization": f"Bearer {new_token(app, 'government', scopes=['admin'])}"}
         tokens = {}
-        for n, scopes in enumerate(
-            sorted({op.scopes for op in operations if op.scopes is not None})
-        ):
+        needed = {op.scopes for op in [*operations, *queries] if op.scopes is not None}
+        for n, scopes in enumerate(sorted(needed)):
             client_id = f"hostile-json-{n}"
             tokens[scopes] = new_token(
                 app, "government", scopes=list(scopes) or None, client_id=client_id
@@ -227,10 +171,12 @@ def gateway(
             app=app,
             document=document,
             operations=operations,
+            queries=queries,
             path_values={
                 "client_id": target,
                 "grant_id": _granted(app, admin, target, DATASET),
                 "dataset_id": DATASET,
+                "key": "91110000MA00000000",
             },
             problem_types=frozenset(p["type"] for p in client.get("/problems").get_json()["data"]),
             tokens=tokens,
@@ -250,6 +196,14 @@ KNOWN = {
     ("post", f"/v1/datasets/{DATASET}/query"),
     ("post", "/v1/datasets/tax-credit-rating/query"),
 }
+KNOWN_QUERIES = {
+    ("get", "/v1/datasets/{dataset_id}/records"),
+    ("get", f"/v1/datasets/{DATASET}/records"),
+    ("get", "/v1/datasets/{dataset_id}/records/{key}"),
+    ("get", "/v1/audit/exchanges"),
+    ("get", "/v1/admin/grants"),
+    ("get", "/v1/catalog/datasets"),
+}
 TYPED = re.compile(r"/v1/datasets/[a-z][a-z0-9-]+/(query|records)")
 
 
@@ -263,17 +217,18 @@ def test_the_json_operations_are_read_from_the_contract(gateway: Gateway) -> Non
     assert queries == {path.replace("/records", "/query") for path in records}
 
 
-def test_a_json_operation_added_to_the_contract_is_found() -> None:
+def test_an_operation_added_to_the_contract_is_found() -> None:
     body = {"content": {"application/json": {"schema": {"type": "object"}}}}
     document = {
         "components": {
-            "requestBodies": {"Note": {"content": {"application/problem+json": {"schema": {}}}}}
+            "parameters": {"Q": {"name": "q", "in": "query"}},
+            "requestBodies": {"Note": {"content": {"application/problem+json": {"schema": {}}}}},
         },
         "paths": {
             "/v1/notes": {
                 "parameters": [{"name": "X-Purpose", "in": "header"}],
                 "patch": {"requestBody": body, "security": [{"oauth2": ["notes:write"]}]},
-                "get": {"responses": {}},
+                "get": {"parameters": [{"$ref": "#/components/parameters/Q"}]},
             },
             "/v1/notes/{id}": {"put": {"requestBody": {"$ref": "#/components/requestBodies/Note"}}},
             "/v1/forms": {
@@ -287,16 +242,26 @@ def test_a_json_operation_added_to_the_contract_is_found() -> None:
         ("PUT /v1/notes/{id}", "application/problem+json", None),
     ]
     assert found[0].parameters == ({"name": "X-Purpose", "in": "header"},)
+    (query,) = query_operations(document)
+    assert query.label == "GET /v1/notes"
+    assert query.parameters == ({"name": "X-Purpose", "in": "header"}, {"name": "q", "in": "query"})
 
 
 def _refused_cleanly(
-    gateway: Gateway, operation: JsonOperation, refusal: Refusal, body: bytes, media: str | None
+    gateway: Gateway,
+    operation: Operation,
+    refusal: Refusal,
+    *,
+    body: bytes = b"",
+    media: str | None = None,
+    query: str = "",
 ) -> None:
     """The property: a clean problem answer, audited as what it was, and nothing else changed."""
     headers = gateway.headers(operation) | ({"Content-Type": media} if media else {})
+    url = gateway.url(operation) + (f"?{query}" if query else "")
     stored, audited, quotas = gateway.state()
     response = gateway.app.test_client().open(
-        gateway.url(operation), method=operation.method.upper(), data=body, headers=headers
+        url, method=operation.method.upper(), data=body, headers=headers
     )
     text = response.get_data(as_text=True)
     assert response.status_code == refusal.status, (response.status_code, text[:300])
@@ -309,8 +274,11 @@ def _refused_cleanly(
     assert re.search(refusal.detail, problem.get("detail", "")), problem
     stored_after, audited_after, quotas_after = gateway.state()
     assert stored_after == stored, "a refused request stored or changed something"
-    assert audited_after == audited + 1, "the refusal is not one audit record"
-    assert gateway.audited_status(response.headers["X-Exchange-Id"]) == response.status_code
+    if exchange_id := response.headers.get("X-Exchange-Id"):  # an audited surface
+        assert audited_after == audited + 1, "the refusal is not one audit record"
+        assert gateway.audited_status(exchange_id) == response.status_code
+    else:
+        assert audited_after == audited
     requests, records = _taken(quotas, quotas_after)
     assert records == 0 and requests <= COUNTED_REFUSALS.get(problem["type"], 0), "quota used"
 
@@ -330,7 +298,7 @@ def _taken(
     return requests, records
 
 
-def _every_example_refused(gateway: Gateway, operation: JsonOperation, kind: Hostility) -> None:
+def _every_example_refused(gateway: Gateway, operation: Operation, kind: Hostility) -> None:
     bodies = valid_values(operation.schema, gateway.document)
     cap = gateway.services.settings.max_body_bytes
 
@@ -338,16 +306,18 @@ def _every_example_refused(gateway: Gateway, operation: JsonOperation, kind: Hos
     @given(data=st.data())
     def refused(data: st.DataObject) -> None:
         body, media = kind.make(data, data.draw(bodies, label="valid body"), cap)
-        _refused_cleanly(gateway, operation, kind.refusal, body, media)
+        _refused_cleanly(gateway, operation, kind.refusal, body=body, media=media)
 
     refused()
 
 
-def _each_operation(gateway: Gateway, check: Callable[[JsonOperation], None]) -> None:
+def _each_operation(
+    gateway: Gateway, check: Callable[[Operation], None], operations: list[Operation]
+) -> None:
     """Run the check for every operation, then report every one that failed."""
-    assert gateway.operations
+    assert operations
     failures = []
-    for operation in gateway.operations:
+    for operation in operations:
         try:
             check(operation)
         except Exception as exc:
@@ -361,10 +331,11 @@ def _each_operation(gateway: Gateway, check: Callable[[JsonOperation], None]) ->
 def test_every_json_operation_refuses_hostile_json_cleanly(
     gateway: Gateway, kind: Hostility
 ) -> None:
-    _each_operation(gateway, lambda operation: _every_example_refused(gateway, operation, kind))
+    check = functools.partial(_every_example_refused, gateway, kind=kind)
+    _each_operation(gateway, check, gateway.operations)
 
 
-def _every_string_too_long(gateway: Gateway, operation: JsonOperation) -> None:
+def _every_string_too_long(gateway: Gateway, operation: Operation) -> None:
     slots = string_slots(operation.schema, gateway.document)
 
     @settings(HOSTILE, max_examples=1)
@@ -373,7 +344,7 @@ def _every_string_too_long(gateway: Gateway, operation: JsonOperation) -> None:
         for slot in slots:
             hostile = json.dumps(placed(body, slot, LONG_STRING), ensure_ascii=False).encode()
             try:
-                _refused_cleanly(gateway, operation, LONG_STRING_REFUSED, hostile, JSON)
+                _refused_cleanly(gateway, operation, LONG_STRING_REFUSED, body=hostile, media=JSON)
             except AssertionError as exc:
                 exc.add_note(f"the long string at {slot}")
                 raise
@@ -388,4 +359,28 @@ def test_a_string_longer_than_any_field_allows_is_refused_wherever_the_contract_
     region code, a prefix), the gateway must, before the string reaches a node."""
     slots = {op.label: string_slots(op.schema, gateway.document) for op in gateway.operations}
     assert ("filter", "name", "prefix") in slots[f"POST /v1/datasets/{DATASET}/query"]
-    _each_operation(gateway, lambda operation: _every_string_too_long(gateway, operation))
+    _each_operation(gateway, functools.partial(_every_string_too_long, gateway), gateway.operations)
+
+
+def _every_query_refused(gateway: Gateway, operation: Operation) -> None:
+    names = sorted(p["name"] for p in operation.parameters if p["in"] == "query")
+
+    @HOSTILE
+    @given(data=st.data())
+    def refused(data: st.DataObject) -> None:
+        name = data.draw(st.sampled_from(names), label="parameter")
+        value = data.draw(st.text(TEXT, max_size=4)).encode() + data.draw(NOT_UTF8)
+        query = f"{quote(name)}={quote_from_bytes(value)}"
+        _refused_cleanly(gateway, operation, NOT_UTF8_REFUSED, query=query)
+
+    refused()
+
+
+def test_a_query_that_is_not_utf8_is_refused_by_every_operation_that_reads_one(
+    gateway: Gateway,
+) -> None:
+    """Lone surrogates and stray bytes in a query (``%ED%A0%80``, ``%FF``) are refused, not read
+    as other text: Werkzeug would keep the escape literal or make it U+FFFD."""
+    found = {(op.method, op.path) for op in gateway.queries}
+    assert found >= KNOWN_QUERIES, KNOWN_QUERIES - found
+    _each_operation(gateway, functools.partial(_every_query_refused, gateway), gateway.queries)
