@@ -30,6 +30,10 @@ MAX_IN_VALUES = 100
 #: The longest ``prefix`` a filter may give: longer than any code a field's pattern describes,
 #: and far below the length at which a database refuses a LIKE pattern (SQLite: 50,000 bytes).
 MAX_PREFIX_LENGTH = 200
+#: A filter's text goes to the nodes' databases, and PostgreSQL text cannot hold NUL: such a
+#: value failed the node (and a node that keeps failing is cut off by its breaker).
+NUL = "\x00"
+NUL_MESSAGE = "text must not hold NUL (U+0000)"
 #: How many projections' validators one dataset keeps compiled.
 PROJECTION_CACHE_SIZE = 256
 
@@ -335,6 +339,8 @@ class FilterValidator:
                 elif len(value) > longest:
                     message = f"must be at most {longest} characters long"
                     issues.append(ValidationIssue(json_path(op_path), message))
+                elif NUL in value:
+                    issues.append(ValidationIssue(json_path(op_path), NUL_MESSAGE))
             else:
                 issues.extend(self._value_errors(name, value, op_path))
         return issues
@@ -350,6 +356,8 @@ class FilterValidator:
 
     def _value_errors(self, name: str, value: object, path: list[object]) -> list[ValidationIssue]:
         unfit = value_issue(value)
+        if unfit is None and isinstance(value, str) and NUL in value:
+            unfit = NUL_MESSAGE
         if unfit is not None:
             return [ValidationIssue(json_path(path), unfit)]
         try:

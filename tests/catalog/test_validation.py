@@ -197,6 +197,8 @@ def test_filter_value_must_satisfy_the_field_format(market: Dataset) -> None:
         ({"name": {"prefix": 5}}, "$.filter.name.prefix", "non-empty string"),
         ({"name": {"prefix": "福" * 101}}, "$.filter.name.prefix", "at most 100 characters"),
         ({"industryCode": {"prefix": "C" * 201}}, "$.filter.industryCode.prefix", "at most 200"),
+        ({"name": {"eq": "福\x00州"}}, "$.filter.name.eq", "must not hold NUL"),
+        ({"name": {"prefix": "福\x00"}}, "$.filter.name.prefix", "must not hold NUL"),
         ({"creditCode": {"in": []}}, "$.filter.creditCode.in", "non-empty array"),
         ({"creditCode": {"in": "91350100M000100Y43"}}, "$.filter.creditCode.in", "array"),
         ({"establishedDate": {"gte": "2019-13-01"}}, "$.filter.establishedDate.gte", "date"),
