@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, or_, select
 
 from gateway.audit.chain import GENESIS, checkpoint_json
 from gateway.audit.verify import COPIES, Row, VerifyResult, verify_chain
+from gateway.storage.bounds import can_hold
 from gateway.storage.tables import audit_checkpoints, audit_records
 
 BATCH = 2000
@@ -60,6 +61,8 @@ class AuditReader:
             (r.trace_id, filters.trace_id),
         ):
             if value is not None:
+                if not can_hold(audit_records, column.name, value):
+                    return [], None  # no record holds it (and PostgreSQL refuses a NUL)
                 conditions.append(column == value)
         if filters.regions is not None:
             conditions.append(
@@ -79,6 +82,8 @@ class AuditReader:
         return [record_json(row) for row in page], (int(page[-1].seq) if more and page else None)
 
     def get(self, exchange_id: str) -> dict[str, Any] | None:
+        if not can_hold(audit_records, "exchange_id", exchange_id):
+            return None  # asking PostgreSQL for a NUL would fail, as if the database were down
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(audit_records).where(audit_records.c.exchange_id == exchange_id)

@@ -123,6 +123,32 @@ def test_a_number_beyond_the_json_range_is_a_400_problem_and_audited(
     assert row.http_status == 400
 
 
+@pytest.mark.both_backends
+def test_an_audit_search_or_lookup_for_nul_finds_nothing_and_a_filter_with_it_is_a_400(
+    client: FlaskClient, token_for: Callable[..., str]
+) -> None:
+    """PostgreSQL text cannot hold NUL: an audit search or lookup for it failed as if the
+    database were down (503), and a filter holding it failed a PostgreSQL node."""
+    token = token_for("regulator", scopes=["audit:read", "data:read"])
+    for query in ("clientId=a%00b", "dataset=%00", "purpose=a%00"):
+        response = client.get(f"/v1/audit/exchanges?{query}", headers=bearer(token, None))
+        _clean(response)
+        assert response.status_code == 200 and response.get_json()["data"] == [], query
+    response = client.get("/v1/audit/exchanges/a%00b", headers=bearer(token, None))
+    _clean(response)
+    assert response.status_code == 404
+    for kwargs in (
+        {"path": f"{ME}/records?name=a%00b"},
+        {"path": f"{ME}/query", "method": "POST", "json": {"filter": {"name": "福\u0000州"}}},
+    ):
+        response = client.open(headers=bearer(token, "statistics"), **kwargs)
+        _clean(response)
+        assert response.status_code == 400
+        assert {"path": "$.filter.name.eq", "message": "text must not hold NUL (U+0000)"} in (
+            response.get_json()["errors"]
+        )
+
+
 @pytest.mark.parametrize(
     "path",
     [
