@@ -43,10 +43,11 @@ HEADER_VALUES = {"X-Purpose": "credit-check"}
 DATASET = "market-entity-registration"
 #: Examples per operation and kind of hostile body: 15 operations x 13 kinds x 4 is 780 requests.
 EXAMPLES = 4
-#: Longer than any maxLength of the contract (16,384) and, as 60,000 bytes of UTF-8, than the
-#: LIKE pattern SQLite accepts (50,000 bytes).
-LONG_STRING = "京" * 20_000
-LONG_STRING_REFUSED = Refusal(r"\w", problem=None)
+#: Strings no field takes, for every place the contract takes a string: one longer than any
+#: maxLength (16,384) and, as 60,000 bytes of UTF-8, than the LIKE pattern SQLite accepts
+#: (50,000 bytes); and one holding NUL, which PostgreSQL text cannot hold.
+UNTAKEN_STRINGS = {"longer than any field allows": "京" * 20_000, "holding NUL": "京\x00京"}
+ANY_REFUSAL = Refusal(r"\w", problem=None)
 NOT_UTF8_REFUSED = Refusal("not UTF-8")
 #: Deterministic, without a database of examples; a failing example is reported as found, not
 #: shrunk (shrinking bodies of up to 1 MiB takes minutes).
@@ -335,31 +336,33 @@ def test_every_json_operation_refuses_hostile_json_cleanly(
     _each_operation(gateway, check, gateway.operations)
 
 
-def _every_string_too_long(gateway: Gateway, operation: Operation) -> None:
+def _every_string_refused(gateway: Gateway, untaken: str, operation: Operation) -> None:
     slots = string_slots(operation.schema, gateway.document)
 
     @settings(HOSTILE, max_examples=1)
     @given(valid_values(operation.schema, gateway.document))
     def refused(body: Any) -> None:
         for slot in slots:
-            hostile = json.dumps(placed(body, slot, LONG_STRING), ensure_ascii=False).encode()
+            hostile = json.dumps(placed(body, slot, untaken), ensure_ascii=False).encode()
             try:
-                _refused_cleanly(gateway, operation, LONG_STRING_REFUSED, body=hostile, media=JSON)
+                _refused_cleanly(gateway, operation, ANY_REFUSAL, body=hostile, media=JSON)
             except AssertionError as exc:
-                exc.add_note(f"the long string at {slot}")
+                exc.add_note(f"the string at {slot}")
                 raise
 
     refused()
 
 
-def test_a_string_longer_than_any_field_allows_is_refused_wherever_the_contract_takes_one(
-    gateway: Gateway,
+@pytest.mark.parametrize("kind", UNTAKEN_STRINGS, ids=lambda kind: kind.replace(" ", "-"))
+def test_a_string_no_field_takes_is_refused_wherever_the_contract_takes_one(
+    gateway: Gateway, kind: str
 ) -> None:
     """Where a schema bounds the string, the schema refuses it; where it does not (a cursor, a
-    region code, a prefix), the gateway must, before the string reaches a node."""
+    region code, a filter value), the gateway must, before the string reaches a node."""
     slots = {op.label: string_slots(op.schema, gateway.document) for op in gateway.operations}
     assert ("filter", "name", "prefix") in slots[f"POST /v1/datasets/{DATASET}/query"]
-    _each_operation(gateway, functools.partial(_every_string_too_long, gateway), gateway.operations)
+    check = functools.partial(_every_string_refused, gateway, UNTAKEN_STRINGS[kind])
+    _each_operation(gateway, check, gateway.operations)
 
 
 def _every_query_refused(gateway: Gateway, operation: Operation) -> None:
