@@ -21,15 +21,14 @@ import jsonschema
 import yaml
 from jsonschema.exceptions import ValidationError
 
+from catalog.filters import FilterValidator, coerce_text
 from catalog.formats import KNOWN_FORMATS, ORDERED_FORMATS
 from catalog.i18n import I18n
 from catalog.issues import CatalogError, CatalogIssue, json_path, parse_yaml, yaml_problem
 from catalog.regions import RegionRegistry, load_regions
 from catalog.validation import (
-    FilterValidator,
     RecordValidator,
     ValidationIssue,
-    coerce_text,
     compile_validator,
     json_types,
     schema_error_issues,

@@ -1,4 +1,6 @@
-"""Record and filter validation against a dataset's schemas, compiled once and reused.
+"""Record validation against a dataset's schema, compiled once and reused, and what every check
+of the catalogue shares: issues, compiled validators, the I-JSON value rule (filters are checked
+in catalog/filters.py).
 
 Record validation runs for every record a node returns, so validators are compiled when the
 catalogue loads (and once per projection, cached). Callers only see :class:`ValidationIssue`
@@ -23,17 +25,6 @@ from jsonschema.exceptions import ValidationError, best_match
 from catalog.formats import FORMAT_CHECKER, FORMAT_NAMES, FORMAT_PREDICATES, FormatProblem
 from catalog.issues import json_path
 
-#: Filter operators of the adapter protocol, in the order messages list them.
-FILTER_OPERATORS = ("eq", "in", "gte", "lte", "prefix")
-#: The most values one ``in`` condition may list.
-MAX_IN_VALUES = 100
-#: The longest ``prefix`` a filter may give: longer than any code a field's pattern describes,
-#: and far below the length at which a database refuses a LIKE pattern (SQLite: 50,000 bytes).
-MAX_PREFIX_LENGTH = 200
-#: A filter's text goes to the nodes' databases, and PostgreSQL text cannot hold NUL: such a
-#: value failed the node (and a node that keeps failing is cut off by its breaker).
-NUL = "\x00"
-NUL_MESSAGE = "text must not hold NUL (U+0000)"
 #: How many projections' validators one dataset keeps compiled.
 PROJECTION_CACHE_SIZE = 256
 
@@ -71,14 +62,6 @@ def value_issue(value: object) -> str | None:
         elif isinstance(item, list | tuple):
             pending.extend(item)
     return None
-
-
-def prefix_schema(field: Mapping[str, Any]) -> dict[str, Any]:
-    """What a ``prefix`` condition on a string field takes: no longer than the field's values (a
-    longer prefix matches nothing) nor than MAX_PREFIX_LENGTH. A pattern past a database's limit
-    fails the node, and a node that keeps failing is cut off from every caller by its breaker."""
-    longest = min(int(field.get("maxLength", MAX_PREFIX_LENGTH)), MAX_PREFIX_LENGTH)
-    return {"type": "string", "minLength": 1, "maxLength": longest}
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +165,11 @@ def unknown_property_message(name: str, allowed: Iterable[str]) -> str:
     return f"unknown property (did you mean {close[0]!r}?)" if close else "unknown property"
 
 
-def _dedupe(issues: Iterable[ValidationIssue]) -> list[ValidationIssue]:
+def deduplicated(issues: Iterable[ValidationIssue]) -> list[ValidationIssue]:
     return list(dict.fromkeys(issues))
 
 
-def _fast_validator(schema: Mapping[str, Any]) -> Any:
+def fast_validator(schema: Mapping[str, Any]) -> Any:
     """A compiled (Rust) validator with the catalogue's formats.
 
     It only answers "valid or not": every record goes through it, and only a record it refuses
@@ -204,7 +187,7 @@ class RecordValidator:
         # A private copy: the compiled validators must not change if a caller edits the entry.
         self._schema: dict[str, Any] = copy.deepcopy(dict(record_schema))
         self._properties = frozenset(self._schema.get("properties", {}))
-        self._full = (compile_validator(self._schema), _fast_validator(self._schema))
+        self._full = (compile_validator(self._schema), fast_validator(self._schema))
         self._projected = functools.lru_cache(maxsize=PROJECTION_CACHE_SIZE)(self._compile)
         # The validators of the field sets callers passed, by the set itself: one exchange
         # validates all its records against one frozenset, hashed once.
@@ -218,7 +201,7 @@ class RecordValidator:
             "required": [name for name in self._schema.get("required", []) if name in projection],
             "additionalProperties": False,
         }
-        return compile_validator(schema), _fast_validator(schema)
+        return compile_validator(schema), fast_validator(schema)
 
     def _validators(
         self, fields: Collection[str] | None
@@ -270,109 +253,7 @@ class RecordValidator:
         issues: list[ValidationIssue] = []
         for error in errors:
             issues.extend(schema_error_issues(error, unexpected=unexpected))
-        return _dedupe(issues)
-
-
-class FilterValidator:
-    """Checks normalised filters ``{field: {op: value}}`` against a dataset's querySchema."""
-
-    def __init__(
-        self, record_schema: Mapping[str, Any], filters: Mapping[str, Sequence[str]]
-    ) -> None:
-        properties: Mapping[str, Any] = record_schema.get("properties", {})
-        defs = record_schema.get("$defs")
-        self._fields = frozenset(properties)
-        self._allowed = {name: tuple(ops) for name, ops in filters.items()}
-        self._values: dict[str, jsonschema.protocols.Validator] = {}
-        self._fast: dict[str, Any] = {}
-        self._longest_prefix: dict[str, int] = {}
-        for name in filters:
-            if name in properties:
-                self._longest_prefix[name] = prefix_schema(properties[name])["maxLength"]
-                # Local "#/$defs/..." references inside a field schema must still resolve.
-                schema = copy.deepcopy(dict(properties[name]))
-                if defs is not None:
-                    schema = {"$defs": copy.deepcopy(defs), **schema}
-                self._values[name] = compile_validator(schema)
-                self._fast[name] = _fast_validator(schema)
-
-    def errors(self, filter: object) -> list[ValidationIssue]:
-        """Why the filter is not acceptable: field, operator and every value are checked."""
-        if not isinstance(filter, Mapping):
-            return [ValidationIssue("$.filter", "must be an object {field: {operator: value}}")]
-        issues: list[ValidationIssue] = []
-        for name, condition in filter.items():
-            issues.extend(self._condition_errors(str(name), condition))
-        return issues
-
-    def _condition_errors(self, name: str, condition: object) -> list[ValidationIssue]:
-        path = ["filter", name]
-        if name not in self._allowed:
-            if name in self._fields:
-                allowed = ", ".join(self._allowed) or "none"
-                message = f"filtering on {name!r} is not allowed (filterable fields: {allowed})"
-            else:
-                message = f"{name!r} is not a field of this dataset"
-                close = difflib.get_close_matches(name, list(self._allowed), n=1)
-                if close:
-                    message += f" (did you mean {close[0]!r}?)"
-            return [ValidationIssue(json_path(path), message)]
-        if not isinstance(condition, Mapping) or not condition:
-            return [ValidationIssue(json_path(path), "must be an object {operator: value}")]
-        issues: list[ValidationIssue] = []
-        for op, value in condition.items():
-            op_path = [*path, op]
-            if op not in FILTER_OPERATORS:
-                known = ", ".join(FILTER_OPERATORS)
-                message = f"unknown operator {op!r} (operators: {known})"
-                issues.append(ValidationIssue(json_path(op_path), message))
-            elif op not in self._allowed[name]:
-                allowed = ", ".join(self._allowed[name])
-                message = f"operator {op!r} is not allowed on {name!r} (allowed: {allowed})"
-                issues.append(ValidationIssue(json_path(op_path), message))
-            elif op == "in":
-                issues.extend(self._in_errors(name, value, op_path))
-            elif op == "prefix":
-                longest = self._longest_prefix.get(name, MAX_PREFIX_LENGTH)
-                if not isinstance(value, str) or not value:
-                    issues.append(ValidationIssue(json_path(op_path), "must be a non-empty string"))
-                elif len(value) > longest:
-                    message = f"must be at most {longest} characters long"
-                    issues.append(ValidationIssue(json_path(op_path), message))
-                elif NUL in value:
-                    issues.append(ValidationIssue(json_path(op_path), NUL_MESSAGE))
-            else:
-                issues.extend(self._value_errors(name, value, op_path))
-        return issues
-
-    def _in_errors(self, name: str, values: object, path: list[object]) -> list[ValidationIssue]:
-        if not isinstance(values, list | tuple) or not 1 <= len(values) <= MAX_IN_VALUES:
-            message = f"must be a non-empty array of at most {MAX_IN_VALUES} values"
-            return [ValidationIssue(json_path(path), message)]
-        issues: list[ValidationIssue] = []
-        for index, value in enumerate(values):
-            issues.extend(self._value_errors(name, value, [*path, index]))
-        return issues
-
-    def _value_errors(self, name: str, value: object, path: list[object]) -> list[ValidationIssue]:
-        unfit = value_issue(value)
-        if unfit is None and isinstance(value, str) and NUL in value:
-            unfit = NUL_MESSAGE
-        if unfit is not None:
-            return [ValidationIssue(json_path(path), unfit)]
-        try:
-            if self._fast[name].is_valid(value):
-                return []
-        except (ValueError, TypeError):
-            pass  # not JSON data: the full validator explains
-        issues: list[ValidationIssue] = []
-        for error in self._values[name].iter_errors(value):
-            issues.extend(schema_error_issues(error, prefix=path))
-        return _dedupe(issues)
-
-
-_INTEGER_TEXT = re.compile(r"^[+-]?[0-9]{1,30}$", re.ASCII)
-_NUMBER_TEXT = re.compile(r"^[+-]?[0-9]{1,30}(\.[0-9]{1,30})?([eE][+-]?[0-9]{1,4})?$", re.ASCII)
+        return deduplicated(issues)
 
 
 def json_types(schema_type: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -380,31 +261,3 @@ def json_types(schema_type: str | Sequence[str] | None) -> tuple[str, ...]:
     if schema_type is None:
         return ()
     return (schema_type,) if isinstance(schema_type, str) else tuple(schema_type)
-
-
-def coerce_text(schema_type: str | Sequence[str] | None, text: str) -> Any:
-    """Turn query-string text into a value of the field's JSON type; ValueError says why not."""
-    types = json_types(schema_type)
-    if not types or "string" in types:
-        return text
-    if "null" in types and text == "null":
-        return None
-    if ("integer" in types or "number" in types) and _INTEGER_TEXT.match(text):
-        integer = int(text)
-        if value_issue(integer) is not None:
-            raise ValueError(f"{text!r} is out of range")
-        return integer
-    if "number" in types and _NUMBER_TEXT.match(text):
-        number = float(text)
-        if not math.isfinite(number):
-            raise ValueError(f"{text!r} is out of range")
-        return number
-    if "boolean" in types and text in ("true", "false"):
-        return text == "true"
-    if "number" in types:
-        raise ValueError(f"{text!r} is not a number")
-    if "integer" in types:
-        raise ValueError(f"{text!r} is not an integer")
-    if "boolean" in types:
-        raise ValueError(f"{text!r} is not a boolean (true or false)")
-    raise ValueError(f"a value of type {'/'.join(types)} cannot be given as text")

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from catalog import Catalog, Dataset, ValidationIssue
-from catalog.validation import MAX_IN_VALUES, RecordValidator
+from catalog.filters import MAX_IN_VALUES
+from catalog.validation import RecordValidator
 
 
 @pytest.fixture

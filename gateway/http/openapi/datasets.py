@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from catalog import Dataset
-from catalog.validation import prefix_schema
+from catalog.filters import prefix_schema
 from gateway.http.api.data_contract import (
     CURSOR,
     EXCHANGE_META,
