@@ -240,13 +240,15 @@ class Operation:
     alternatives: Mapping[str, Any] = field(default_factory=dict)
     #: A list whose answer links its other pages (RFC 8288 Link).
     links_pages: bool = False
+    #: The query parameters the operation takes: any other is refused. Derived from
+    #: ``parameters`` once, since a view checks it on every request.
+    query_names: frozenset[str] = field(init=False, repr=False, compare=False)
 
-    @property
-    def query_names(self) -> frozenset[str]:
-        """The query parameters the operation takes: any other is refused."""
-        return frozenset(
+    def __post_init__(self) -> None:
+        names = frozenset(
             p["name"] for p in map(parameter_object, self.parameters) if p["in"] == "query"
         )
+        object.__setattr__(self, "query_names", names)
 
     def __call__(self, view: View) -> View:
         setattr(view, _DECLARATION, self)
