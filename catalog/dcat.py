@@ -11,12 +11,9 @@ rights, frequencies, file types, languages and planned availability.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from rdflib import Graph
-from rdflib.plugins.parsers.jsonld import to_rdf
 
 from catalog.dcat_vocabulary import (
     ACCESS_RIGHTS,
@@ -25,14 +22,10 @@ from catalog.dcat_vocabulary import (
     EU_THEMES,
     FREQUENCIES,
     JSON_FILE_TYPE,
-    JSON_LD,
     JSON_MEDIA_TYPE,
     LANGUAGES,
-    RDF_SERIALISATIONS,
-    RDF_XML,
     REGIONAL_AUTHORITY,
     STABLE,
-    TURTLE,
 )
 from catalog.i18n import I18n
 from catalog.issues import CatalogIssue
@@ -214,35 +207,47 @@ def missing_recommended(catalog: Catalog) -> list[CatalogIssue]:
     ]
 
 
+def _dataset_leaves(dataset: Dataset, registry: RegionRegistry, served: frozenset[str]) -> set[str]:
+    leaves: set[str] = set(served)
+    for code in dataset.provider.regions:
+        leaves |= registry.leaves(code)
+    return leaves
+
+
 def dcat_catalog(
     catalog: Catalog,
     publication: Publication,
     served_regions: Mapping[str, frozenset[str]],
+    datasets: Sequence[Dataset] | None = None,
 ) -> dict[str, Any]:
-    """The whole catalogue as a DCAT-AP 3.0 JSON-LD document.
+    """The catalogue as a DCAT-AP 3.0 JSON-LD document: the catalog with ``datasets`` (default:
+    every entry) and the agents, places and themes they reference.
 
     ``served_regions`` maps a dataset id to the leaf regions the gateway's nodes serve it for
     (only the gateway knows its nodes); a dataset's ``dct:spatial`` is those and its provider's
-    regions, as the fewest whole regions that cover them.
+    regions, as the fewest whole regions that cover them. The catalog itself (its coverage and
+    modification date) is always described whole, whichever datasets the document lists.
     """
     iris = _Iris(publication.base_url)
     registry = catalog.regions
+    listed = list(catalog) if datasets is None else list(datasets)
     graph: list[dict[str, Any]] = []
     providers: dict[str, I18n] = {}
     spatial_of: dict[str, list[str]] = {}
     themes: set[str] = set()
-    for dataset in catalog:
-        leaves: set[str] = set(served_regions.get(dataset.id, ()))
-        for code in dataset.provider.regions:
-            leaves |= registry.leaves(code)
+    for dataset in listed:
+        leaves = _dataset_leaves(dataset, registry, served_regions.get(dataset.id, frozenset()))
         spatial_of[dataset.id] = covering_regions(registry, leaves)
         providers.setdefault(dataset.provider.id, dataset.provider.name)
         themes.update(dataset.themes)
 
-    every_leaf = {
-        leaf for codes in spatial_of.values() for c in codes for leaf in registry.leaves(c)
-    }
-    served = [d for d in catalog if d.share_type != "none"]
+    every_leaf: set[str] = set()
+    for dataset in catalog:
+        every_leaf |= _dataset_leaves(
+            dataset, registry, served_regions.get(dataset.id, frozenset())
+        )
+    catalog_spatial = covering_regions(registry, every_leaf)
+    served = [d for d in listed if d.share_type != "none"]
     catalog_node: dict[str, Any] = {
         "id": iris.catalog,
         "type": "Catalog",
@@ -251,9 +256,9 @@ def dcat_catalog(
         "publisher": iris.publisher,
         "homepage": f"{iris.base}/",
         "language": list(LANGUAGES),
-        "spatial": [iris.region(c) for c in covering_regions(registry, every_leaf)],
+        "spatial": [iris.region(c) for c in catalog_spatial],
         "themeTaxonomy": [DATA_THEME_SCHEME, iris.local_themes],
-        "dataset": [iris.dataset(d.id) for d in catalog],
+        "dataset": [iris.dataset(d.id) for d in listed],
         "service": [iris.service],
     }
     if len(catalog):
@@ -271,7 +276,7 @@ def dcat_catalog(
             "servesDataset": [iris.dataset(d.id) for d in served],
         }
     )
-    for dataset in catalog:
+    for dataset in listed:
         graph.append(_dataset(dataset, spatial_of[dataset.id], iris))
         if dataset.share_type != "none":
             graph.append(_distribution(dataset, iris))
@@ -294,7 +299,7 @@ def dcat_catalog(
             }
         )
     locations = {c for codes in spatial_of.values() for c in codes}
-    locations.update(covering_regions(registry, every_leaf))
+    locations.update(catalog_spatial)
     for code in sorted(locations):
         region = registry.get(code)
         if region is not None:
@@ -360,38 +365,15 @@ def dcat_dataset(document: Mapping[str, Any], dataset_iri: str) -> dict[str, Any
     return {"@context": document["@context"], "@graph": graph}
 
 
-def rdf_graph(document: Mapping[str, Any]) -> Graph:
-    """The export as an rdflib graph, read from the JSON-LD itself (so every serialisation says
-    exactly what the JSON-LD says); its @context is inline, so nothing is fetched."""
-    graph = Graph()
-    # to_rdf rather than Graph.parse: parse goes through rdflib's deprecated ConjunctiveGraph.
-    to_rdf(dict(document), graph)
-    return graph
-
-
-def serialise(document: Mapping[str, Any], media_type: str) -> bytes:
-    """The export in Turtle or RDF/XML (a media type of RDF_SERIALISATIONS), UTF-8."""
-    data: bytes = rdf_graph(document).serialize(
-        format=RDF_SERIALISATIONS[media_type], encoding="utf-8"
-    )
-    return data
-
-
 __all__ = [
     "ACCESS_RIGHTS",
     "CONTEXT",
     "EU_THEMES",
     "FREQUENCIES",
-    "JSON_LD",
-    "RDF_SERIALISATIONS",
-    "RDF_XML",
-    "TURTLE",
     "Publication",
     "covering_regions",
     "dataset_iri",
     "dcat_catalog",
     "dcat_dataset",
     "missing_recommended",
-    "rdf_graph",
-    "serialise",
 ]

@@ -74,6 +74,7 @@ CONTEXT: Mapping[str, Any] = {
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "vcard": "http://www.w3.org/2006/vcard/ns#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "hydra": "http://www.w3.org/ns/hydra/core#",
     "id": "@id",
     "type": "@type",
     "Catalog": "dcat:Catalog",
@@ -123,6 +124,18 @@ CONTEXT: Mapping[str, Any] = {
     "endpointURL": {"@id": "dcat:endpointURL", "@type": "@id"},
     "endpointDescription": {"@id": "dcat:endpointDescription", "@type": "@id"},
     "servesDataset": {"@id": "dcat:servesDataset", "@type": "@id"},
+    # Paging (catalog/dcat_pages.py): Hydra Core's collection terms.
+    "PagedCollection": "hydra:PagedCollection",
+    "totalItems": {"@id": "hydra:totalItems", "@type": "xsd:integer"},
+    "itemsPerPage": {"@id": "hydra:itemsPerPage", "@type": "xsd:integer"},
+    "first": {"@id": "hydra:first", "@type": "@id"},
+    "last": {"@id": "hydra:last", "@type": "@id"},
+    "next": {"@id": "hydra:next", "@type": "@id"},
+    "previous": {"@id": "hydra:previous", "@type": "@id"},
+    "firstPage": {"@id": "hydra:firstPage", "@type": "@id"},
+    "lastPage": {"@id": "hydra:lastPage", "@type": "@id"},
+    "nextPage": {"@id": "hydra:nextPage", "@type": "@id"},
+    "previousPage": {"@id": "hydra:previousPage", "@type": "@id"},
 }
 
 __all__ = [

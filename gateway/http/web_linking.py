@@ -9,12 +9,17 @@ from urllib.parse import urlencode
 from flask import request
 
 
+def page_query(**changes: str | None) -> str:
+    """The current request's query string with some parameters changed; None drops one."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
+    args += [(k, v) for k, v in changes.items() if v is not None]
+    return urlencode(args)
+
+
 def page_url(**changes: str | None) -> str:
     """The current request's URL (path and query) with some parameters changed; None drops
     one. Relative to the server, as RFC 8288 §3.1 allows (resolved against the request)."""
-    args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
-    args += [(k, v) for k, v in changes.items() if v is not None]
-    query = urlencode(args)
+    query = page_query(**changes)
     path = f"{request.script_root}{request.path}"
     return f"{path}?{query}" if query else path
 

@@ -18,17 +18,8 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, SH
 from rdflib.term import Node
 
 from catalog import Catalog, I18n
-from catalog.dcat import (
-    ACCESS_RIGHTS,
-    RDF_XML,
-    TURTLE,
-    Publication,
-    covering_regions,
-    dcat_catalog,
-    dcat_dataset,
-    rdf_graph,
-    serialise,
-)
+from catalog.dcat import ACCESS_RIGHTS, Publication, covering_regions, dcat_catalog, dcat_dataset
+from catalog.dcat_rdf import RDF_XML, TURTLE, rdf_graph, serialise
 
 SHAPES = Path(__file__).with_name("dcat_ap_shapes.ttl")
 DCATAP = Namespace("http://data.europa.eu/r5r/")

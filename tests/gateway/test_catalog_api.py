@@ -200,7 +200,7 @@ def test_the_dcat_export_is_offered_in_turtle_and_rdf_xml(
 ) -> None:
     from rdflib.compare import isomorphic
 
-    from catalog.dcat import rdf_graph
+    from catalog.dcat_rdf import rdf_graph
 
     json_ld = rdf_graph(client.get("/v1/catalog/dcat").get_json())
     response = client.get("/v1/catalog/dcat", headers={"Accept": media_type})
@@ -273,3 +273,68 @@ def test_an_unknown_format_is_a_400_problem(client: FlaskClient, url: str) -> No
     response = client.get(url)
     assert response.status_code == 400 and response.content_type == "application/problem+json"
     assert response.get_json()["errors"][0]["path"] == "$.query.format"
+
+
+# --- the DCAT-AP export in pages ------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+def test_the_dcat_pages_link_to_each_other_in_headers_and_in_the_document(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/v1/catalog/dcat?page=2&perPage=4")
+    assert response.status_code == 200
+    links = response.headers["Link"]
+    assert '</v1/catalog/dcat?perPage=4&page=3>; rel="next"' in links
+    assert '</v1/catalog/dcat?perPage=4&page=1>; rel="prev"' in links
+    collection = next(n for n in response.get_json()["@graph"] if n["type"] == "PagedCollection")
+    assert collection["totalItems"] == 9 and collection["itemsPerPage"] == 4
+    assert collection["next"] == "http://gateway.test/v1/catalog/dcat?perPage=4&page=3"
+    datasets = [n for n in response.get_json()["@graph"] if n["type"] == "Dataset"]
+    assert len(datasets) == 4
+
+
+def test_a_dcat_request_without_page_gets_the_first_page(client: FlaskClient) -> None:
+    graph = client.get("/v1/catalog/dcat?perPage=2").get_json()["@graph"]
+    collection = next(n for n in graph if n["type"] == "PagedCollection")
+    assert collection["id"] == "http://gateway.test/v1/catalog/dcat?perPage=2&page=1"
+    assert "previous" not in collection
+    assert len([n for n in graph if n["type"] == "Dataset"]) == 2
+
+
+@pytest.mark.parametrize(("media_type", "syntax"), RDF_SYNTAXES)
+def test_every_rdf_syntax_is_paged_the_same_way(
+    client: FlaskClient, media_type: str, syntax: str
+) -> None:
+    from rdflib.compare import isomorphic
+
+    from catalog.dcat_rdf import rdf_graph
+
+    url = "/v1/catalog/dcat?page=3&perPage=2"
+    json_ld = rdf_graph(client.get(url).get_json())
+    response = client.get(url, headers={"Accept": media_type})
+    assert isomorphic(Graph().parse(data=response.get_data(), format=syntax), json_ld)
+    assert 'rel="next"' in response.headers["Link"]
+    # The next page of a Turtle page is Turtle again when the format was asked by parameter.
+    turtle = client.get(f"{url}&format=turtle").get_data(as_text=True)
+    assert "format=turtle&page=4" in turtle
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("page=1&page=2", "page"),
+        ("perPage=0", "perPage"),
+        ("perPage=501", "perPage"),
+        ("perPage=%C2%B2", "perPage"),
+        ("size=10", "size"),
+    ],
+)
+def test_bad_dcat_paging_parameters_are_a_400_problem_naming_them(
+    client: FlaskClient, query: str, parameter: str
+) -> None:
+    response = client.get(f"/v1/catalog/dcat?{query}")
+    assert response.status_code == 400 and response.content_type == "application/problem+json"
+    assert response.get_json()["errors"][0]["path"] == f"$.query.{parameter}"

@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, request, url_for
 
-from catalog import DEFAULT_LANGUAGE, LANGUAGES, I18n, search
+from catalog import DEFAULT_LANGUAGE, LANGUAGES, Dataset, I18n, search
 from catalog.dcat import Publication, dataset_iri, dcat_catalog, dcat_dataset
+from catalog.dcat_pages import DEFAULT_PER_PAGE as DCAT_PER_PAGE
+from catalog.dcat_pages import MAX_PER_PAGE as DCAT_MAX_PER_PAGE
+from catalog.dcat_pages import dcat_page
 from catalog.search import DEFAULT_PER_PAGE
 from gateway.core.problems import Problem
 from gateway.http.api.catalog_contract import (
@@ -26,7 +29,7 @@ from gateway.http.api.common import json_response, reject_unknown_params, servic
 from gateway.http.api.linked_data import RDF_MEDIA_TYPES, negotiate, rdf_response
 from gateway.http.caching import public_cacheable
 from gateway.http.catalog_entries import dataset_detail, dataset_summary
-from gateway.http.web_linking import link_header, numbered_page_links
+from gateway.http.web_linking import link_header, numbered_page_links, page_query
 
 if TYPE_CHECKING:
     from gateway.services import Configuration
@@ -166,8 +169,8 @@ def get_dataset(dataset_id: str) -> Response:
         )
     elif media_type in RDF_MEDIA_TYPES:
         iri = dataset_iri(svc.settings.issuer, dataset.id)
-        description = dcat_dataset(_dcat_document(), iri)
-        assert description is not None  # every entry of the catalogue is in the export
+        description = dcat_dataset(_dcat_document([dataset]), iri)
+        assert description is not None  # the document is built for this very dataset
         response = rdf_response(description, media_type)
     else:
         response = json_response(
@@ -221,18 +224,41 @@ def _subtree(nodes: list[dict[str, object]], code: str) -> list[dict[str, object
     return []
 
 
-def _dcat_document() -> dict[str, Any]:
-    svc = services()
-    config = svc.config
-    return dcat_catalog(
-        config.catalog,
-        Publication(base_url=svc.settings.issuer, **PUBLICATION_TEXTS),
-        _served_regions(config),
-    )
+def _publication() -> Publication:
+    return Publication(base_url=services().settings.issuer, **PUBLICATION_TEXTS)
+
+
+def _dcat_document(datasets: list[Dataset]) -> dict[str, Any]:
+    config = services().config
+    return dcat_catalog(config.catalog, _publication(), _served_regions(config), datasets)
 
 
 @bp.get("/dcat")
 @DCAT
 def dcat() -> Response:
-    """The whole catalogue as DCAT-AP 3.0: JSON-LD with its @context inline, Turtle or RDF/XML."""
-    return rdf_response(_dcat_document(), negotiate(RDF_MEDIA_TYPES))
+    """One page of the catalogue as DCAT-AP 3.0 (JSON-LD with its @context inline, Turtle or
+    RDF/XML), a hydra:PagedCollection and Link headers leading to the other pages; without
+    ``page``, the first."""
+    reject_unknown_params(DCAT.query_names)
+    media_type = negotiate(RDF_MEDIA_TYPES)
+    page = _positive("page", 1)
+    per_page = _positive("perPage", DCAT_PER_PAGE, DCAT_MAX_PER_PAGE)
+    config = services().config
+    publication = _publication()
+    document_url = f"{publication.base_url.rstrip('/')}{bp.url_prefix}/dcat"
+
+    def absolute(number: int) -> str:
+        # RDF names a page by an absolute IRI; the page keeps the request's format and size.
+        return f"{document_url}?{page_query(page=str(number))}"
+
+    document = dcat_page(
+        config.catalog,
+        publication,
+        _served_regions(config),
+        page=page,
+        per_page=per_page,
+        page_url=absolute,
+    )
+    response = rdf_response(document, media_type)
+    response.headers["Link"] = link_header(numbered_page_links(page, per_page, len(config.catalog)))
+    return response

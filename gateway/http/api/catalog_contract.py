@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from catalog import DEFAULT_LANGUAGE, LANGUAGES, SHARE_TYPES
-from catalog.dcat import JSON_LD
+from catalog.dcat_pages import DEFAULT_PER_PAGE as DCAT_PER_PAGE
+from catalog.dcat_pages import MAX_PER_PAGE as DCAT_MAX_PER_PAGE
+from catalog.dcat_rdf import JSON_LD
 from catalog.search import DEFAULT_PER_PAGE
 from gateway.http.api.data_contract import FIELD_PLAN
 from gateway.http.api.linked_data import RDF_MEDIA_TYPES, format_names
@@ -322,14 +324,32 @@ ONE_REGION = Operation(
     problems=(404, 500),
 )
 DCAT = Operation(
-    "The catalogue as DCAT-AP 3.0",
+    "The catalogue as DCAT-AP 3.0, in pages",
     "catalog",
     operation_id="getDcatCatalogue",
-    description="JSON-LD with an inline @context (nothing to fetch): the catalog, a dataset "
-    "per entry with zh and en texts, publishers, themes, spatial coverage, access rights, "
-    "a distribution per served dataset and the gateway's data service. Turtle or RDF/XML "
-    "by the Accept header (or `format`).",
-    parameters=(_format_parameter(RDF_MEDIA_TYPES),),
-    responses={"200": ("The catalogue.", {JSON_LD: DCAT_DOCUMENT, **_RDF_CONTENT})},
+    description="One page of the catalogue, a whole DCAT-AP document: JSON-LD with an inline "
+    "@context (nothing to fetch), the catalog with this page's datasets (zh and en texts, "
+    "publishers, themes, spatial coverage, access rights, a distribution per served dataset) "
+    "and the gateway's data service. A hydra:PagedCollection node gives hydra:totalItems, "
+    "hydra:itemsPerPage and the first, last, next and previous pages (also as "
+    "firstPage/lastPage/nextPage/previousPage, which CKAN's dcat harvester reads); so does "
+    "the Link header. Without `page`, the first page. Turtle or RDF/XML by the Accept header "
+    "(or `format`), paged the same way.",
+    parameters=(
+        _format_parameter(RDF_MEDIA_TYPES),
+        query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number."),
+        query(
+            "perPage",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": DCAT_MAX_PER_PAGE,
+                "default": DCAT_PER_PAGE,
+            },
+            "Datasets per page.",
+        ),
+    ),
+    responses={"200": ("One page of the catalogue.", {JSON_LD: DCAT_DOCUMENT, **_RDF_CONTENT})},
     problems=(400, 500),
+    links_pages=True,
 )

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, request
 
-from catalog.dcat import JSON_LD, RDF_XML, TURTLE, serialise
+from catalog.dcat_rdf import JSON_LD, RDF_XML, TURTLE, serialise
 from gateway.core.problems import Problem
 from gateway.http.api.common import json_response
 
