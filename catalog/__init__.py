@@ -1,8 +1,9 @@
-"""The shared catalogue: dataset entries, the region registry, identifier formats, validation
-and search."""
+"""The shared catalogue: dataset entries, the region registry, the category taxonomy, identifier
+formats, validation and search."""
 
 from __future__ import annotations
 
+from catalog.categories import Category, Domain, Taxonomy, load_categories
 from catalog.formats import FORMAT_CHECKER
 from catalog.i18n import DEFAULT_LANGUAGE, LANGUAGES, I18n
 from catalog.issues import CatalogError, CatalogIssue
@@ -14,6 +15,7 @@ from catalog.loader import (
     FieldInfo,
     Provider,
     load_catalog,
+    load_catalog_directory,
 )
 from catalog.regions import Region, RegionRegistry, load_regions
 from catalog.search import SearchResult, search
@@ -28,16 +30,21 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "CatalogIssue",
+    "Category",
     "ContactPoint",
     "Dataset",
+    "Domain",
     "FieldInfo",
     "I18n",
     "Provider",
     "Region",
     "RegionRegistry",
     "SearchResult",
+    "Taxonomy",
     "ValidationIssue",
     "load_catalog",
+    "load_catalog_directory",
+    "load_categories",
     "load_regions",
     "search",
     "value_issue",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -64,3 +65,15 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
     problem = getattr(exc, "problem", None) or "syntax error"
     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
     return f"not valid YAML{where}: {problem}"
+
+
+def read_yaml_file(path: Path) -> Any:
+    """The document in a catalogue file; CatalogError (located at ``$``) when it cannot be read
+    or is not YAML."""
+    try:
+        return parse_yaml(path.read_text("utf-8"))
+    except OSError as exc:
+        issue = CatalogIssue(path.name, "$", f"cannot be read: {exc.strerror}")
+        raise CatalogError([issue]) from None
+    except yaml.YAMLError as exc:
+        raise CatalogError([CatalogIssue(path.name, "$", yaml_problem(exc))]) from None

@@ -8,7 +8,6 @@ one list of issues, so that ``catalog check`` names every problem of every file 
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import jsonschema
 import yaml
 from jsonschema.exceptions import ValidationError
 
+from catalog.categories import Taxonomy, load_categories
 from catalog.filters import FilterValidator, coerce_text
 from catalog.formats import KNOWN_FORMATS, ORDERED_FORMATS
 from catalog.i18n import I18n
@@ -31,6 +31,7 @@ from catalog.validation import (
     ValidationIssue,
     compile_validator,
     json_types,
+    packaged_schema,
     schema_error_issues,
     unknown_property_message,
 )
@@ -81,6 +82,8 @@ class Dataset:
     title: I18n
     description: I18n
     provider: Provider
+    #: The id of its category in the taxonomy.
+    category: str
     themes: tuple[str, ...]
     keywords_zh: tuple[str, ...]
     keywords_en: tuple[str, ...]
@@ -147,10 +150,11 @@ class Dataset:
 
 @dataclass(frozen=True, slots=True)
 class Catalog:
-    """Every dataset entry (by id, sorted) and the region registry."""
+    """Every dataset entry (by id, sorted), the region registry and the category taxonomy."""
 
     datasets: Mapping[str, Dataset]
     regions: RegionRegistry
+    taxonomy: Taxonomy
 
     def get(self, dataset_id: str) -> Dataset | None:
         return self.datasets.get(dataset_id)
@@ -169,9 +173,7 @@ def default_datasets_directory() -> Path:
 
 def meta_schema() -> dict[str, Any]:
     """The meta-schema every catalogue entry must satisfy (catalog/schema/dataset.schema.json)."""
-    text = (resources.files("catalog") / "schema" / "dataset.schema.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
-    return document
+    return packaged_schema("dataset.schema.json")
 
 
 #: How a dataset may be shared, in the order the pages list them: the meta-schema's enum is the
@@ -257,7 +259,11 @@ def _not_a_property(name: str, properties: Mapping[str, Any]) -> str:
 
 
 def _cross_check(
-    document: Mapping[str, Any], file: str, stem: str, regions: RegionRegistry | None
+    document: Mapping[str, Any],
+    file: str,
+    stem: str,
+    regions: RegionRegistry | None,
+    taxonomy: Taxonomy | None,
 ) -> list[CatalogIssue]:
     """What the meta-schema cannot say: names that must agree across the entry and its file."""
     issues: list[CatalogIssue] = []
@@ -308,6 +314,8 @@ def _cross_check(
         for index, code in enumerate(document["provider"]["regions"]):
             if not regions.is_known(code):
                 add(["provider", "regions", index], f"{code!r} is not in the region registry")
+    if taxonomy is not None and taxonomy.category(document["category"]) is None:
+        add(["category"], taxonomy.unknown_category_message(document["category"]))
     return issues
 
 
@@ -337,6 +345,7 @@ def _build_dataset(document: Mapping[str, Any]) -> Dataset:
         provider=Provider(
             id=provider["id"], name=I18n(**provider["name"]), regions=tuple(provider["regions"])
         ),
+        category=document["category"],
         themes=tuple(document["themes"]),
         keywords_zh=tuple(document["keywords"]["zh"]),
         keywords_en=tuple(document["keywords"]["en"]),
@@ -370,12 +379,13 @@ def parse_dataset(
     file: str,
     *,
     regions: RegionRegistry | None = None,
+    taxonomy: Taxonomy | None = None,
     validator: jsonschema.protocols.Validator | None = None,
 ) -> Dataset:
     """Check one entry (meta-schema, then cross-checks) and build it; CatalogError lists why not.
 
     ``file`` names the entry in messages; its stem must equal the id. Without ``regions`` the
-    provider regions are not looked up.
+    provider regions are not looked up, without ``taxonomy`` the category is not.
     """
     validator = validator or compile_validator(meta_schema())
     issues = [
@@ -385,7 +395,7 @@ def parse_dataset(
     ]
     issues = list(dict.fromkeys(issues))
     if not issues:
-        issues = _cross_check(document, file, Path(file).stem, regions)
+        issues = _cross_check(document, file, Path(file).stem, regions, taxonomy)
     if issues:
         raise CatalogError(issues)
     dataset = _build_dataset(document)
@@ -403,12 +413,22 @@ def parse_dataset(
     return dataset
 
 
-def load_catalog(datasets_dir: Path | None = None, regions_file: Path | None = None) -> Catalog:
-    """Read and check the region registry and every ``*.yaml`` entry; all problems together."""
+def load_catalog(
+    datasets_dir: Path | None = None,
+    regions_file: Path | None = None,
+    categories_file: Path | None = None,
+) -> Catalog:
+    """Read and check the region registry, the taxonomy and every ``*.yaml`` entry; all problems
+    together (the shipped files for each argument left out)."""
     issues: list[CatalogIssue] = []
     regions: RegionRegistry | None = None
+    taxonomy: Taxonomy | None = None
     try:
         regions = load_regions(regions_file)
+    except CatalogError as exc:
+        issues.extend(exc.issues)
+    try:
+        taxonomy = load_categories(categories_file)
     except CatalogError as exc:
         issues.extend(exc.issues)
 
@@ -425,11 +445,27 @@ def load_catalog(datasets_dir: Path | None = None, regions_file: Path | None = N
             issues.append(CatalogIssue(path.name, "$", yaml_problem(exc)))
             continue
         try:
-            dataset = parse_dataset(document, path.name, regions=regions, validator=validator)
+            dataset = parse_dataset(
+                document, path.name, regions=regions, taxonomy=taxonomy, validator=validator
+            )
         except CatalogError as exc:
             issues.extend(exc.issues)
             continue
         datasets[dataset.id] = dataset
-    if issues or regions is None:
+    if issues or regions is None or taxonomy is None:
         raise CatalogError(issues)
-    return Catalog(datasets=MappingProxyType(dict(sorted(datasets.items()))), regions=regions)
+    return Catalog(
+        datasets=MappingProxyType(dict(sorted(datasets.items()))),
+        regions=regions,
+        taxonomy=taxonomy,
+    )
+
+
+def load_catalog_directory(directory: Path | None) -> Catalog:
+    """The catalogue a deployment's directory holds (``datasets/``, ``regions.yaml`` and
+    ``categories.yaml``, docs/deployment.md); the shipped one for None."""
+    if directory is None:
+        return load_catalog()
+    return load_catalog(
+        directory / "datasets", directory / "regions.yaml", directory / "categories.yaml"
+    )

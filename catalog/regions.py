@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from catalog.i18n import I18n
-from catalog.issues import CatalogError, CatalogIssue, json_path, parse_yaml, yaml_problem
-from catalog.validation import compile_validator, schema_error_issues
+from catalog.issues import CatalogError, CatalogIssue, json_path, read_yaml_file
+from catalog.validation import document_issues, packaged_schema
 
 #: The level a grouping gets; standard regions carry their GB/T 2260 level.
 GROUPING_LEVEL = "grouping"
@@ -134,12 +131,6 @@ def default_regions_file() -> Path:
     return Path(str(resources.files("catalog") / "regions.yaml"))
 
 
-def _schema() -> dict[str, Any]:
-    text = (resources.files("catalog") / "schema" / "regions.schema.json").read_text("utf-8")
-    document: dict[str, Any] = json.loads(text)
-    return document
-
-
 def _cross_check(document: dict[str, Any], file: str) -> list[CatalogIssue]:
     issues: list[CatalogIssue] = []
     levels: dict[str, str] = {}
@@ -178,12 +169,7 @@ def _cross_check(document: dict[str, Any], file: str) -> list[CatalogIssue]:
 
 def parse_regions(document: Any, file: str) -> RegionRegistry:
     """Check a region registry document and build the registry; CatalogError lists every problem."""
-    validator = compile_validator(_schema())
-    issues = [
-        CatalogIssue(file, issue.path, issue.message)
-        for error in validator.iter_errors(document)
-        for issue in schema_error_issues(error, abbreviate=False)
-    ]
+    issues = document_issues(packaged_schema("regions.schema.json"), document, file)
     if not issues:
         issues = _cross_check(document, file)
     if issues:
@@ -218,11 +204,5 @@ def parse_regions(document: Any, file: str) -> RegionRegistry:
 def load_regions(path: Path | None = None) -> RegionRegistry:
     """Read and check the region registry file (default: the one shipped with the package)."""
     path = path or default_regions_file()
-    try:
-        document = parse_yaml(path.read_text("utf-8"))
-    except OSError as exc:
-        issue = CatalogIssue(path.name, "$", f"cannot be read: {exc.strerror}")
-        raise CatalogError([issue]) from None
-    except yaml.YAMLError as exc:
-        raise CatalogError([CatalogIssue(path.name, "$", yaml_problem(exc))]) from None
+    document = read_yaml_file(path)
     return parse_regions(document, path.name)

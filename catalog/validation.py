@@ -12,10 +12,12 @@ from __future__ import annotations
 import copy
 import difflib
 import functools
+import json
 import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import jsonschema
@@ -23,7 +25,7 @@ import jsonschema_rs
 from jsonschema.exceptions import ValidationError, best_match
 
 from catalog.formats import FORMAT_CHECKER, FORMAT_NAMES, FORMAT_PREDICATES, FormatProblem
-from catalog.issues import json_path
+from catalog.issues import CatalogIssue, json_path
 
 #: How many projections' validators one dataset keeps compiled.
 PROJECTION_CACHE_SIZE = 256
@@ -261,3 +263,19 @@ def json_types(schema_type: str | Sequence[str] | None) -> tuple[str, ...]:
     if schema_type is None:
         return ()
     return (schema_type,) if isinstance(schema_type, str) else tuple(schema_type)
+
+
+def packaged_schema(name: str) -> dict[str, Any]:
+    """One of the JSON Schemas shipped in ``catalog/schema/`` (``name``: its file name)."""
+    text = (resources.files("catalog") / "schema" / name).read_text("utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def document_issues(schema: Mapping[str, Any], document: Any, file: str) -> list[CatalogIssue]:
+    """Where a catalogue document (the region registry, the taxonomy) breaks its schema."""
+    return [
+        CatalogIssue(file, issue.path, issue.message)
+        for error in compile_validator(schema).iter_errors(document)
+        for issue in schema_error_issues(error, abbreviate=False)
+    ]

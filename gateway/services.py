@@ -11,7 +11,7 @@ from redis import Redis
 from sqlalchemy import Engine
 
 from adapters.nodes import NodeConfig, load_nodes
-from catalog import Catalog, load_catalog
+from catalog import Catalog, load_catalog_directory
 from gateway.access.grants import GrantAdmin, GrantStore
 from gateway.access.quotas import Quotas
 from gateway.audit.reader import AuditReader
@@ -49,10 +49,7 @@ class Configuration:
 
 
 def load_configuration(settings: Settings) -> Configuration:
-    catalog = load_catalog(
-        settings.catalog_dir / "datasets" if settings.catalog_dir else None,
-        settings.catalog_dir / "regions.yaml" if settings.catalog_dir else None,
-    )
+    catalog = load_catalog_directory(settings.catalog_dir)
     policies = load_policies(settings.policies_dir)
     nodes = load_nodes(settings.nodes_dir)
     routing = RoutingTable.build(catalog, nodes)

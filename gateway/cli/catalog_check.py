@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.nodes import NodeConfigError, load_nodes
-from catalog import CatalogError, load_catalog
+from catalog import CatalogError, load_catalog_directory
 from catalog.dcat import missing_recommended
 from gateway.core.settings import Settings
 from gateway.upstream.routing import RoutingConfigError, RoutingTable
@@ -52,10 +52,7 @@ def check_configuration(settings: Settings) -> CheckResult:
     problems += [p for p in (catalog_problem, policies_problem, nodes_problem) if p]
     if catalog_problem is None:
         try:
-            catalog = load_catalog(
-                settings.catalog_dir / "datasets" if settings.catalog_dir else None,
-                settings.catalog_dir / "regions.yaml" if settings.catalog_dir else None,
-            )
+            catalog = load_catalog_directory(settings.catalog_dir)
         except CatalogError as exc:
             problems += [str(issue) for issue in exc.issues]
     if policies_problem is None:

@@ -51,6 +51,7 @@ def test_dataset_carries_the_entry(catalog: Catalog) -> None:
     assert dataset.title == I18n(zh="市场主体登记信息", en="Market entity registration")
     assert dataset.provider.id == "market-regulation"
     assert dataset.provider.regions == ("110000", "120000", "130000")
+    assert dataset.category == "market-entities"
     assert dataset.themes == ("economy", "enterprise")
     assert "企业" in dataset.keywords_zh
     assert (dataset.share_type, dataset.level, dataset.update_frequency) == (
@@ -243,6 +244,24 @@ BROKEN_ENTRIES: list[tuple[str, Mutation, str, str]] = [
         _set(["provider", "regions"], ["110000", "440000"]),
         "$.provider.regions[1]",
         "'440000' is not in the region registry",
+    ),
+    (
+        "category missing",
+        lambda doc: doc.pop("category"),
+        "$.category",
+        "required property is missing",
+    ),
+    (
+        "category not in the taxonomy",
+        _set(["category"], "market-entity"),
+        "$.category",
+        "'market-entity' is not a category of the taxonomy (did you mean 'market-entities'?)",
+    ),
+    (
+        "category that is a domain",
+        _set(["category"], "market-supervision"),
+        "$.category",
+        "'market-supervision' is a domain, not a category",
     ),
     (
         "modified not a real date",

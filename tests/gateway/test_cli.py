@@ -34,6 +34,7 @@ def test_catalog_check_passes_on_the_shipped_configuration(
 def _shipped_catalog(target: Path) -> Path:
     shutil.copytree(default_datasets_directory(), target / "datasets")
     shutil.copy(default_datasets_directory().parent / "regions.yaml", target)
+    shutil.copy(default_datasets_directory().parent / "categories.yaml", target)
     return target
 
 

@@ -36,7 +36,11 @@ EVERYTHING: dict[str, Any] = {
     "redis": {"url": "redis://redis:6379/0"},
     "serverSecret": {"value": "s" * 64},
     "signingKeys": {"files": {"keys.json": '{"keys": []}', "audit-ed25519.pem": "PEM"}},
-    "catalog": {"datasets": {"patent-grants.yaml": "id: patent-grants\n"}, "regions": "x: 1\n"},
+    "catalog": {
+        "datasets": {"patent-grants.yaml": "id: patent-grants\n"},
+        "regions": "x: 1\n",
+        "categories": "y: 1\n",
+    },
     "nodes": {"files": {"beijing.yaml": "id: beijing\n"}},
     "policies": {"files": {"tiers.yaml": "tiers: {}\n"}},
     "otel": {"endpoint": "http://collector:4318", "resourceAttributes": {"env": "test"}},
@@ -214,6 +218,14 @@ def test_catalogue_entries_without_the_region_registry_are_refused(render: Rende
         render({"catalog": {"datasets": {"a.yaml": "id: a"}}})
     with pytest.raises(helm.HelmRenderError, match="region registry"):
         render({"catalog": {"existingDatasetsConfigMap": "datasets"}})
+
+
+def test_catalogue_entries_without_the_category_taxonomy_are_refused(render: Render) -> None:
+    regions = {"existingRegionsConfigMap": "regions"}
+    with pytest.raises(helm.HelmRenderError, match="category taxonomy"):
+        render({"catalog": {"datasets": {"a.yaml": "id: a"}, **regions}})
+    with pytest.raises(helm.HelmRenderError, match="category taxonomy"):
+        render({"catalog": {"existingDatasetsConfigMap": "datasets", **regions}})
 
 
 # -- the gateway pod ---------------------------------------------------------------------------
@@ -452,6 +464,7 @@ def test_configuration_from_values_is_rendered_into_config_maps(render: Render) 
     assert mounts == {
         "/etc/jjj-gateway/catalog/datasets": f"{RELEASE}-catalog-datasets",
         "/etc/jjj-gateway/catalog/regions.yaml": f"{RELEASE}-catalog-regions",
+        "/etc/jjj-gateway/catalog/categories.yaml": f"{RELEASE}-catalog-categories",
         "/etc/jjj-gateway/nodes": f"{RELEASE}-nodes",
         "/etc/jjj-gateway/policies": f"{RELEASE}-policies",
     }
@@ -471,6 +484,7 @@ def test_existing_config_maps_are_mounted_and_not_rendered(
     assert mounted_config_maps(gateway_deployment(manifests)) == {
         "/etc/jjj-gateway/catalog/datasets": "jjj-catalog-datasets",
         "/etc/jjj-gateway/catalog/regions.yaml": "jjj-catalog-regions",
+        "/etc/jjj-gateway/catalog/categories.yaml": "jjj-catalog-categories",
         "/etc/jjj-gateway/nodes": "jjj-nodes",
         "/etc/jjj-gateway/policies": "jjj-policies",
     }

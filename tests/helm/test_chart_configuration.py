@@ -95,6 +95,7 @@ def test_repository_configuration_rendered_by_the_chart_loads_in_the_gateway(
         "catalog": {
             "datasets": repository_files("catalog/datasets/*.yaml"),
             "regions": (ROOT / "catalog" / "regions.yaml").read_text("utf-8"),
+            "categories": (ROOT / "catalog" / "categories.yaml").read_text("utf-8"),
         },
         "nodes": {"files": repository_files("adapters/nodes/*.yaml")},
         "policies": {"files": repository_files("policies/*.yaml")},

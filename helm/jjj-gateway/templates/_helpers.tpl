@@ -123,6 +123,10 @@ app.kubernetes.io/component: adapter-server
 {{- .Values.catalog.existingRegionsConfigMap | default (printf "%s-catalog-regions" (include "jjj-gateway.fullname" .)) }}
 {{- end }}
 
+{{- define "jjj-gateway.catalogCategoriesName" -}}
+{{- .Values.catalog.existingCategoriesConfigMap | default (printf "%s-catalog-categories" (include "jjj-gateway.fullname" .)) }}
+{{- end }}
+
 {{- define "jjj-gateway.nodesConfigured" -}}
 {{- if or .Values.nodes.files .Values.nodes.existingConfigMap }}true{{- end }}
 {{- end }}
@@ -160,6 +164,9 @@ app.kubernetes.io/component: adapter-server
 {{- end }}
 {{- if and .Values.catalog.existingDatasetsConfigMap (not .Values.catalog.regions) (not .Values.catalog.existingRegionsConfigMap) }}
 {{- fail "catalog.existingDatasetsConfigMap needs the region registry too: set catalog.regions or catalog.existingRegionsConfigMap" }}
+{{- end }}
+{{- if and (include "jjj-gateway.catalogConfigured" .) (not .Values.catalog.categories) (not .Values.catalog.existingCategoriesConfigMap) }}
+{{- fail "a catalogue needs the category taxonomy too: set catalog.categories or catalog.existingCategoriesConfigMap" }}
 {{- end }}
 {{- end }}
 
