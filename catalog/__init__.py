@@ -19,6 +19,7 @@ from catalog.loader import (
 )
 from catalog.regions import Region, RegionRegistry, load_regions
 from catalog.search import SearchResult, search
+from catalog.search_index import SearchIndex
 from catalog.validation import MAX_SAFE_INTEGER, ValidationIssue, value_issue
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Provider",
     "Region",
     "RegionRegistry",
+    "SearchIndex",
     "SearchResult",
     "Taxonomy",
     "ValidationIssue",

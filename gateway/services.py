@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from redis import Redis
 from sqlalchemy import Engine
 
 from adapters.nodes import NodeConfig, load_nodes
-from catalog import Catalog, load_catalog_directory
+from catalog import Catalog, SearchIndex, load_catalog_directory
 from gateway.access.grants import GrantAdmin, GrantStore
 from gateway.access.quotas import Quotas
 from gateway.audit.reader import AuditReader
@@ -46,6 +46,13 @@ class Configuration:
     policies: Policies
     nodes: dict[str, NodeConfig]
     routing: RoutingTable
+    #: The catalogue prepared for search once, with the regions the nodes serve: a search
+    #: request reads it and prepares nothing (docs/catalogue-guide.md#searching-a-large-catalogue).
+    search_index: SearchIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        served = {d: self.routing.served_regions(d) for d in self.catalog.datasets}
+        object.__setattr__(self, "search_index", SearchIndex(self.catalog, served))
 
 
 def load_configuration(settings: Settings) -> Configuration:

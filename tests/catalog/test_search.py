@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from catalog import Catalog, load_catalog, search
+from catalog import Catalog, SearchIndex, load_catalog, search
 
 Rewrite = Callable[[str, Callable[[dict[str, Any]], None]], Path]
 
@@ -161,9 +161,81 @@ def test_sort_by_title(catalog: Catalog) -> None:
 
 def test_sort_by_title_uses_the_titles_of_the_language(catalog: Catalog) -> None:
     zh = [d.title.zh for d in search(catalog, sort="title", language="zh").items]
-    assert zh == sorted(zh)
+    # bù, hù, kōng, nà, shè, shì, yī, zhèng, zhuān: pinyin, not code point (专 U+4E13 is first).
+    assert [title[:2] for title in zh] == [
+        "不动",
+        "户籍",
+        "空气",
+        "纳税",
+        "社会",
+        "市场",
+        "医疗",
+        "政府",
+        "专利",
+    ]
     en = [d.id for d in search(catalog, sort="title", language="en").items]
     assert [d.id for d in search(catalog, sort="title", language="zh").items] != en
+
+
+def _titled(rewrite_entry: Rewrite, datasets_copy: Path, titles: dict[str, str]) -> Catalog:
+    """The catalogue with the Chinese titles of some entries replaced."""
+
+    def retitle(title: str) -> Callable[[dict[str, Any]], None]:
+        return lambda doc: doc["title"].__setitem__("zh", title)
+
+    for dataset_id, title in titles.items():
+        rewrite_entry(dataset_id, retitle(title))
+    return load_catalog(datasets_copy)
+
+
+def test_chinese_titles_sort_by_the_reading_of_their_words(
+    rewrite_entry: Rewrite, datasets_copy: Path
+) -> None:
+    catalog = _titled(
+        rewrite_entry,
+        datasets_copy,
+        {
+            "patent-grants": "中关村企业名录",  # zhōng
+            "tax-credit-rating": "重庆市企业名录",  # chóng in 重庆, zhòng alone
+            "air-quality-hourly": "银行网点",  # yínháng: háng in 银行, xíng alone
+            "medical-institutions": "银华基金",  # yínhuá
+            "household-registration": "北京市企业名录",  # běi
+            "market-entity-registration": "阳光采购",  # yáng
+        },
+    )
+    found = search(catalog, sort="title", language="zh").items
+    titles = [d.title.zh for d in found if d.title.zh.endswith(("名录", "网点", "基金", "采购"))]
+    assert titles == [
+        "北京市企业名录",
+        "重庆市企业名录",
+        "阳光采购",
+        "银行网点",
+        "银华基金",
+        "中关村企业名录",
+    ]
+
+
+def test_equal_chinese_titles_keep_one_order(rewrite_entry: Rewrite, datasets_copy: Path) -> None:
+    # 市 and 事 are both shì: the characters then decide; the very same title, the id.
+    catalog = _titled(
+        rewrite_entry,
+        datasets_copy,
+        {
+            "tax-credit-rating": "事业单位",
+            "patent-grants": "市业单位",
+            "air-quality-hourly": "市业单位",
+        },
+    )
+    found = [d.id for d in search(catalog, sort="title", language="zh").items]
+    assert found.index("tax-credit-rating") < found.index("air-quality-hourly")
+    assert found.index("air-quality-hourly") < found.index("patent-grants")
+
+
+def test_english_titles_sort_by_their_folded_text(catalog: Catalog) -> None:
+    found = search(catalog, sort="title", language="en").items
+    titles = [d.title.en for d in found]
+    assert titles == sorted(titles, key=str.casefold)
+    assert titles[0] == "Government procurement awards"
 
 
 def test_an_unknown_region_matches_nothing(catalog: Catalog) -> None:
@@ -186,3 +258,38 @@ def test_bad_search_parameters_are_rejected(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         search(catalog, **criteria)
+
+
+def test_any_part_of_a_chinese_title_is_found(catalog: Catalog) -> None:
+    # 体登 spans the words 主体 and 登记: no word segmentation may hide it.
+    assert "market-entity-registration" in ids(catalog, q="体登")
+
+
+def test_an_index_gives_what_the_catalogue_gives(catalog: Catalog) -> None:
+    served = {"patent-grants": frozenset({"130629"})}
+    index = SearchIndex(catalog, served)
+    queries: list[dict[str, Any]] = [
+        {"q": "企业"},
+        {"q": "雄安"},
+        {"theme": "economy"},
+        {"region": "xiongan"},
+    ]
+    for criteria in queries:
+        assert search(index, **criteria) == search(catalog, served_regions=served, **criteria)
+
+
+def test_an_index_keeps_its_own_served_regions(catalog: Catalog) -> None:
+    with pytest.raises(ValueError, match="an index holds its own served regions"):
+        search(SearchIndex(catalog), served_regions={})
+
+
+def test_a_text_many_datasets_share_finds_each_of_them(
+    datasets_copy: Path, rewrite_entry: Rewrite
+) -> None:
+    def same_keyword(doc: dict[str, Any]) -> None:
+        doc["keywords"] = {"zh": ["共用关键词"], "en": ["shared keyword"]}
+
+    for dataset_id in ("patent-grants", "tax-credit-rating", "air-quality-hourly"):
+        rewrite_entry(dataset_id, same_keyword)
+    found = ids(load_catalog(datasets_copy), q="用关键")
+    assert found == ["air-quality-hourly", "patent-grants", "tax-credit-rating"]

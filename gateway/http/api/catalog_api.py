@@ -120,7 +120,7 @@ def list_datasets() -> Response:
     per_page = _positive("perPage", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     config = services().config
     result = search(
-        config.catalog,
+        config.search_index,
         q=q or None,
         region=_single("region") or None,
         theme=_single("theme") or None,
@@ -130,7 +130,6 @@ def list_datasets() -> Response:
         page=page,
         per_page=per_page,
         sort=SORTS[sort],
-        served_regions=_served_regions(config),
         language=language,
     )
     links = numbered_page_links(result.page, result.per_page, result.total)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
-from catalog import SHARE_TYPES, Catalog
+from catalog import SHARE_TYPES, SearchIndex
 from catalog.search import DEFAULT_PER_PAGE
 
 #: The sorts the pages offer (a subset of catalog.search's).
@@ -89,7 +89,7 @@ def _positive(raw: str | None, default: int, maximum: int) -> int | None:
     return int(raw)
 
 
-def read_search_state(args: Mapping[str, str], catalog: Catalog) -> tuple[SearchState, list[str]]:
+def read_search_state(args: Mapping[str, str], index: SearchIndex) -> tuple[SearchState, list[str]]:
     """The search state in the URL, and the names of the parameters that were dropped."""
     dropped: list[str] = []
 
@@ -101,8 +101,9 @@ def read_search_state(args: Mapping[str, str], catalog: Catalog) -> tuple[Search
             return None
         return value
 
-    themes = {t for ds in catalog for t in ds.themes}
-    providers = {ds.provider.id for ds in catalog}
+    themes = index.known["theme"]
+    providers = index.known["provider"]
+    regions = index.catalog.regions
     theme = args.get("theme")
     share_type = args.get("shareType")
     provider = args.get("provider")
@@ -117,7 +118,7 @@ def read_search_state(args: Mapping[str, str], catalog: Catalog) -> tuple[Search
         share_type=keep("shareType", share_type, share_type in SHARE_TYPES),
         level=_level(keep("level", level, level in ("1", "2", "3", "4"))),
         provider=keep("provider", provider, provider in providers),
-        region=keep("region", region, bool(region) and catalog.regions.is_known(region or "")),
+        region=keep("region", region, bool(region) and regions.is_known(region or "")),
         sort=keep("sort", sort, sort in SORTS) or "relevance",
         page=page or 1,
         per_page=per_page or PER_PAGE,

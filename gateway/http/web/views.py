@@ -85,7 +85,7 @@ def _facet_label(config: Configuration, t: Translator, facet: str, value: str) -
     if facet == "level":
         return f"{value} · {t.level(int(value))}"
     if facet == "provider":
-        provider = next((ds.provider for ds in config.catalog if ds.provider.id == value), None)
+        provider = config.search_index.providers.get(value)
         return t.text(provider.name) if provider else value
     region = config.catalog.regions.get(value)
     return t.region(region) if region else value
@@ -147,10 +147,9 @@ def home() -> Response:
     config = services().config
     language = page_language()
     t = Translator(language.code)
-    state, dropped = read_search_state(request.args, config.catalog)
-    served = {d: config.routing.served_regions(d) for d in config.catalog.datasets}
+    state, dropped = read_search_state(request.args, config.search_index)
     result = search(
-        config.catalog,
+        config.search_index,
         q=state.q or None,
         region=state.region,
         theme=state.theme,
@@ -160,7 +159,7 @@ def home() -> Response:
         page=state.page,
         per_page=state.per_page,
         sort=state.sort,
-        served_regions=served,
+        language=language.code,
     )
     facets = _facets(config, t, result, state)
     pages = _pages(result.total, result.per_page)
