@@ -2,9 +2,9 @@
 of the catalogue shares: issues, compiled validators, the I-JSON value rule (filters are checked
 in catalog/filters.py).
 
-Record validation runs for every record a node returns, so validators are compiled when the
-catalogue loads (and once per projection, cached). Callers only see :class:`ValidationIssue`
-lists, which keeps the engine behind them replaceable.
+Record validation runs for every record a node returns, so a dataset's validators are compiled
+once, when it is first used (and once per projection, cached). Callers only see
+:class:`ValidationIssue` lists, which keeps the engine behind them replaceable.
 """
 
 from __future__ import annotations
