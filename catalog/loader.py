@@ -23,12 +23,13 @@ import jsonschema
 import yaml
 from jsonschema.exceptions import ValidationError
 
-from catalog.categories import Taxonomy, load_categories
+from catalog.categories import Taxonomy, default_categories_file, load_categories
 from catalog.filters import FilterValidator, coerce_text
 from catalog.formats import KNOWN_FORMATS, ORDERED_FORMATS
 from catalog.i18n import I18n
 from catalog.issues import CatalogError, CatalogIssue, json_path, parse_yaml, yaml_problem
-from catalog.regions import RegionRegistry, load_regions
+from catalog.load_cache import input_key, read_documents, write_documents
+from catalog.regions import RegionRegistry, default_regions_file, load_regions
 from catalog.validation import (
     RecordValidator,
     ValidationIssue,
@@ -477,9 +478,16 @@ def load_catalog(
     datasets_dir: Path | None = None,
     regions_file: Path | None = None,
     categories_file: Path | None = None,
+    *,
+    cache_dir: Path | None = None,
 ) -> Catalog:
     """Read and check the region registry, the taxonomy and every ``*.yaml`` entry; all problems
-    together (the shipped files for each argument left out)."""
+    together (the shipped files for each argument left out).
+
+    With ``cache_dir`` the documents of a catalogue that passed are kept there, and a later load
+    of the very same files by the same code builds the catalogue from them without parsing or
+    checking again (catalog/load_cache.py says what "the same" covers).
+    """
     issues: list[CatalogIssue] = []
     regions: RegionRegistry | None = None
     taxonomy: Taxonomy | None = None
@@ -496,33 +504,58 @@ def load_catalog(
     paths = sorted(directory.glob("*.yaml")) if directory.is_dir() else []
     if not paths:
         issues.append(CatalogIssue(directory.name, "$", "no catalogue entries (*.yaml) found"))
-    datasets: dict[str, Dataset] = {}
-    for path in paths:
+    entries = [(path.name, path.read_bytes()) for path in paths]
+    key = None
+    if cache_dir is not None and regions is not None and taxonomy is not None and entries:
+        registries = (
+            regions_file or default_regions_file(),
+            categories_file or default_categories_file(),
+        )
+        key = input_key(entries, *(path.read_bytes() for path in registries))
+        cached = read_documents(cache_dir, key)
+        if cached is not None:
+            return _catalog([_build_dataset(document) for document in cached], regions, taxonomy)
+    datasets: list[Dataset] = []
+    documents: list[dict[str, Any]] = []
+    for name, content in entries:
         try:
-            document = parse_yaml(path.read_text("utf-8"))
+            document = parse_yaml(content.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            issues.append(CatalogIssue(name, "$", f"not UTF-8 text (byte {exc.start})"))
+            continue
         except yaml.YAMLError as exc:
-            issues.append(CatalogIssue(path.name, "$", yaml_problem(exc)))
+            issues.append(CatalogIssue(name, "$", yaml_problem(exc)))
             continue
         try:
-            dataset = parse_dataset(document, path.name, regions=regions, taxonomy=taxonomy)
+            dataset = parse_dataset(document, name, regions=regions, taxonomy=taxonomy)
         except CatalogError as exc:
             issues.extend(exc.issues)
             continue
-        datasets[dataset.id] = dataset
+        datasets.append(dataset)
+        documents.append(document)
     if issues or regions is None or taxonomy is None:
         raise CatalogError(issues)
+    if cache_dir is not None and key is not None:
+        write_documents(cache_dir, key, documents)
+    return _catalog(datasets, regions, taxonomy)
+
+
+def _catalog(datasets: list[Dataset], regions: RegionRegistry, taxonomy: Taxonomy) -> Catalog:
+    by_id = {dataset.id: dataset for dataset in datasets}
     return Catalog(
-        datasets=MappingProxyType(dict(sorted(datasets.items()))),
-        regions=regions,
-        taxonomy=taxonomy,
+        datasets=MappingProxyType(dict(sorted(by_id.items()))), regions=regions, taxonomy=taxonomy
     )
 
 
-def load_catalog_directory(directory: Path | None) -> Catalog:
+def load_catalog_directory(directory: Path | None, *, cache_dir: Path | None = None) -> Catalog:
     """The catalogue a deployment's directory holds (``datasets/``, ``regions.yaml`` and
-    ``categories.yaml``, docs/deployment.md); the shipped one for None."""
+    ``categories.yaml``, docs/deployment.md); the shipped one for None. ``cache_dir`` as for
+    :func:`load_catalog`."""
     if directory is None:
-        return load_catalog()
+        return load_catalog(cache_dir=cache_dir)
     return load_catalog(
-        directory / "datasets", directory / "regions.yaml", directory / "categories.yaml"
+        directory / "datasets",
+        directory / "regions.yaml",
+        directory / "categories.yaml",
+        cache_dir=cache_dir,
     )

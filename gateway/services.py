@@ -56,7 +56,11 @@ class Configuration:
 
 
 def load_configuration(settings: Settings) -> Configuration:
-    catalog = load_catalog_directory(settings.catalog_dir)
+    # The checked catalogue is kept in the instance folder: a start with the same entries
+    # skips parsing and checking them (`catalog check` always checks in full).
+    catalog = load_catalog_directory(
+        settings.catalog_dir, cache_dir=settings.instance_path / "cache"
+    )
     policies = load_policies(settings.policies_dir)
     nodes = load_nodes(settings.nodes_dir)
     routing = RoutingTable.build(catalog, nodes)
