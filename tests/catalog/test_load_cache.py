@@ -118,3 +118,15 @@ def test_an_entry_json_cannot_carry_exactly_is_not_cached(
     loaded = _load(datasets_copy, cache)
     assert "tax-credit-rating" in loaded.datasets
     assert not (cache / FILE_NAME).exists()
+
+
+def test_an_entry_that_is_not_utf8_is_a_located_problem(
+    datasets_copy: Path, tmp_path: Path
+) -> None:
+    entry = datasets_copy / "tax-credit-rating.yaml"
+    entry.write_bytes(entry.read_bytes().replace("纳税信用".encode(), "纳税信用".encode("gb18030")))
+    with pytest.raises(CatalogError) as caught:
+        _load(datasets_copy, tmp_path / "cache")
+    [issue] = caught.value.issues
+    assert (issue.file, issue.path) == ("tax-credit-rating.yaml", "$")
+    assert issue.message.startswith("not UTF-8 text")
