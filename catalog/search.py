@@ -39,6 +39,8 @@ def search(
     share_type: str | None = None,
     level: int | None = None,
     provider: str | None = None,
+    category: str | None = None,
+    domain: str | None = None,
     page: int = 1,
     per_page: int = DEFAULT_PER_PAGE,
     sort: str = "relevance",
@@ -54,7 +56,7 @@ def search(
     Chinese needs no word segmentation) in a title, description, keyword, field name or label,
     or in a name or alias of a region the dataset is provided or served for.
     A dataset is in ``region`` if the regions it is provided or served for meet the region's
-    leaves.
+    leaves, in ``category`` if classified there, in ``domain`` if its category lies in it.
     Facets count the text matches with every *other* filter applied, as faceted search does,
     so a facet shows what choosing another of its values would give.
     A filter value nothing has (an unknown theme, provider or region) matches nothing: it is a
@@ -83,6 +85,8 @@ def search(
             ("shareType", share_type),
             ("level", None if level is None else str(level)),
             ("provider", provider),
+            ("category", category),
+            ("domain", domain),
         )
         if value is not None
     }

@@ -20,7 +20,7 @@ from catalog.loader import Catalog, Dataset, Provider
 from catalog.regions import RegionRegistry
 
 #: Facet names, as the API reports them.
-FACETS = ("theme", "shareType", "level", "provider", "region")
+FACETS = ("domain", "category", "theme", "shareType", "level", "provider", "region")
 #: The weight of a match in the names of the regions a dataset is provided or served for.
 REGION_WEIGHT = 3
 
@@ -112,7 +112,10 @@ class SearchIndex:
                 if number == len(postings):
                     postings.append([])
                 postings[number].append((entry_number, weight))
+            category = catalog.taxonomy.category(dataset.category)
             values = {
+                "domain": (category.domain,) if category is not None else (),
+                "category": (dataset.category,),
                 "theme": dataset.themes,
                 "shareType": (dataset.share_type,),
                 "level": (str(dataset.level),),

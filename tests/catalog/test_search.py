@@ -293,3 +293,23 @@ def test_a_text_many_datasets_share_finds_each_of_them(
         rewrite_entry(dataset_id, same_keyword)
     found = ids(load_catalog(datasets_copy), q="用关键")
     assert found == ["air-quality-hourly", "patent-grants", "tax-credit-rating"]
+
+
+def test_a_category_filter_finds_the_datasets_classified_there(catalog: Catalog) -> None:
+    assert ids(catalog, category="tax-credit") == ["tax-credit-rating"]
+    assert ids(catalog, category="no-such-category") == []
+
+
+def test_a_domain_filter_finds_the_datasets_of_its_categories(catalog: Catalog) -> None:
+    result = search(catalog, domain="finance-tax")
+    assert [d.id for d in result.items] == ["government-procurement", "tax-credit-rating"]
+    assert result.facets["category"] == {"government-procurement": 1, "tax-credit": 1}
+    # The domain facet ignores its own filter: every domain still shows what it would give.
+    assert result.facets["domain"]["finance-tax"] == 2
+    assert result.facets["domain"]["health"] == 1
+
+
+def test_domain_and_category_facets_count_the_text_matches(catalog: Catalog) -> None:
+    facets = search(catalog, q="企业").facets
+    assert facets["domain"] == {"finance-tax": 1, "market-supervision": 1}
+    assert facets["category"] == {"market-entities": 1, "tax-credit": 1}
