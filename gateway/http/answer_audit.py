@@ -11,6 +11,7 @@ metrics, OAuth) carry no exchange id.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from gateway.core.problems import Problem
@@ -18,12 +19,15 @@ from gateway.identity.oauth.tokens import Principal
 
 #: Path prefix → the kind of record its answers get.
 SURFACES = {"/v1/datasets": "exchange", "/v1/audit": "audit", "/v1/admin": "admin"}
+#: A dataset's OpenAPI document is under /v1/datasets but public, like /openapi.json: reading a
+#: description asks nothing of the gateway's data. (A dataset id holds no dot or slash.)
+_PUBLIC = re.compile(r"/v1/datasets/[^/.]+/openapi\.json")
 
 
 def surface_kind(method: str, path: str) -> str | None:
     """The record kind of an audited surface's answer; None where answers carry no exchange id
     (a CORS preflight asks nothing of the gateway's data either)."""
-    if method == "OPTIONS":
+    if method == "OPTIONS" or _PUBLIC.fullmatch(path):
         return None
     for prefix, kind in SURFACES.items():
         if path == prefix or path.startswith(prefix + "/"):

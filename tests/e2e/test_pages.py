@@ -417,7 +417,7 @@ def test_a_dataset_page_previews_masked_records_for_the_open_tier(
     check_clean(watch)
 
 
-def test_the_api_reference_has_the_catalogue_layout_a_language_switch_and_pages_per_tag(
+def test_the_api_reference_has_the_catalogue_layout_a_language_switch_and_pages_per_dataset(
     gateway: str, context: BrowserContext
 ) -> None:
     page = context.new_page()
@@ -436,10 +436,11 @@ def test_the_api_reference_has_the_catalogue_layout_a_language_switch_and_pages_
     page.get_by_role("link", name="English").click()
     page.wait_for_url("**/docs?lang=en")
     assert visible_text(page, "h1") == "API reference"
-    page.get_by_role("navigation", name="Contents").get_by_role(
+    # Each dataset has a page of its own, from its own document; the overview links the first.
+    page.get_by_role("list", name="List of datasets").get_by_role(
         "link", name="Hourly air quality"
     ).click()
-    page.wait_for_url("**/docs/hourly-air-quality?lang=en")
+    page.wait_for_url("**/docs/datasets/air-quality-hourly?lang=en")
     assert visible_text(page, "h1") == "Hourly air quality"
     assert page.locator(".operation").count() == 3
     assert page.locator("#schema-AirQualityHourlyRecord").count() == 1

@@ -1,6 +1,7 @@
-"""The operations of /openapi.json that the hostile-input properties call
-(tests/gateway/test_hostile_json_properties.py): those that read a JSON body, and those of the
-API that read query parameters, each with the scopes and parameters the document gives it."""
+"""The operations of an OpenAPI document (/openapi.json, a dataset's own) that the hostile-input
+properties call (tests/gateway/test_hostile_json_properties.py): those that read a JSON body, and
+those of the API that read query parameters, each with the scopes and parameters the document
+gives it, and the document its references resolve in."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ class Operation:
     parameters: tuple[Mapping[str, Any], ...]
     media_type: str | None = None
     schema: Mapping[str, Any] = field(default_factory=dict)
+    #: The document the operation is in: where its schema's references resolve.
+    document: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -54,6 +57,7 @@ def _operations(document: Mapping[str, Any]) -> Iterator[tuple[Operation, Mappin
                     path=path,
                     scopes=_scopes(document, declared),
                     parameters=tuple(resolved(document, p) for p in parameters),
+                    document=document,
                 )
                 yield operation, declared
 

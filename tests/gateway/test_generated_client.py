@@ -1,6 +1,7 @@
-"""What a typed client generated from /openapi.json sees: module and model names for people,
-the purpose vocabulary as an enum, the page size's maximum, both client_secret methods, and
-array filters sent the way generators send them (the parameter repeated)."""
+"""What typed clients generated from the gateway's descriptions see: from /openapi.json, module
+and model names for people, the purpose vocabulary as an enum and both client_secret methods;
+from one dataset's own document, its typed operations with the page size's maximum and array
+filters sent the way generators send them (the parameter repeated)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ pytestmark = pytest.mark.both_backends
 
 ME = "/v1/datasets/market-entity-registration"
 PACKAGE = "jjj_gateway_client"
+#: The client of one dataset, generated from its own document.
+DATASET_PACKAGE = "jjj_market_entity_registration"
 
 
 @pytest.fixture
@@ -35,9 +38,16 @@ def document(client: FlaskClient) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    """The client openapi-python-client generates from the gateway's document."""
+@pytest.fixture
+def market(client: FlaskClient) -> dict[str, Any]:
+    body: dict[str, Any] = client.get(f"{ME}/openapi.json").get_json()
+    return body
+
+
+def _generated(
+    tmp_path_factory: pytest.TempPathFactory, url: str, package: str
+) -> Iterator[ModuleType]:
+    """The client openapi-python-client generates from the gateway's document at ``url``."""
     from gateway import create_app
 
     folder = tmp_path_factory.mktemp("generated")
@@ -45,7 +55,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
         {"instance_path": folder / "instance", "issuer": "http://gateway.test", "warm_start": False}
     )
     spec = folder / "openapi.json"
-    spec.write_bytes(app.test_client().get("/openapi.json").get_data())
+    spec.write_bytes(app.test_client().get(url).get_data())
     app.extensions["jjj-gateway"].close()
     executable = Path(sys.executable).parent / "openapi-python-client"
     if not executable.exists():
@@ -58,7 +68,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
             "--path",
             str(spec),
             "--output-path",
-            str(folder / PACKAGE),
+            str(folder / package),
             "--meta",
             "none",
         ],
@@ -71,12 +81,24 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     assert "Unable to" not in result.stdout, result.stdout
     sys.path.insert(0, str(folder))
     try:
-        yield importlib.import_module(PACKAGE)
+        yield importlib.import_module(package)
     finally:
         sys.path.remove(str(folder))
-        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(f"{PACKAGE}.")]:
+        for name in [m for m in sys.modules if m == package or m.startswith(f"{package}.")]:
             del sys.modules[name]
-        shutil.rmtree(folder / PACKAGE, ignore_errors=True)
+        shutil.rmtree(folder / package, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    """The client of the gateway's own operations (/openapi.json)."""
+    yield from _generated(tmp_path_factory, "/openapi.json", PACKAGE)
+
+
+@pytest.fixture(scope="module")
+def generated_dataset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    """The client of one dataset, from its own document."""
+    yield from _generated(tmp_path_factory, f"{ME}/openapi.json", DATASET_PACKAGE)
 
 
 def _names(package: ModuleType, sub: str) -> set[str]:
@@ -89,60 +111,75 @@ def test_generated_modules_and_models_carry_names_people_gave_them(
 ) -> None:
     tags = _names(generated, "api")
     assert {"catalogue", "records", "authorisation", "audit", "administration"} <= tags
-    assert {"market_entity_registration", "hourly_air_quality", "problem_types"} <= tags
+    assert {"problem_types", "reference"} <= tags
     assert not [t for t in tags if t.startswith("dataset")], tags
     models = importlib.import_module(f"{PACKAGE}.models")
-    for name in (
-        "AirQualityHourlyRecord",
-        "MarketEntityRegistrationRecordPage",
-        "DatasetList",
-        "DatasetResponse",
-        "Problem",
-        "Purpose",
-        "TokenResponse",
-        "MarketEntityRegistrationCreditCodeOperators",
-    ):
+    for name in ("DatasetList", "DatasetResponse", "Problem", "Purpose", "TokenResponse"):
         assert hasattr(models, name), name
     exported = set(models.__all__)
     assert not [m for m in exported if "Response200" in m or m.startswith("CatalogApi")], exported
+    assert "search_datasets" in _names(generated, "api/catalogue")
+    assert "get_dataset_open_api_document" in _names(generated, "api/reference")
+
+
+def test_a_dataset_client_has_its_typed_operations_and_models(
+    generated_dataset: ModuleType,
+) -> None:
+    assert _names(generated_dataset, "api") == {"market_entity_registration"}
+    assert _names(generated_dataset, "api/market_entity_registration") == {
+        "get_market_entity_registration_records",
+        "get_market_entity_registration_record",
+        "query_market_entity_registration_records",
+    }
+    models = importlib.import_module(f"{DATASET_PACKAGE}.models")
+    for name in (
+        "MarketEntityRegistrationRecord",
+        "MarketEntityRegistrationRecordPage",
+        "MarketEntityRegistrationQuery",
+        "MarketEntityRegistrationCreditCodeOperators",
+        "Problem",
+        "Purpose",
+    ):
+        assert hasattr(models, name), name
+    exported = set(models.__all__)
+    assert not [m for m in exported if "Response200" in m], exported
     # A filter's operators object is a named component, not "…FilterCreditCodeType1".
     assert not [m for m in exported if "Filter" in m and m.endswith("Type1")], exported
-    operations = _names(generated, "api/hourly_air_quality")
-    assert operations == {
-        "get_air_quality_hourly_records",
-        "get_air_quality_hourly_record",
-        "query_air_quality_hourly_records",
-    }
-    assert "search_datasets" in _names(generated, "api/catalogue")
 
 
-def test_every_known_operation_has_a_stable_operation_id(document: dict[str, Any]) -> None:
+def test_every_known_operation_has_a_stable_operation_id(
+    document: dict[str, Any], market: dict[str, Any]
+) -> None:
     ids = [op["operationId"] for methods in document["paths"].values() for op in methods.values()]
     assert len(ids) == len(set(ids))
     paths = document["paths"]
     assert paths["/v1/catalog/datasets"]["get"]["operationId"] == "searchDatasets"
-    assert (
-        paths["/v1/datasets/air-quality-hourly/records"]["get"]["operationId"]
-        == "getAirQualityHourlyRecords"
-    )
     assert paths["/oauth/token"]["post"]["operationId"] == "getAccessToken"
+    own = market["paths"][f"{ME}/records"]["get"]["operationId"]
+    assert own == "getMarketEntityRegistrationRecords"
 
 
-def test_the_purpose_header_is_the_purpose_vocabulary(document: dict[str, Any], app: Flask) -> None:
-    purpose = document["components"]["parameters"]["Purpose"]
+@pytest.mark.parametrize("which", ["document", "market"])
+def test_the_purpose_header_is_the_purpose_vocabulary(
+    which: str, request: pytest.FixtureRequest, app: Flask
+) -> None:
+    described: dict[str, Any] = request.getfixturevalue(which)
+    purpose = described["components"]["parameters"]["Purpose"]
     assert purpose["schema"] == {"$ref": "#/components/schemas/Purpose"}
     vocabulary = app.extensions["jjj-gateway"].config.policies.purposes
-    assert document["components"]["schemas"]["Purpose"]["enum"] == list(vocabulary)
+    assert described["components"]["schemas"]["Purpose"]["enum"] == list(vocabulary)
     assert "credit-check" in vocabulary
 
 
 def test_the_limit_declares_the_largest_page_of_any_tier(
-    document: dict[str, Any], app: Flask
+    document: dict[str, Any], market: dict[str, Any], app: Flask
 ) -> None:
     tiers = app.extensions["jjj-gateway"].config.policies.tiers.values()
     largest = max(t.max_page_size for t in tiers)
     assert document["components"]["parameters"]["Limit"]["schema"]["maximum"] == largest
-    query = document["components"]["schemas"]["MarketEntityRegistrationQuery"]
+    assert document["components"]["schemas"]["Query"]["properties"]["limit"]["maximum"] == largest
+    assert market["components"]["parameters"]["Limit"]["schema"]["maximum"] == largest
+    query = market["components"]["schemas"]["MarketEntityRegistrationQuery"]
     assert query["properties"]["limit"]["maximum"] == largest
 
 
@@ -196,15 +233,17 @@ def test_a_repeated_in_filter_is_the_same_as_a_comma_list(
 
 def test_a_generated_client_gets_a_token_and_filters_with_an_array(
     generated: ModuleType,
+    generated_dataset: ModuleType,
     app: Flask,
     register: Callable[..., tuple[str, str]],
     demo_data: GenerationReport,
 ) -> None:
     token_api = importlib.import_module(f"{PACKAGE}.api.authorisation.get_access_token")
     records_api = importlib.import_module(
-        f"{PACKAGE}.api.market_entity_registration.get_market_entity_registration_records"
+        f"{DATASET_PACKAGE}.api.market_entity_registration.get_market_entity_registration_records"
     )
     models = importlib.import_module(f"{PACKAGE}.models")
+    dataset_models = importlib.import_module(f"{DATASET_PACKAGE}.models")
     transport = httpx.WSGITransport(app=app)
     base = "http://localhost"  # plain HTTP is for loopback only (RFC 6749 §3.1)
 
@@ -234,12 +273,15 @@ def test_a_generated_client_gets_a_token_and_filters_with_an_array(
     assert isinstance(posted, models.TokenResponse), posted
 
     keys = [demo_data.samples["haidian_entity"], demo_data.samples["tianjin_entity"]]
-    with generated.AuthenticatedClient(
+    with generated_dataset.AuthenticatedClient(
         base, token=issued.access_token, httpx_args={"transport": transport}
     ) as caller:
         page = records_api.sync(
-            client=caller, x_purpose=models.Purpose.CREDIT_CHECK, credit_code_in=keys, limit=500
+            client=caller,
+            x_purpose=dataset_models.Purpose.CREDIT_CHECK,
+            credit_code_in=keys,
+            limit=500,
         )
-    assert isinstance(page, models.MarketEntityRegistrationRecordPage), page
+    assert isinstance(page, dataset_models.MarketEntityRegistrationRecordPage), page
     assert sorted(r.credit_code for r in page.data) == sorted(keys)
     assert page.meta.limit == 200 and page.meta.limit_capped is True

@@ -1,5 +1,6 @@
-"""Hostile JSON for every operation of /openapi.json that reads a JSON body, generated from the
-contract (a new endpoint is covered the day it is published): numbers beyond the I-JSON range,
+"""Hostile JSON for every operation that reads a JSON body, generated from the contract: the
+operations of /openapi.json and of each dataset's own document (a new endpoint or dataset is
+covered the day it is published): numbers beyond the I-JSON range,
 non-finite numbers, lone surrogates in values and keys, deep nesting, duplicate keys, a byte
 order mark, bytes that are not UTF-8, huge strings within the size cap and beyond it, cut-off
 bodies and media types that are not JSON (docs/api.md#json-bodies); a string longer than any
@@ -66,7 +67,8 @@ class Gateway:
     """The app, its contract, and what the operations need to be called for real."""
 
     app: Flask
-    document: Mapping[str, Any]
+    #: /openapi.json, then each dataset's own document.
+    documents: list[Mapping[str, Any]]
     operations: list[Operation]  # that read a JSON body
     queries: list[Operation]  # that read query parameters
     path_values: dict[str, str]
@@ -154,8 +156,13 @@ def gateway(
     overrides = app_settings(tmp_path_factory.mktemp("hostile-json") / "instance", demo_data)
     with running_app(overrides, configuration) as app:
         client = app.test_client()
-        document = client.get("/openapi.json").get_json()
-        operations, queries = json_operations(document), query_operations(document)
+        documents = [client.get("/openapi.json").get_json()]
+        for dataset in configuration.catalog:
+            response = client.get(f"/v1/datasets/{dataset.id}/openapi.json")
+            assert response.status_code == 200, dataset.id
+            documents.append(response.get_json())
+        operations = [op for document in documents for op in json_operations(document)]
+        queries = [op for document in documents for op in query_operations(document)]
         admin = {"Authorization": f"Bearer {new_token(app, 'government', scopes=['admin'])}"}
         tokens = {}
         needed = {op.scopes for op in [*operations, *queries] if op.scopes is not None}
@@ -170,7 +177,7 @@ def gateway(
         target, _ = new_client(app, "partner")
         yield Gateway(
             app=app,
-            document=document,
+            documents=documents,
             operations=operations,
             queries=queries,
             path_values={
@@ -213,7 +220,8 @@ def test_the_json_operations_are_read_from_the_contract(gateway: Gateway) -> Non
     assert found >= KNOWN, KNOWN - found
     # Each dataset's typed operations: its query wherever its records are published.
     queries = {path for _, path in found if TYPED.fullmatch(path)}
-    records = {path for path in gateway.document["paths"] if TYPED.fullmatch(path)} - queries
+    paths = {path for document in gateway.documents for path in document["paths"]}
+    records = {path for path in paths if TYPED.fullmatch(path)} - queries
     assert len(queries) >= 8
     assert queries == {path.replace("/records", "/query") for path in records}
 
@@ -300,7 +308,7 @@ def _taken(
 
 
 def _every_example_refused(gateway: Gateway, operation: Operation, kind: Hostility) -> None:
-    bodies = valid_values(operation.schema, gateway.document)
+    bodies = valid_values(operation.schema, operation.document)
     cap = gateway.services.settings.max_body_bytes
 
     @HOSTILE
@@ -337,10 +345,10 @@ def test_every_json_operation_refuses_hostile_json_cleanly(
 
 
 def _every_string_refused(gateway: Gateway, untaken: str, operation: Operation) -> None:
-    slots = string_slots(operation.schema, gateway.document)
+    slots = string_slots(operation.schema, operation.document)
 
     @settings(HOSTILE, max_examples=1)
-    @given(valid_values(operation.schema, gateway.document))
+    @given(valid_values(operation.schema, operation.document))
     def refused(body: Any) -> None:
         for slot in slots:
             hostile = json.dumps(placed(body, slot, untaken), ensure_ascii=False).encode()
@@ -359,7 +367,7 @@ def test_a_string_no_field_takes_is_refused_wherever_the_contract_takes_one(
 ) -> None:
     """Where a schema bounds the string, the schema refuses it; where it does not (a cursor, a
     region code, a filter value), the gateway must, before the string reaches a node."""
-    slots = {op.label: string_slots(op.schema, gateway.document) for op in gateway.operations}
+    slots = {op.label: string_slots(op.schema, op.document) for op in gateway.operations}
     assert ("filter", "name", "prefix") in slots[f"POST /v1/datasets/{DATASET}/query"]
     check = functools.partial(_every_string_refused, gateway, UNTAKEN_STRINGS[kind])
     _each_operation(gateway, check, gateway.operations)

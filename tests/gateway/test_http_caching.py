@@ -20,7 +20,10 @@ PUBLIC = (
     "/v1/catalog/regions",
     "/v1/catalog/dcat",
     "/openapi.json",
+    "/v1/datasets/market-entity-registration/openapi.json",
     "/docs",
+    "/docs/datasets",
+    "/docs/datasets/market-entity-registration",
 )
 
 

@@ -1,23 +1,32 @@
-"""The OpenAPI 3.1 description: valid, complete (every route the app registers), typed per
-dataset, and rendered at /docs by the gateway itself."""
+"""The OpenAPI 3.1 descriptions: /openapi.json valid, complete (every route the app registers)
+and the same size however large the catalogue; each dataset's own document valid, typed and
+standalone; all rendered at /docs by the gateway itself."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 from flask import Blueprint, Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
 from catalog import FORMAT_CHECKER
+from catalog.loader import default_datasets_directory
+from gateway.core.settings import load_settings
+from gateway.demo import GenerationReport
+from gateway.http.api import docs
 from gateway.http.openapi.document import declared_operations, openapi_document, openapi_path
-from gateway.services import Configuration
+from gateway.services import Configuration, load_configuration
 
-from .conftest import bearer
+from .conftest import app_settings, bearer, running_app
 
 METHODS = {"get", "put", "post", "delete", "patch"}
 
@@ -28,6 +37,21 @@ def document(client: FlaskClient) -> dict[str, Any]:
     assert response.status_code == 200
     body: dict[str, Any] = response.get_json()
     return body
+
+
+ME = "market-entity-registration"
+
+
+def dataset_document(client: FlaskClient, dataset_id: str = ME) -> dict[str, Any]:
+    response = client.get(f"/v1/datasets/{dataset_id}/openapi.json")
+    assert response.status_code == 200, response.get_json()
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+@pytest.fixture
+def market(client: FlaskClient) -> dict[str, Any]:
+    return dataset_document(client)
 
 
 def registered(app: Flask) -> list[tuple[str, str, str]]:
@@ -71,9 +95,7 @@ def test_a_new_route_cannot_be_forgotten(app: Flask, configuration: Configuratio
         return str(number)
 
     app.register_blueprint(extra)
-    document = openapi_document(
-        app, configuration.catalog, configuration.policies, "http://gateway.test"
-    )
+    document = openapi_document(app, configuration.policies, "http://gateway.test")
     operation = document["paths"]["/v1/extra/{number}"]["get"]
     assert operation["summary"] == "A route added after the description was written."
     assert operation["parameters"][0]["schema"] == {"type": "integer"}
@@ -120,14 +142,30 @@ def test_problem_responses_are_problem_json(document: dict[str, Any]) -> None:
     assert token["400"]["content"]["application/json"]["schema"]["$ref"].endswith("OAuthError")
 
 
-def test_each_dataset_has_a_record_schema_with_its_annotations(
-    document: dict[str, Any], configuration: Configuration
+def test_each_dataset_document_is_valid_standalone_openapi_3_1(
+    client: FlaskClient, document: dict[str, Any], configuration: Configuration
 ) -> None:
-    schemas = document["components"]["schemas"]
+    """Its own security schemes and problem answers: no reference leaves the document."""
     for dataset in configuration.catalog:
+        own = dataset_document(client, dataset.id)
+        assert own["openapi"] == document["openapi"]
+        validate(own)
+        assert own["components"]["securitySchemes"] == document["components"]["securitySchemes"]
+        assert own["components"]["responses"] == document["components"]["responses"]
+        assert dataset.title.en in own["info"]["title"]
+        refs = re.findall(r'"\$ref": "([^"]+)"', json.dumps(own))
+        assert refs and all(ref.startswith("#/components/") for ref in refs)
+
+
+def test_each_dataset_has_a_record_schema_with_its_annotations(
+    client: FlaskClient, configuration: Configuration
+) -> None:
+    for dataset in configuration.catalog:
+        schemas = dataset_document(client, dataset.id)["components"]["schemas"]
         name = "".join(p.capitalize() for p in dataset.id.split("-"))
         record = schemas[f"{name}Record"]
         assert set(record["properties"]) == set(dataset.fields)
+    schemas = dataset_document(client)["components"]["schemas"]
     market = schemas["MarketEntityRegistrationRecord"]["properties"]
     assert market["legalRepId"]["x-level"] == 3
     assert market["legalRepId"]["x-sensitivity"] == "resident-id"
@@ -136,9 +174,14 @@ def test_each_dataset_has_a_record_schema_with_its_annotations(
 
 
 def test_each_served_dataset_has_typed_operations_with_its_filters(
-    document: dict[str, Any],
+    client: FlaskClient, market: dict[str, Any]
 ) -> None:
-    paths = document["paths"]
+    paths = market["paths"]
+    assert set(paths) == {
+        f"/v1/datasets/{ME}/records",
+        f"/v1/datasets/{ME}/records/{{key}}",
+        f"/v1/datasets/{ME}/query",
+    }
     listing = paths["/v1/datasets/market-entity-registration/records"]["get"]
     names = {p.get("name") for p in listing["parameters"]}
     assert {"creditCode", "creditCode.in", "name.prefix", "establishedDate.gte"} <= names
@@ -150,7 +193,66 @@ def test_each_served_dataset_has_typed_operations_with_its_filters(
     assert query["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/MarketEntityRegistrationQuery"
     }
-    assert not any(p.startswith("/v1/datasets/household-registration/") for p in paths)
+    csv = listing["responses"]["200"]["content"]["text/csv"]
+    assert csv["schema"] == {"$ref": "#/components/schemas/RecordsCsv"}
+    unshared = dataset_document(client, "household-registration")
+    assert unshared["paths"] == {} and unshared["tags"] == []
+    assert "HouseholdRegistrationRecord" in unshared["components"]["schemas"]
+
+
+def test_the_gateways_document_holds_no_dataset_and_points_to_theirs(
+    document: dict[str, Any], configuration: Configuration
+) -> None:
+    text = json.dumps(document)
+    for dataset in configuration.catalog:
+        assert dataset.id not in text, dataset.id
+        assert f"{''.join(p.capitalize() for p in dataset.id.split('-'))}Record" not in text
+    own = document["paths"]["/v1/datasets/{dataset_id}/openapi.json"]["get"]
+    assert own["security"] == [] and "404" in own["responses"]
+    pointer = document["x-dataset-documents"]
+    assert pointer["href"] == "http://gateway.test/v1/datasets/{dataset_id}/openapi.json"
+    assert pointer["docs"] == "http://gateway.test/docs/datasets/{dataset_id}"
+    assert "/v1/datasets/{dataset_id}/openapi.json" in document["info"]["description"]
+
+
+def _grown_catalogue(folder: Path, copies: int) -> Path:
+    """The demo catalogue with ``copies`` more entries of each dataset, under new ids."""
+    shutil.copytree(default_datasets_directory(), folder / "datasets")
+    shutil.copy(default_datasets_directory().parent / "regions.yaml", folder / "regions.yaml")
+    for entry in sorted((folder / "datasets").glob("*.yaml")):
+        for n in range(copies):
+            data = yaml.safe_load(entry.read_text("utf-8"))
+            data["id"] = f"{data['id']}-{n}"
+            (folder / "datasets" / f"{data['id']}.yaml").write_text(
+                yaml.safe_dump(data, allow_unicode=True), "utf-8"
+            )
+    return folder
+
+
+def test_the_gateways_document_is_the_same_however_large_the_catalogue(
+    tmp_path: Path, demo_data: GenerationReport, document: dict[str, Any]
+) -> None:
+    folder = _grown_catalogue(tmp_path / "catalog", copies=2)
+    grown = load_configuration(load_settings({"catalog_dir": folder}, environ={}))
+    assert len(grown.catalog) == 27
+    with running_app(app_settings(tmp_path / "grown-instance", demo_data), grown) as app:
+        client = app.test_client()
+        assert client.get("/openapi.json").get_json() == document
+        copy = dataset_document(client, f"{ME}-1")
+        assert f"/v1/datasets/{ME}-1/query" in copy["paths"]
+        validate(copy)
+
+
+def test_an_unknown_dataset_has_no_document(client: FlaskClient) -> None:
+    """A public answer like /openapi.json: no token, no exchange id, a problem."""
+    response = client.get("/v1/datasets/no-such-dataset/openapi.json")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["type"] == "/problems/dataset-not-found"
+    assert "X-Exchange-Id" not in response.headers
+    found = client.get(f"/v1/datasets/{ME}/openapi.json")
+    assert "X-Exchange-Id" not in found.headers
+    assert found.headers["Cache-Control"].startswith("public")
 
 
 def _validator(document: dict[str, Any], name: str) -> jsonschema.Draft202012Validator:
@@ -161,7 +263,7 @@ def _validator(document: dict[str, Any], name: str) -> jsonschema.Draft202012Val
 @pytest.mark.parametrize("tier", ["open", "partner", "government"])
 def test_records_as_served_satisfy_their_schema(
     client: FlaskClient,
-    document: dict[str, Any],
+    market: dict[str, Any],
     token_for: Callable[..., str],
     tier: str,
 ) -> None:
@@ -173,20 +275,19 @@ def test_records_as_served_satisfy_their_schema(
     assert response.status_code == 200
     body = response.get_json()
     assert body["data"]
-    errors = list(_validator(document, "MarketEntityRegistrationRecordPage").iter_errors(body))
+    errors = list(_validator(market, "MarketEntityRegistrationRecordPage").iter_errors(body))
     assert errors == []
     lookup = client.get(
         f"/v1/datasets/market-entity-registration/records/{body['data'][0]['creditCode']}",
         headers=headers,
     ).get_json()
     assert (
-        list(_validator(document, "MarketEntityRegistrationRecordResponse").iter_errors(lookup))
-        == []
+        list(_validator(market, "MarketEntityRegistrationRecordResponse").iter_errors(lookup)) == []
     )
 
 
-def test_a_query_body_schema_accepts_what_the_gateway_accepts(document: dict[str, Any]) -> None:
-    validator = _validator(document, "MarketEntityRegistrationQuery")
+def test_a_query_body_schema_accepts_what_the_gateway_accepts(market: dict[str, Any]) -> None:
+    validator = _validator(market, "MarketEntityRegistrationQuery")
     assert validator.is_valid(
         {"filter": {"status": "存续", "registeredCapital": {"gte": 100}}, "limit": 5}
     )
@@ -232,34 +333,64 @@ def test_the_reference_speaks_the_catalogues_languages_in_its_layout(client: Fla
     assert 'href="/docs?lang=en"' in html  # the language switch
     english = client.get("/docs?lang=en").get_data(as_text=True)
     assert "<h1>API reference</h1>" in english
-    assert 'href="/docs/hourly-air-quality?lang=en"' in english  # links keep the language
+    assert 'href="/docs/records?lang=en"' in english  # links keep the language
+    assert 'href="/docs/datasets/air-quality-hourly?lang=en"' in english
 
 
 def test_no_reference_page_holds_every_datasets_schemas(
-    client: FlaskClient, document: dict[str, Any]
+    client: FlaskClient, configuration: Configuration
 ) -> None:
     overview = client.get("/docs").get_data(as_text=True)
     assert 'class="schema"' not in overview
-    tags = [t["name"] for t in document["tags"]]
-    records = {
-        name: f'id="schema-{name}"'
-        for name in document["components"]["schemas"]
-        if name.endswith("Record") and name != "AuditRecord"
-    }
-    for slug in ("hourly-air-quality", "market-entity-registration"):
-        page = client.get(f"/docs/{slug}?lang=en")
+    for dataset_id, own in (
+        ("air-quality-hourly", "AirQualityHourlyRecord"),
+        (ME, "MarketEntityRegistrationRecord"),
+    ):
+        page = client.get(f"/docs/datasets/{dataset_id}?lang=en")
         assert page.status_code == 200
         html = page.get_data(as_text=True)
-        own = (
-            "AirQualityHourlyRecord"
-            if slug == "hourly-air-quality"
-            else ("MarketEntityRegistrationRecord")
-        )
-        assert [n for n, anchor in records.items() if anchor in html] == [own]
-        assert len(html) < len(overview) * 3
-    assert "Hourly air quality" in tags
-    missing = client.get("/docs/no-such-tag")
+        assert re.findall(r'id="schema-(\w+Record)"', html) == [own]
+        assert f'href="/v1/datasets/{dataset_id}/openapi.json"' in html
+        for path in dataset_document(client, dataset_id)["paths"]:
+            assert f">{path}<" in html, path
+    unshared = client.get("/docs/datasets/household-registration?lang=en").get_data(as_text=True)
+    assert (
+        "it has no operations" in unshared and 'id="schema-HouseholdRegistrationRecord"' in unshared
+    )
+    assert client.get("/docs/no-such-tag").status_code == 404
+    missing = client.get("/docs/datasets/no-such-dataset")
     assert missing.status_code == 404 and missing.mimetype == "text/html"
+
+
+def test_the_overview_links_the_first_datasets_and_their_list(
+    client: FlaskClient, configuration: Configuration
+) -> None:
+    html = client.get("/docs?lang=en").get_data(as_text=True)
+    assert "9 datasets" in html
+    for dataset in configuration.catalog:
+        assert f'href="/docs/datasets/{dataset.id}?lang=en"' in html
+    assert 'href="/docs/datasets?lang=en"' in html
+
+
+def test_the_list_of_datasets_is_paged(
+    client: FlaskClient, configuration: Configuration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(docs, "DATASETS_PER_PAGE", 4)
+    ids = list(configuration.catalog.datasets)
+    linked = []
+    for number in (1, 2, 3):
+        html = client.get(f"/docs/datasets?page={number}&lang=en").get_data(as_text=True)
+        shown = re.findall(r'href="/docs/datasets/([a-z0-9-]+)\?lang=en"', html)
+        assert len(shown) == (4 if number < 3 else 1)
+        linked += shown
+        assert f"Page {number} of 3" in html
+        assert ('rel="next"' in html) == (number < 3) and ('rel="prev"' in html) == (number > 1)
+    assert linked == ids
+    # Read leniently, like the catalogue pages: the nearest page, never an error.
+    for wrong, shown_page in (("0", 1), ("x", 1), ("99", 3), ("１", 1)):
+        page = client.get(f"/docs/datasets?page={wrong}&lang=en")
+        assert page.status_code == 200
+        assert f"Page {shown_page} of 3" in page.get_data(as_text=True)
 
 
 def test_every_json_answer_body_is_a_named_component(document: dict[str, Any]) -> None:

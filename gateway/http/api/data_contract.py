@@ -1,7 +1,7 @@
 """The contract of the data endpoints (gateway/http/api/data.py, docs/api.md#data): their
 parameters, the query body the views check, the answers and the headers of an exchange. The
-per-dataset operations of /openapi.json (gateway/http/openapi/datasets.py) take the same
-parameters and answer alike."""
+typed operations of each dataset's own document (gateway/http/openapi/datasets.py) take the
+same parameters and answer alike."""
 
 from __future__ import annotations
 
@@ -168,7 +168,8 @@ RECORD = schema(
     {
         "type": "object",
         "description": "One record in catalogue field names, masked and projected for the "
-        "caller; its dataset's schema is components/schemas/<Dataset>Record.",
+        "caller; its dataset's schema is in the dataset's own OpenAPI document "
+        "(`/v1/datasets/{dataset_id}/openapi.json`, components/schemas/<Dataset>Record).",
     },
 )
 RECORDS_CSV = schema(
@@ -241,8 +242,8 @@ LIST_RECORDS = exchange(
     operation_id="getDatasetRecords",
     description="Filters are query parameters: `name=value` (eq) or `name.op=value` with op "
     "in, gte, lte, prefix (in is repeated or takes a comma-separated list), on the fields "
-    "the dataset's querySchema allows; see the per-dataset operations for each dataset's "
-    "filters.",
+    "the dataset's querySchema allows; each dataset's own OpenAPI document "
+    "(`/v1/datasets/{dataset_id}/openapi.json`) lists its filters as typed parameters.",
     parameters=(
         DATASET_ID,
         PURPOSE_HEADER,

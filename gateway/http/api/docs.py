@@ -1,18 +1,25 @@
-"""The API's own description: ``/openapi.json`` (OpenAPI 3.1, generated from the routes and the
-catalogue) and ``/docs``, the reference pages rendered by the gateway itself in the catalogue's
-layout and languages — no CDN, no script, so they work offline and under a strict
+"""The API's own description: ``/openapi.json`` (OpenAPI 3.1, generated from the routes), each
+dataset's own document (``/v1/datasets/<id>/openapi.json``, from its catalogue entry) and
+``/docs``, the reference pages rendered by the gateway itself in the catalogue's layout and
+languages — no CDN, no script, so they work offline and under a strict
 Content-Security-Policy."""
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, url_for
+from flask import Blueprint, Response, current_app, request, url_for
 
+from catalog import Dataset
+from gateway.core.problems import Problem
 from gateway.http.api.common import json_response, services
 from gateway.http.caching import public_cacheable
-from gateway.http.contract import HTML, STRING, Operation, ok, path, schema
+from gateway.http.contract import HTML, STRING, Operation, ok, path, query, schema
 from gateway.http.openapi import document as openapi
+from gateway.http.openapi.components import DATASET_ID
 from gateway.http.openapi.reference import Reference, reference
 from gateway.http.web.errors import error_page
 from gateway.http.web.rendering import render_page
@@ -20,42 +27,98 @@ from gateway.http.web.rendering import render_page
 bp = Blueprint("docs", __name__)
 bp.after_request(public_cacheable)
 
+OPENAPI_DOCUMENT = schema(
+    "OpenApiDocument", {"type": "object", "description": "An OpenAPI 3.1 document."}
+)
 DOCUMENT = Operation(
     "This OpenAPI description",
     "docs",
     operation_id="getOpenApiDocument",
-    responses=ok(
-        "OpenAPI 3.1.",
-        schema("OpenApiDocument", {"type": "object", "description": "An OpenAPI 3.1 document."}),
-    ),
+    description="The gateway's own operations, datasets reached by id; the same size however "
+    "large the catalogue. Each dataset's typed operations are in its own document.",
+    responses=ok("OpenAPI 3.1.", OPENAPI_DOCUMENT),
+)
+DATASET_DOCUMENT = Operation(
+    "One dataset's OpenAPI description",
+    "docs",
+    operation_id="getDatasetOpenApiDocument",
+    description="A complete OpenAPI 3.1 document of one dataset: its typed operations (the "
+    "records list with its filters as parameters, the query body, the key lookup, CSV by "
+    "Accept) and the schemas of its records, with the gateway's security schemes and problem "
+    "answers. A client generator turns it into a typed client for the dataset. A dataset that "
+    "is not shared has its record schema and no operation.",
+    parameters=(DATASET_ID,),
+    responses=ok("OpenAPI 3.1.", OPENAPI_DOCUMENT),
+    problems=(404,),
 )
 REFERENCE_PAGE = Operation(
     "API reference page",
     "docs",
     operation_id="getReferencePage",
     description="This description rendered as HTML, served by the gateway itself in the "
-    "catalogue's layout, Chinese or English (?lang=, else Accept-Language): authentication "
-    "and every operation, by tag.",
+    "catalogue's layout, Chinese or English (?lang=, else Accept-Language): authentication, "
+    "every operation by tag, and the first datasets with a link to the list of all.",
     responses=ok("The page.", STRING, HTML),
 )
-REFERENCE_TAG_PAGE = Operation(
+
+
+def _named_page(
+    summary: str, operation_id: str, description: str, named: Any, missing: str
+) -> Operation:
+    """The declaration of a reference page of one thing its path names; an error page (HTML,
+    like the page) when there is no such thing."""
+    return Operation(
+        summary,
+        "docs",
+        operation_id=operation_id,
+        description=description,
+        parameters=(named,),
+        responses={"200": ("The page.", {HTML: STRING}), "404": (missing, {HTML: STRING})},
+    )
+
+
+REFERENCE_TAG_PAGE = _named_page(
     "API reference page of one tag",
+    "getReferenceTagPage",
+    "The operations of one tag in full, with the schemas they use.",
+    path("tag", "A tag of the reference, as its page names it (`records`, `audit`)."),
+    "No such tag: an error page.",
+)
+DATASETS_PAGE = Operation(
+    "API reference: the datasets",
     "docs",
-    operation_id="getReferenceTagPage",
-    description="The operations of one tag in full, with the schemas they use.",
+    operation_id="getReferenceDatasetsPage",
+    description="Every dataset of the catalogue, by id, a page at a time, each linking its "
+    "reference page and its OpenAPI document.",
     parameters=(
-        path("tag", "A tag of the reference, as its page names it (`hourly-air-quality`)."),
+        query(
+            "page",
+            {"type": "integer", "minimum": 1},
+            "The page (of 100 datasets); one that cannot be used shows the nearest page.",
+        ),
     ),
-    responses={
-        "200": ("The page.", {HTML: STRING}),
-        "404": ("No such tag: an error page.", {HTML: STRING}),
-    },
+    responses=ok("The page.", STRING, HTML),
+)
+DATASET_PAGE = _named_page(
+    "API reference page of one dataset",
+    "getReferenceDatasetPage",
+    "One dataset's document as a page: its typed operations in full and their schemas.",
+    DATASET_ID,
+    "No such dataset: an error page.",
 )
 
-#: The document depends only on the routes and the configuration, both fixed once the app
-#: serves: it is built on first use and kept with the app.
+#: Datasets on a page of /docs/datasets, and the first of them the overview shows.
+DATASETS_PER_PAGE = 100
+OVERVIEW_DATASETS = 20
+#: Dataset documents kept made: each takes milliseconds to make, so the most recently asked
+#: for are kept rather than one for every dataset of a platform-scale catalogue.
+KEPT_DATASET_DOCUMENTS = 128
+
+#: The gateway's document depends only on the routes and the configuration, both fixed once
+#: the app serves: it is built on first use and kept with the app, and so are the datasets'.
 _CACHE_KEY = "jjj-gateway-openapi"
 _REFERENCE_KEY = "jjj-gateway-api-reference"
+_DATASET_DOCUMENTS_KEY = "jjj-gateway-dataset-openapi"
 
 
 def _document() -> dict[str, Any]:
@@ -64,7 +127,6 @@ def _document() -> dict[str, Any]:
         svc = services()
         cached = openapi.openapi_document(
             current_app,
-            svc.config.catalog,
             svc.config.policies,
             svc.settings.issuer,
             max_page_size=svc.settings.max_page_size,
@@ -73,11 +135,44 @@ def _document() -> dict[str, Any]:
     return cached
 
 
+def _dataset_documents() -> Callable[[Dataset], dict[str, Any]]:
+    """The app's maker of dataset documents, which keeps the most recent ones."""
+    made: Callable[[Dataset], dict[str, Any]] | None = current_app.extensions.get(
+        _DATASET_DOCUMENTS_KEY
+    )
+    if made is None:
+        svc = services()
+        made = functools.lru_cache(maxsize=KEPT_DATASET_DOCUMENTS)(
+            functools.partial(
+                openapi.dataset_document,
+                policies=svc.config.policies,
+                base_url=svc.settings.issuer,
+                max_page_size=svc.settings.max_page_size,
+            )
+        )
+        current_app.extensions[_DATASET_DOCUMENTS_KEY] = made
+    return made
+
+
+def _dataset(dataset_id: str) -> Dataset | None:
+    return services().config.catalog.get(dataset_id)
+
+
 @bp.get("/openapi.json")
 @DOCUMENT
 def openapi_document() -> Response:
     """The OpenAPI 3.1 description of this gateway."""
     return json_response(_document())
+
+
+@bp.get("/v1/datasets/<dataset_id>/openapi.json")
+@DATASET_DOCUMENT
+def dataset_document(dataset_id: str) -> Response:
+    """The OpenAPI 3.1 description of one dataset's typed operations."""
+    dataset = _dataset(dataset_id)
+    if dataset is None:
+        raise Problem("dataset-not-found", detail=f"no dataset {dataset_id!r} in the catalogue")
+    return json_response(_dataset_documents()(dataset))
 
 
 def _reference() -> Reference:
@@ -92,14 +187,22 @@ def _stylesheet() -> str:
     return url_for("web.static", filename="docs/docs.css")
 
 
+def _page(**shown: Any) -> Response:
+    """A reference page: the contents (the gateway's tags) beside what it shows."""
+    values: dict[str, Any] = {"tag": None, "schemas": (), "dataset": None, "datasets": None}
+    return render_page(
+        "docs.html", ref=_reference(), section="api", stylesheet=_stylesheet(), **values | shown
+    )
+
+
 @bp.get("/docs")
 @REFERENCE_PAGE
 def reference_page() -> Response:
-    """The API reference: authentication and every operation by tag, in the catalogue's
-    layout and language (zh/en)."""
-    return render_page(
-        "docs.html", ref=_reference(), tag=None, schemas=(), section="api", stylesheet=_stylesheet()
-    )
+    """The API reference: authentication, every operation by tag and the first datasets, in
+    the catalogue's layout and language (zh/en)."""
+    catalogue = services().config.catalog
+    first = list(catalogue.datasets.values())[:OVERVIEW_DATASETS]
+    return _page(overview_datasets=first, datasets_total=len(catalogue))
 
 
 @bp.get("/docs/<tag>")
@@ -110,11 +213,35 @@ def reference_tag_page(tag: str) -> Response:
     found = ref.tag(tag)
     if found is None:
         return error_page(404)
-    return render_page(
-        "docs.html",
-        ref=ref,
-        tag=found,
-        schemas=ref.schemas_of(found),
-        section="api",
-        stylesheet=_stylesheet(),
-    )
+    return _page(tag=found, schemas=ref.schemas_of(found))
+
+
+def _page_number(pages: int) -> int:
+    """The page asked for; read leniently like the catalogue pages' (a person editing a URL
+    gets the nearest page, not an error)."""
+    raw = request.args.get("page", "1")
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 else 1
+    return min(max(number, 1), pages)
+
+
+@bp.get("/docs/datasets")
+@DATASETS_PAGE
+def datasets_page() -> Response:
+    """Every dataset, a page at a time, each linking its reference page."""
+    every = list(services().config.catalog.datasets.values())
+    pages = max(1, math.ceil(len(every) / DATASETS_PER_PAGE))
+    number = _page_number(pages)
+    shown = every[(number - 1) * DATASETS_PER_PAGE : number * DATASETS_PER_PAGE]
+    return _page(datasets=shown, datasets_total=len(every), page=number, pages=pages)
+
+
+@bp.get("/docs/datasets/<dataset_id>")
+@DATASET_PAGE
+def dataset_page(dataset_id: str) -> Response:
+    """One dataset's reference page: its own document, rendered like a tag's page."""
+    dataset = _dataset(dataset_id)
+    if dataset is None:
+        return error_page(404, reason="dataset", dataset_id=dataset_id)
+    ref = reference(_dataset_documents()(dataset))
+    tag = ref.tags[0] if ref.tags else None
+    return _page(tag=tag, schemas=ref.schemas_of(tag) if tag else ref.schemas, dataset=dataset)

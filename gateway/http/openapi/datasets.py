@@ -1,9 +1,9 @@
-"""The catalogue's part of /openapi.json, generated from the catalogue (docs/api.md#data): a
-record schema per dataset, with its ``x-level``/``x-sensitivity`` annotations kept (OpenAPI 3.1
-schemas are JSON Schema 2020-12, where unknown keywords are annotations) and repeated in the
-descriptions, and for each served dataset typed operations with the filters its query schema
-allows (``name`` for eq, ``name.op`` for the other operators). They take the parameters and give
-the answers of the data endpoints (gateway/http/api/data_contract.py)."""
+"""What a dataset's own OpenAPI document holds, generated from its catalogue entry
+(docs/api.md#data): its record schema, with its ``x-level``/``x-sensitivity`` annotations kept
+(OpenAPI 3.1 schemas are JSON Schema 2020-12, where unknown keywords are annotations) and
+repeated in the descriptions, and for a served dataset typed operations with the filters its
+query schema allows (``name`` for eq, ``name.op`` for the other operators). They take the
+parameters and give the answers of the data endpoints (gateway/http/api/data_contract.py)."""
 
 from __future__ import annotations
 
@@ -233,6 +233,16 @@ def query_component(dataset: Dataset, limit: Mapping[str, Any]) -> Component:
     )
 
 
+def dataset_tag(dataset: Dataset) -> dict[str, str]:
+    """The tag of a dataset's operations: its title, which a person recognises and a generated
+    client names its module after."""
+    return {
+        "name": dataset.title.en,
+        "x-name-zh": dataset.title.zh,
+        "description": f"{dataset.title.en} ({dataset.title.zh}): {dataset.description.en}",
+    }
+
+
 def dataset_operations(
     dataset: Dataset, components: Mapping[str, Component]
 ) -> dict[str, tuple[str, Operation]]:
@@ -247,8 +257,7 @@ def dataset_operations(
         "style": "form",
         "explode": False,
     }
-    # The tag a person recognises, and a generated client names its module after.
-    tag = dataset.title.en
+    tag = dataset_tag(dataset)["name"]
     access = (
         " Shared on conditions: an active grant for the client, this dataset and the purpose "
         "is required."

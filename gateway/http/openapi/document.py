@@ -1,12 +1,14 @@
-"""OpenAPI 3.1 description of the gateway (docs/api.md), assembled from the routes the app
-registers and from the catalogue.
+"""OpenAPI 3.1 descriptions of the gateway
+(docs/api.md#the-openapi-description-and-generated-clients): ``/openapi.json``, assembled from
+the routes the app registers, and one document per dataset, from the catalogue.
 
 Every rule of ``app.url_map`` becomes an operation, so a new route cannot be left out: a view
 declared with an :class:`~gateway.http.contract.Operation` (its parameters, body, scope, answers
 and problems, next to the view) is described by its declaration; any other route still appears,
-described by its view's docstring. The components are those the declarations hold, and the
-catalogue's (gateway/http/openapi/datasets.py); the purpose vocabulary and the largest page come
-from the policies the document is made for.
+described by its view's docstring. A dataset's document holds its typed operations and the
+components of gateway/http/openapi/datasets.py. In both, the components are those the
+operations hold; the purpose vocabulary and the largest page come from the policies the
+document is made for.
 """
 
 from __future__ import annotations
@@ -236,54 +238,36 @@ def _route_operations(app: Flask) -> Iterable[tuple[str, str, dict[str, Any]]]:
             )
 
 
-def openapi_document(
-    app: Flask,
-    catalogue: Iterable[Dataset],
+def _document(
+    document_info: dict[str, Any],
+    base: str,
     policies: Policies,
-    base_url: str,
-    *,
-    max_page_size: int | None = None,
+    limit: Mapping[str, Any],
+    tags: list[dict[str, str]],
+    paths: Mapping[str, dict[str, Any]],
+    own: Iterable[Component] = (),
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``app``: every route it registers (static files aside) and
-    the typed operations of each served dataset. ``max_page_size``: the gateway's own cap on
-    a page, below the tiers' when it is lower."""
-    base = base_url.rstrip("/")
-    limit = _limit_schema(policies, max_page_size)
-    paths: dict[str, dict[str, Any]] = {}
-    for route, method, operation in _route_operations(app):
-        paths.setdefault(route, {})[method] = operation
-    tags = info.tags()
-    every = list(catalogue)
-    own = {d.id: datasets.dataset_components(d, limit) for d in every}
-    for dataset in (d for d in every if d.share_type != "none"):
-        tags.append(
-            {
-                "name": dataset.title.en,
-                "x-name-zh": dataset.title.zh,
-                "description": f"{dataset.title.en} ({dataset.title.zh}): {dataset.description.en}",
-            }
-        )
-        by_name = {c.name: c for c in own[dataset.id]}
-        for route, (method, typed) in datasets.dataset_operations(dataset, by_name).items():
-            paths.setdefault(route, {})[method] = render(typed, str(typed.operation_id))
+    """A complete OpenAPI 3.1 document of these operations: the components they use (and
+    ``own``), the problem answers and the security schemes, with what depends on the policies
+    (the purpose vocabulary, the largest page)."""
     found = _Components()
     resolved_paths = found.resolve(dict(sorted(paths.items())))
-    for dataset in every:
-        for component in own[dataset.id]:
-            found.add(component)
+    for component in own:
+        found.add(component)
     responses = found.resolve(components.problem_responses())
     schemas, parameters = found.found["schemas"], found.found["parameters"]
-    # What depends on the policies the document is made for.
     schemas[PURPOSE.name] = _purpose_schema(policies)
-    parameters[LIMIT.name] = {**parameters[LIMIT.name], "schema": dict(limit)}
-    query = schemas[QUERY.name]
-    query["properties"] = {
-        **query["properties"],
-        "limit": {**query["properties"]["limit"], "maximum": limit["maximum"]},
-    }
+    if LIMIT.name in parameters:
+        parameters[LIMIT.name] = {**parameters[LIMIT.name], "schema": dict(limit)}
+    if QUERY.name in schemas:
+        query = schemas[QUERY.name]
+        query["properties"] = {
+            **query["properties"],
+            "limit": {**query["properties"]["limit"], "maximum": limit["maximum"]},
+        }
     return {
         "openapi": OPENAPI_VERSION,
-        "info": info.info(base),
+        "info": document_info,
         "servers": [{"url": base}],
         "tags": tags,
         "paths": resolved_paths,
@@ -299,3 +283,46 @@ def openapi_document(
             {"id": p.id, "label": {"zh": p.zh, "en": p.en}} for p in policies.purposes.values()
         ],
     }
+
+
+def openapi_document(
+    app: Flask, policies: Policies, base_url: str, *, max_page_size: int | None = None
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``app``: every route it registers (static files aside),
+    datasets reached by id. It does not grow with the catalogue: each dataset's typed
+    operations are in its own document (:func:`dataset_document`), which this one points to.
+    ``max_page_size``: the gateway's own cap on a page, below the tiers' when it is lower."""
+    base = base_url.rstrip("/")
+    paths: dict[str, dict[str, Any]] = {}
+    for route, method, operation in _route_operations(app):
+        paths.setdefault(route, {})[method] = operation
+    document = _document(
+        info.info(base),
+        base,
+        policies,
+        _limit_schema(policies, max_page_size),
+        info.tags(),
+        paths,
+    )
+    document["x-dataset-documents"] = info.dataset_documents(base)
+    return document
+
+
+def dataset_document(
+    dataset: Dataset, policies: Policies, base_url: str, *, max_page_size: int | None = None
+) -> dict[str, Any]:
+    """One dataset's OpenAPI 3.1 document, complete on its own: the typed operations of its
+    records (its filters as parameters, its query body, its key lookup, CSV by Accept) and the
+    schemas of its records, with the gateway's security schemes and problem answers. A dataset
+    that is not shared has its record schema and no operation."""
+    base = base_url.rstrip("/")
+    limit = _limit_schema(policies, max_page_size)
+    own = datasets.dataset_components(dataset, limit)
+    tags: list[dict[str, str]] = []
+    paths: dict[str, dict[str, Any]] = {}
+    if dataset.share_type != "none":
+        tags.append(datasets.dataset_tag(dataset))
+        by_name = {c.name: c for c in own}
+        for route, (method, typed) in datasets.dataset_operations(dataset, by_name).items():
+            paths.setdefault(route, {})[method] = render(typed, str(typed.operation_id))
+    return _document(info.dataset_info(dataset, base), base, policies, limit, tags, paths, own)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from catalog import Dataset
 from gateway.core.problems import DOCUMENTATION_PATH
 from gateway.core.version import version
 from gateway.identity import auth_methods, scopes
@@ -78,7 +79,58 @@ def info(base_url: str) -> dict[str, Any]:
             "Errors are RFC 9457 problems (`application/problem+json`) whose `type` is "
             f"documented at `{DOCUMENTATION_PATH}/<slug>`; the `/oauth/*` endpoints keep the "
             "RFC 6749 error format. The catalogue is public: search it at `/v1/catalog/datasets`, "
-            f"harvest it as DCAT-AP at `{base_url.rstrip('/')}/v1/catalog/dcat`."
+            f"harvest it as DCAT-AP at `{base_url.rstrip('/')}/v1/catalog/dcat`.\n\n"
+            f"{DATASET_DOCUMENTS_TEXT}"
+        ),
+    }
+
+
+#: Where each dataset's typed operations are: this document reaches every dataset by id, and
+#: stays the same size however large the catalogue grows.
+DATASET_DOCUMENT_PATH = "/v1/datasets/{dataset_id}/openapi.json"
+DATASET_PAGE_PATH = "/docs/datasets/{dataset_id}"
+DATASET_DOCUMENTS_TEXT = (
+    "Each dataset's typed operations (its filters as parameters, its query body, its key "
+    "lookup) and the schema of its records are in a document of their own, "
+    f"`GET {DATASET_DOCUMENT_PATH}`, from which a client generator makes a typed client for "
+    f"that dataset; its reference page is `{DATASET_PAGE_PATH}`. The catalogue entry of a "
+    "dataset links both (`links.openapi`, `links.docs`)."
+)
+
+
+def dataset_documents(base_url: str) -> dict[str, str]:
+    """x-dataset-documents: the address of every dataset's own document, as a URI template
+    (RFC 6570), and of its reference page."""
+    return {
+        "description": DATASET_DOCUMENTS_TEXT,
+        "href": f"{base_url}{DATASET_DOCUMENT_PATH}",
+        "docs": f"{base_url}{DATASET_PAGE_PATH}",
+    }
+
+
+def dataset_info(dataset: Dataset, base_url: str) -> dict[str, Any]:
+    """The info of one dataset's own document: what the dataset is, and how to call it."""
+    access = (
+        "It is shared on conditions: a request needs an active grant for the client, the "
+        "dataset and the purpose it states."
+        if dataset.share_type == "conditional"
+        else "It is not shared: the gateway never serves its records; its record schema is "
+        "here for reference."
+        if dataset.share_type == "none"
+        else "Any client of a tier that may read its data level may query it, with no grant."
+    )
+    return {
+        "title": f"JJJ Data Gateway API: {dataset.title.en}",
+        "version": version(),
+        "summary": f"{dataset.title.en} ({dataset.title.zh}): its typed operations and schemas.",
+        "description": (
+            f"{dataset.title.zh}。{dataset.description.zh}\n\n"
+            f"{dataset.description.en}\n\n"
+            f"{access} Get an access token with the `data:read` scope from "
+            f"`POST {base_url}/oauth/token` (client credentials) and state the purpose in "
+            "`X-Purpose`. Errors are RFC 9457 problems whose `type` is documented at "
+            f"`{DOCUMENTATION_PATH}/<slug>`. The gateway's other operations (tokens, the "
+            f"catalogue, any dataset by id) are described in `{base_url}/openapi.json`."
         ),
     }
 

@@ -282,6 +282,25 @@ MESSAGES: Mapping[str, I18n] = {
         "接口说明取自 OpenAPI 描述文件，为英文。",
         "The operations' texts are those of the OpenAPI description.",
     ),
+    "docs.datasets": I18n("数据集", "Datasets"),
+    "docs.datasets.text": I18n(
+        "每个数据集的类型化接口（可用的筛选参数、查询体、按主键查找）及其记录结构，另有独立的 "
+        "OpenAPI 描述文件和参考页，客户端生成器可据此生成该数据集的类型化客户端。",
+        "Each dataset's typed operations (its filters, its query body, its key lookup) and "
+        "the schema of its records are in an OpenAPI document and a reference page of its own, "
+        "from which a client generator makes a typed client for that dataset.",
+    ),
+    "docs.datasets.count": I18n("共 {count} 个数据集", "{count} datasets"),
+    "docs.datasets.count.one": I18n("共 1 个数据集", "1 dataset"),
+    "docs.datasets.all": I18n("全部数据集", "All datasets"),
+    "docs.datasets.list": I18n("数据集列表", "List of datasets"),
+    "docs.dataset.document": I18n("OpenAPI 描述文件", "OpenAPI document"),
+    "docs.dataset.entry": I18n("目录中的条目", "Catalogue entry"),
+    "docs.dataset.unserved": I18n(
+        "不予共享：网关不提供其记录，因此没有接口；记录结构仅供参考。",
+        "Not shared: the gateway never serves its records, so it has no operations; its "
+        "record schema is shown for reference.",
+    ),
     "docs.schemas": I18n("数据结构", "Schemas"),
     "docs.schemas.note": I18n(
         "本页接口用到的数据结构。",
