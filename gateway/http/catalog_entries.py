@@ -46,6 +46,9 @@ def dataset_summary(dataset: Dataset, config: Configuration) -> dict[str, Any]:
             "self": f"/v1/catalog/datasets/{dataset.id}",
             "records": f"/v1/datasets/{dataset.id}/records",
             "page": f"/catalog/{dataset.id}",
+            # The dataset's typed operations, for a client generator and for people.
+            "openapi": f"/v1/datasets/{dataset.id}/openapi.json",
+            "docs": f"/docs/datasets/{dataset.id}",
         },
     }
 

@@ -243,6 +243,22 @@ def test_the_gateways_document_is_the_same_however_large_the_catalogue(
         validate(copy)
 
 
+def test_the_catalogue_entry_and_the_dataset_page_link_the_datasets_document(
+    client: FlaskClient,
+) -> None:
+    """Found by following links, from the search, the entry or the page."""
+    entry = client.get(f"/v1/catalog/datasets/{ME}").get_json()["data"]["links"]
+    listed = client.get("/v1/catalog/datasets?q=市场主体").get_json()["data"][0]["links"]
+    assert entry == listed
+    assert entry["openapi"] == f"/v1/datasets/{ME}/openapi.json"
+    assert entry["docs"] == f"/docs/datasets/{ME}"
+    validate(client.get(entry["openapi"]).get_json())
+    assert client.get(entry["docs"]).status_code == 200
+    page = client.get(f"/catalog/{ME}?lang=en").get_data(as_text=True)
+    assert f'href="{entry["openapi"]}"' in page
+    assert f'href="{entry["docs"]}?lang=en"' in page
+
+
 def test_an_unknown_dataset_has_no_document(client: FlaskClient) -> None:
     """A public answer like /openapi.json: no token, no exchange id, a problem."""
     response = client.get("/v1/datasets/no-such-dataset/openapi.json")

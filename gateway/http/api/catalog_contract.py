@@ -47,7 +47,20 @@ def _format_parameter(offered: tuple[str, ...]) -> dict[str, Any]:
 
 DATASET_LINKS = schema(
     "DatasetLinks",
-    obj({"self": STRING, "records": STRING, "page": STRING}, ["self", "records", "page"]),
+    obj(
+        {
+            "self": STRING,
+            "records": STRING,
+            "page": STRING,
+            "openapi": {
+                "type": "string",
+                "description": "The dataset's own OpenAPI 3.1 document: its typed operations "
+                "and record schema, for a client generator.",
+            },
+            "docs": {"type": "string", "description": "The dataset's API reference page."},
+        },
+        ["self", "records", "page", "openapi", "docs"],
+    ),
 )
 DATASET_SUMMARY = schema(
     "DatasetSummary",

@@ -204,7 +204,11 @@ MESSAGES: Mapping[str, I18n] = {
         "本数据集的 DCAT-AP 描述（Turtle）",
         "DCAT-AP description of this dataset (Turtle)",
     ),
-    "ds.json.openapi": I18n("OpenAPI 描述", "OpenAPI description"),
+    "ds.json.openapi": I18n(
+        "本数据集的 OpenAPI 描述（可生成类型化客户端）",
+        "This dataset's OpenAPI description (for a typed client)",
+    ),
+    "ds.json.docs": I18n("本数据集的 API 参考", "This dataset's API reference"),
     "ds.back": I18n("返回数据目录", "Back to the catalogue"),
     # regions
     "regions.heading": I18n("按区域浏览", "Browse by region"),
