@@ -436,7 +436,14 @@ def test_the_api_reference_has_the_catalogue_layout_a_language_switch_and_pages_
     page.get_by_role("link", name="English").click()
     page.wait_for_url("**/docs?lang=en")
     assert visible_text(page, "h1") == "API reference"
-    # Each dataset has a page of its own, from its own document; the overview links the first.
+    # Each dataset has a page of its own, from its own document, reached through the taxonomy.
+    page.get_by_role("list", name="Datasets by domain").get_by_role(
+        "link", name="Ecology and environment"
+    ).click()
+    page.wait_for_url("**/docs/datasets?lang=en#domain-environment")
+    check_accessibility(page)
+    page.get_by_role("link", name="Air quality", exact=True).click()
+    page.wait_for_url("**/docs/datasets?category=air-quality&lang=en")
     page.get_by_role("list", name="List of datasets").get_by_role(
         "link", name="Hourly air quality"
     ).click()

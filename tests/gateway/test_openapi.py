@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -218,7 +218,8 @@ def test_the_gateways_document_holds_no_dataset_and_points_to_theirs(
 def _grown_catalogue(folder: Path, copies: int) -> Path:
     """The demo catalogue with ``copies`` more entries of each dataset, under new ids."""
     shutil.copytree(default_datasets_directory(), folder / "datasets")
-    shutil.copy(default_datasets_directory().parent / "regions.yaml", folder / "regions.yaml")
+    for shared in ("regions.yaml", "categories.yaml"):
+        shutil.copy(default_datasets_directory().parent / shared, folder / shared)
     for entry in sorted((folder / "datasets").glob("*.yaml")):
         for n in range(copies):
             data = yaml.safe_load(entry.read_text("utf-8"))
@@ -229,18 +230,26 @@ def _grown_catalogue(folder: Path, copies: int) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def grown(
+    tmp_path_factory: pytest.TempPathFactory, demo_data: GenerationReport
+) -> Iterator[FlaskClient]:
+    """A gateway whose catalogue holds each demo dataset three times (27 entries)."""
+    folder = _grown_catalogue(tmp_path_factory.mktemp("grown-catalog"), copies=2)
+    configuration = load_configuration(load_settings({"catalog_dir": folder}, environ={}))
+    assert len(configuration.catalog) == 27
+    instance = tmp_path_factory.mktemp("grown") / "instance"
+    with running_app(app_settings(instance, demo_data), configuration) as app:
+        yield app.test_client()
+
+
 def test_the_gateways_document_is_the_same_however_large_the_catalogue(
-    tmp_path: Path, demo_data: GenerationReport, document: dict[str, Any]
+    grown: FlaskClient, document: dict[str, Any]
 ) -> None:
-    folder = _grown_catalogue(tmp_path / "catalog", copies=2)
-    grown = load_configuration(load_settings({"catalog_dir": folder}, environ={}))
-    assert len(grown.catalog) == 27
-    with running_app(app_settings(tmp_path / "grown-instance", demo_data), grown) as app:
-        client = app.test_client()
-        assert client.get("/openapi.json").get_json() == document
-        copy = dataset_document(client, f"{ME}-1")
-        assert f"/v1/datasets/{ME}-1/query" in copy["paths"]
-        validate(copy)
+    assert grown.get("/openapi.json").get_json() == document
+    copy = dataset_document(grown, f"{ME}-1")
+    assert f"/v1/datasets/{ME}-1/query" in copy["paths"]
+    validate(copy)
 
 
 def test_the_catalogue_entry_and_the_dataset_page_link_the_datasets_document(
@@ -350,7 +359,7 @@ def test_the_reference_speaks_the_catalogues_languages_in_its_layout(client: Fla
     english = client.get("/docs?lang=en").get_data(as_text=True)
     assert "<h1>API reference</h1>" in english
     assert 'href="/docs/records?lang=en"' in english  # links keep the language
-    assert 'href="/docs/datasets/air-quality-hourly?lang=en"' in english
+    assert 'href="/docs/datasets?lang=en"' in english
 
 
 def test_no_reference_page_holds_every_datasets_schemas(
@@ -378,35 +387,51 @@ def test_no_reference_page_holds_every_datasets_schemas(
     assert missing.status_code == 404 and missing.mimetype == "text/html"
 
 
-def test_the_overview_links_the_first_datasets_and_their_list(
+def _hrefs(html: str, prefix: str) -> list[str]:
+    return re.findall(rf'href="({re.escape(prefix)}[^"#]*)', html.replace("&amp;", "&"))
+
+
+def test_every_dataset_page_is_reached_from_the_overview_through_the_taxonomy(
     client: FlaskClient, configuration: Configuration
 ) -> None:
-    html = client.get("/docs?lang=en").get_data(as_text=True)
-    assert "9 datasets" in html
-    for dataset in configuration.catalog:
-        assert f'href="/docs/datasets/{dataset.id}?lang=en"' in html
-    assert 'href="/docs/datasets?lang=en"' in html
+    """/docs → its domains → /docs/datasets: the categories → each category's datasets."""
+    overview = client.get("/docs?lang=en").get_data(as_text=True)
+    assert (
+        "9 datasets" in overview and 'href="/docs/datasets?lang=en#domain-environment"' in overview
+    )
+    assert not _hrefs(overview, "/docs/datasets/"), "no dataset inline on the overview"
+    index = client.get("/docs/datasets?lang=en").get_data(as_text=True)
+    assert 'id="domain-environment"' in index
+    reached = []
+    for href in _hrefs(index, "/docs/datasets?category="):
+        page = client.get(href)
+        assert page.status_code == 200, href
+        reached += _hrefs(page.get_data(as_text=True), "/docs/datasets/")
+    expected = [f"/docs/datasets/{d.id}?lang=en" for d in configuration.catalog]
+    assert sorted(reached) == sorted(expected)
+    air = client.get("/docs/datasets/air-quality-hourly?lang=en").get_data(as_text=True)
+    assert 'href="/docs/datasets?category=air-quality&amp;lang=en">Air quality</a>' in air
+    assert client.get("/docs/datasets?category=no-such-category").status_code == 404
+    assert client.get("/docs/datasets?category=environment").status_code == 404  # a domain
 
 
-def test_the_list_of_datasets_is_paged(
-    client: FlaskClient, configuration: Configuration, monkeypatch: pytest.MonkeyPatch
+def test_a_categorys_datasets_are_paged(
+    grown: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(docs, "DATASETS_PER_PAGE", 4)
-    ids = list(configuration.catalog.datasets)
-    linked = []
-    for number in (1, 2, 3):
-        html = client.get(f"/docs/datasets?page={number}&lang=en").get_data(as_text=True)
-        shown = re.findall(r'href="/docs/datasets/([a-z0-9-]+)\?lang=en"', html)
-        assert len(shown) == (4 if number < 3 else 1)
-        linked += shown
-        assert f"Page {number} of 3" in html
-        assert ('rel="next"' in html) == (number < 3) and ('rel="prev"' in html) == (number > 1)
-    assert linked == ids
+    monkeypatch.setattr(docs, "DATASETS_PER_PAGE", 2)
+    url = "/docs/datasets?category=market-entities&lang=en"
+    first = grown.get(url).get_data(as_text=True)
+    second = grown.get(f"{url}&page=2").get_data(as_text=True)
+    assert "3 datasets" in first and "Page 1 of 2" in first and "Page 2 of 2" in second
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    shown = _hrefs(first, "/docs/datasets/") + _hrefs(second, "/docs/datasets/")
+    assert shown == [f"/docs/datasets/{ME}{suffix}?lang=en" for suffix in ("", "-0", "-1")]
     # Read leniently, like the catalogue pages: the nearest page, never an error.
-    for wrong, shown_page in (("0", 1), ("x", 1), ("99", 3), ("１", 1)):
-        page = client.get(f"/docs/datasets?page={wrong}&lang=en")
+    for wrong, nearest in (("0", 1), ("x", 1), ("99", 2), ("１", 1)):
+        page = grown.get(f"{url}&page={wrong}")
         assert page.status_code == 200
-        assert f"Page {shown_page} of 3" in page.get_data(as_text=True)
+        assert f"Page {nearest} of 2" in page.get_data(as_text=True)
 
 
 def test_every_json_answer_body_is_a_named_component(document: dict[str, Any]) -> None:

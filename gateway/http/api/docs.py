@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from catalog import Dataset
+from catalog import Catalog, Dataset
+from catalog.categories import Category, Domain
 from gateway.core.problems import Problem
 from gateway.http.api.common import json_response, services
 from gateway.http.caching import public_cacheable
@@ -57,7 +60,7 @@ REFERENCE_PAGE = Operation(
     operation_id="getReferencePage",
     description="This description rendered as HTML, served by the gateway itself in the "
     "catalogue's layout, Chinese or English (?lang=, else Accept-Language): authentication, "
-    "every operation by tag, and the first datasets with a link to the list of all.",
+    "every operation by tag, and the datasets by domain of the taxonomy.",
     responses=ok("The page.", STRING, HTML),
 )
 
@@ -85,19 +88,25 @@ REFERENCE_TAG_PAGE = _named_page(
     "No such tag: an error page.",
 )
 DATASETS_PAGE = Operation(
-    "API reference: the datasets",
+    "API reference: the datasets by category",
     "docs",
     operation_id="getReferenceDatasetsPage",
-    description="Every dataset of the catalogue, by id, a page at a time, each linking its "
-    "reference page and its OpenAPI document.",
+    description="The datasets grouped by the catalogue's taxonomy: without `category`, every "
+    "domain and its categories with how many datasets each holds; with it, that category's "
+    "datasets a page at a time, each linking its reference page and its OpenAPI document.",
     parameters=(
+        query("category", STRING, "A category of the taxonomy (`air-quality`)."),
         query(
             "page",
             {"type": "integer", "minimum": 1},
-            "The page (of 100 datasets); one that cannot be used shows the nearest page.",
+            "The page of the category's datasets (100 a page); one that cannot be used shows "
+            "the nearest page.",
         ),
     ),
-    responses=ok("The page.", STRING, HTML),
+    responses={
+        "200": ("The page.", {HTML: STRING}),
+        "404": ("No such category: an error page.", {HTML: STRING}),
+    },
 )
 DATASET_PAGE = _named_page(
     "API reference page of one dataset",
@@ -107,9 +116,8 @@ DATASET_PAGE = _named_page(
     "No such dataset: an error page.",
 )
 
-#: Datasets on a page of /docs/datasets, and the first of them the overview shows.
+#: Datasets on a page of one category's list (/docs/datasets?category=).
 DATASETS_PER_PAGE = 100
-OVERVIEW_DATASETS = 20
 #: Dataset documents kept made: each takes milliseconds to make, so the most recently asked
 #: for are kept rather than one for every dataset of a platform-scale catalogue.
 KEPT_DATASET_DOCUMENTS = 128
@@ -189,20 +197,47 @@ def _stylesheet() -> str:
 
 def _page(**shown: Any) -> Response:
     """A reference page: the contents (the gateway's tags) beside what it shows."""
-    values: dict[str, Any] = {"tag": None, "schemas": (), "dataset": None, "datasets": None}
+    values: dict[str, Any] = {
+        "tag": None,
+        "schemas": (),
+        "dataset": None,
+        "datasets": None,
+        "category": None,
+    }
     return render_page(
         "docs.html", ref=_reference(), section="api", stylesheet=_stylesheet(), **values | shown
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DomainGroup:
+    """A domain of the taxonomy with the categories of it that hold datasets, and how many."""
+
+    domain: Domain
+    categories: tuple[tuple[Category, int], ...]
+
+    @property
+    def count(self) -> int:
+        return sum(count for _, count in self.categories)
+
+
+def _groups(catalogue: Catalog) -> list[DomainGroup]:
+    """The taxonomy as the datasets fill it, in its order; empty categories left out."""
+    counts = Counter(d.category for d in catalogue)
+    groups = (
+        DomainGroup(domain, tuple((c, counts[c.id]) for c in domain.categories if counts[c.id]))
+        for domain in catalogue.taxonomy
+    )
+    return [group for group in groups if group.categories]
+
+
 @bp.get("/docs")
 @REFERENCE_PAGE
 def reference_page() -> Response:
-    """The API reference: authentication, every operation by tag and the first datasets, in
-    the catalogue's layout and language (zh/en)."""
+    """The API reference: authentication, every operation by tag and the datasets by domain,
+    in the catalogue's layout and language (zh/en)."""
     catalogue = services().config.catalog
-    first = list(catalogue.datasets.values())[:OVERVIEW_DATASETS]
-    return _page(overview_datasets=first, datasets_total=len(catalogue))
+    return _page(groups=_groups(catalogue), datasets_total=len(catalogue))
 
 
 @bp.get("/docs/<tag>")
@@ -227,12 +262,26 @@ def _page_number(pages: int) -> int:
 @bp.get("/docs/datasets")
 @DATASETS_PAGE
 def datasets_page() -> Response:
-    """Every dataset, a page at a time, each linking its reference page."""
-    every = list(services().config.catalog.datasets.values())
+    """The taxonomy with each category's count; or one category's datasets, a page at a time,
+    each linking its reference page."""
+    catalogue = services().config.catalog
+    category_id = request.args.get("category")
+    if category_id is None:
+        return _page(datasets=(), groups=_groups(catalogue), datasets_total=len(catalogue))
+    category = catalogue.taxonomy.category(category_id)
+    if category is None:
+        return error_page(404)
+    every = [d for d in catalogue if d.category == category.id]
     pages = max(1, math.ceil(len(every) / DATASETS_PER_PAGE))
     number = _page_number(pages)
-    shown = every[(number - 1) * DATASETS_PER_PAGE : number * DATASETS_PER_PAGE]
-    return _page(datasets=shown, datasets_total=len(every), page=number, pages=pages)
+    return _page(
+        datasets=every[(number - 1) * DATASETS_PER_PAGE : number * DATASETS_PER_PAGE],
+        category=category,
+        domain=catalogue.taxonomy.domain_of(category.id),
+        datasets_total=len(every),
+        page=number,
+        pages=pages,
+    )
 
 
 @bp.get("/docs/datasets/<dataset_id>")
@@ -244,4 +293,9 @@ def dataset_page(dataset_id: str) -> Response:
         return error_page(404, reason="dataset", dataset_id=dataset_id)
     ref = reference(_dataset_documents()(dataset))
     tag = ref.tags[0] if ref.tags else None
-    return _page(tag=tag, schemas=ref.schemas_of(tag) if tag else ref.schemas, dataset=dataset)
+    return _page(
+        tag=tag,
+        schemas=ref.schemas_of(tag) if tag else ref.schemas,
+        dataset=dataset,
+        category=services().config.catalog.taxonomy.category(dataset.category),
+    )
