@@ -9,15 +9,12 @@ added or removed elsewhere never shift the next page.
 from __future__ import annotations
 
 import base64
-import binascii
 import datetime as dt
-import json
 import logging
 import threading
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +25,14 @@ from sqlalchemy.engine import URL, Engine
 
 from adapters.field_names import FieldNames
 from adapters.forks import reset_after_fork
+from adapters.keyset import (
+    Spread,
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+    python_type,
+    spread_of,
+)
 from adapters.nodes import NodeConfig
 from adapters.protocol import (
     AdapterError,
@@ -39,7 +44,7 @@ from adapters.protocol import (
     QueryRequest,
     Record,
 )
-from adapters.request_checks import MAX_SAFE_INTEGER, check_request, is_scalar
+from adapters.request_checks import MAX_SAFE_INTEGER, check_request
 
 logger = logging.getLogger(__name__)
 
@@ -89,20 +94,13 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-def _python_type(column: sa.ColumnElement[Any]) -> type | None:
-    try:
-        return column.type.python_type
-    except NotImplementedError:
-        return None
-
-
 class _ValueMismatch(ValueError):
     """A filter value that cannot be compared with a column."""
 
 
 def _bind_value(column: sa.ColumnElement[Any], value: Any) -> Any:
     """A filter value converted to the column's Python type, so the driver binds it exactly."""
-    kind = _python_type(column)
+    kind = python_type(column)
     if kind is None or kind is object:
         return value
     if kind is bool:
@@ -141,51 +139,6 @@ def _bind_value(column: sa.ColumnElement[Any], value: Any) -> Any:
     else:
         return value
     raise _ValueMismatch
-
-
-def _cursor_value(value: Any) -> Any:
-    if isinstance(value, Decimal | dt.date | dt.time | uuid.UUID):
-        return str(value)
-    return value
-
-
-def _from_cursor(column: sa.ColumnElement[Any], value: Any) -> Any:
-    kind = _python_type(column)
-    if isinstance(value, str) and kind in (Decimal, dt.date, dt.datetime, dt.time, uuid.UUID):
-        if kind is dt.date:
-            return dt.date.fromisoformat(value)
-        if kind is dt.datetime:
-            return dt.datetime.fromisoformat(value)
-        if kind is dt.time:
-            return dt.time.fromisoformat(value)
-        if kind is uuid.UUID:
-            return uuid.UUID(value)
-        return Decimal(value)
-    return value
-
-
-def encode_cursor(key: Sequence[Any]) -> str:
-    """An opaque cursor holding the primary key of the last record of a page."""
-    text = json.dumps([_cursor_value(v) for v in key], separators=(",", ":"), ensure_ascii=False)
-    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
-
-
-def decode_cursor(cursor: str, key: Sequence[sa.ColumnElement[Any]]) -> list[Any]:
-    """The primary key a cursor holds; ValueError when it is not a cursor of this table."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError("not a cursor") from exc
-    if not isinstance(values, list) or len(values) != len(key):
-        raise ValueError("not a cursor of this table")
-    if not all(value is None or is_scalar(value) for value in values):
-        # A number no column can hold would overflow the bound parameter.
-        raise ValueError("not a cursor of this table")
-    try:
-        return [_from_cursor(column, v) for column, v in zip(key, values, strict=True)]
-    except (ValueError, InvalidOperation) as exc:
-        raise ValueError("not a cursor of this table") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,11 +212,10 @@ class SqlAdapter:
 
     def _query(self, request: QueryRequest) -> Page:
         source = self._source(request.dataset)
-        conditions = self._conditions(source, request)
+        conditions, spread = self._conditions(source, request)
         wanted = self._projection(source, request.fields)
         key = source.primary_key
         selected = list(dict.fromkeys([*wanted.values(), *key]))
-        statement = sa.select(*selected).where(*conditions).order_by(*key)
         if request.cursor is not None:
             try:
                 after = decode_cursor(request.cursor, key)
@@ -273,25 +225,29 @@ class SqlAdapter:
                 ) from None
             bound = [sa.literal(v, type_=c.type) for c, v in zip(key, after, strict=True)]
             if len(key) == 1:
-                statement = statement.where(key[0] > bound[0])
+                conditions.append(key[0] > bound[0])
             else:
-                statement = statement.where(sa.tuple_(*key) > sa.tuple_(*bound))
-        statement = statement.limit(request.limit + 1)
+                conditions.append(sa.tuple_(*key) > sa.tuple_(*bound))
+        statement = keyset_page(selected, conditions, key, request.limit + 1, spread)
         with self._engine_for_process().connect() as connection:
             rows = connection.execute(statement).all()
         next_cursor = None
         if len(rows) > request.limit:
             rows = rows[: request.limit]
             last = rows[-1]._mapping
-            next_cursor = encode_cursor([last[c] for c in key])
+            next_cursor = encode_cursor([last[c.name] for c in key])
         records: list[Record] = []
         for row in rows:
             mapping = row._mapping
-            records.append({name: json_value(mapping[c]) for name, c in wanted.items()})
+            records.append({name: json_value(mapping[c.name]) for name, c in wanted.items()})
         return Page(records, next_cursor)
 
-    def _conditions(self, source: Source, request: QueryRequest) -> list[sa.ColumnElement[bool]]:
-        """The filter as SQL conditions whose values are all bound parameters."""
+    def _conditions(
+        self, source: Source, request: QueryRequest
+    ) -> tuple[list[sa.ColumnElement[bool]], Spread | None]:
+        """The filter as SQL conditions whose values are all bound parameters, less the ``in``
+        that the page is spread over (see ``keyset_page``)."""
+        spread = spread_of(source.columns, source.primary_key, request.filter)
         conditions: list[sa.ColumnElement[bool]] = []
         for name, ops in request.filter.items():
             column = source.columns.get(name)
@@ -301,11 +257,15 @@ class SqlAdapter:
                 )
             try:
                 for op, operand in ops.items():
+                    if spread is not None and (name, op) == (spread.name, "in"):
+                        values = [_bind_value(column, item) for item in operand]
+                        spread = Spread(name, column, tuple(dict.fromkeys(values)))
+                        continue
                     conditions.append(self._condition(column, op, operand))
             except _ValueMismatch:
                 message = f"dataset {request.dataset}: a value for {name} has the wrong type"
                 raise AdapterRequestError(self.node_id, message) from None
-        return conditions
+        return conditions, spread
 
     @staticmethod
     def _condition(column: sa.Column[Any], op: str, operand: Any) -> sa.ColumnElement[bool]:
@@ -318,7 +278,7 @@ class SqlAdapter:
         if op == "lte":
             return column <= _bind_value(column, operand)
         if op == "prefix":
-            if _python_type(column) not in (str, None):
+            if python_type(column) not in (str, None):
                 raise _ValueMismatch
             # The prefix is matched literally: %, _ and the escape character are escaped.
             return column.like(escape_like(operand) + "%", escape=LIKE_ESCAPE)
