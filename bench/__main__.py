@@ -4,6 +4,7 @@ python -m bench                         # the full run: SQLite, then PostgreSQL 
 python -m bench --duration 5 --quick    # a smoke run: SQLite only, short warm-up
 python -m bench --scenarios c,e --profile c,e   # profile a worker under (c) and (e)
 python -m bench --scenarios c --soak 300        # 5 minutes of (c), worker RSS slope
+python -m bench --node-rows 10000000            # and the SQL adapter over 10 million rows
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import postgres, profiling
-from .deployment import BENCH_QUOTAS, Deployment, Fixtures, ServerShape, prepare_fixtures
+from . import nodes, postgres, profiling
+from .deployment import BENCH_QUOTAS, SEED, Deployment, Fixtures, ServerShape, prepare_fixtures
 from .machine import describe
 from .measure import LoadOptions, ScenarioResult, measure
 from .otlp_sink import OtlpSink
@@ -109,6 +110,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--pipeline-records", type=int, default=300_000)
     parser.add_argument("--pipeline-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--node-rows",
+        type=int,
+        default=0,
+        metavar="ROWS",
+        help="also measure the SQL adapter over a PostgreSQL table of this many market-entity "
+        "rows, made once and kept between runs (bench.nodes; e.g. 10000000)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the run folder (logs, data)")
     parser.add_argument("--output", type=Path, help="the JSON result (bench/results/<time>.json)")
     args = parser.parse_args(argv)
@@ -121,6 +130,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.pipeline_records, args.pipeline_seconds = 20_000, 2.0
     if args.connections < 1 or args.duration <= 0:
         parser.error("--connections and --duration must be positive")
+    if args.node_rows < 0:
+        parser.error("--node-rows must not be negative")
     return args
 
 
@@ -339,6 +350,14 @@ def main(argv: list[str] | None = None) -> int:
             if run.get("soak"):
                 report["soak"] = run.pop("soak")
             report["runs"][name] = run
+        if args.node_rows:
+            reason = postgres.unavailable_reason()
+            if reason:
+                report["notes"].append(f"Nodes at scale skipped: {reason}")
+                say(f"[nodes] skipped: {reason}")
+            else:
+                report["nodes"] = nodes.run(args.node_rows, SEED, say=say)
+                runs_markdown.append(nodes.render(report["nodes"]))
     finally:
         sink.stop()
         if args.keep:
