@@ -68,13 +68,28 @@ class Taxonomy:
         category = self._categories.get(category_id)
         return self._domains[category.domain] if category is not None else None
 
+    def domain_id_of(self, category_id: str) -> str:
+        """The id of the domain holding a category of the taxonomy (a loaded dataset's)."""
+        return self._categories[category_id].domain
+
     def unknown_category_message(self, category_id: str) -> str:
         """Why ``category_id`` names no category, with the closest id when there is one."""
         if category_id in self._domains:
             return f"{category_id!r} is a domain, not a category: name one of its categories"
         message = f"{category_id!r} is not a category of the taxonomy"
-        close = difflib.get_close_matches(category_id, list(self._categories), n=1)
-        return f"{message} (did you mean {close[0]!r}?)" if close else message
+        return _with_suggestion(message, category_id, self._categories)
+
+    def unknown_domain_message(self, domain_id: str) -> str:
+        """Why ``domain_id`` names no domain, with the closest id when there is one."""
+        if domain_id in self._categories:
+            return f"{domain_id!r} is a category, not a domain"
+        message = f"{domain_id!r} is not a domain of the taxonomy"
+        return _with_suggestion(message, domain_id, self._domains)
+
+
+def _with_suggestion(message: str, wrong: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(wrong, list(known), n=1)
+    return f"{message} (did you mean {close[0]!r}?)" if close else message
 
 
 def default_categories_file() -> Path:

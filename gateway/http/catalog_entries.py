@@ -36,6 +36,8 @@ def dataset_summary(dataset: Dataset, config: Configuration) -> dict[str, Any]:
             "name": dataset.provider.name.as_json(),
             "regions": list(dataset.provider.regions),
         },
+        "category": dataset.category,
+        "domain": config.catalog.taxonomy.domain_id_of(dataset.category),
         "themes": list(dataset.themes),
         "keywords": {"zh": list(dataset.keywords_zh), "en": list(dataset.keywords_en)},
         "shareType": dataset.share_type,

@@ -313,3 +313,11 @@ def test_domain_and_category_facets_count_the_text_matches(catalog: Catalog) -> 
     facets = search(catalog, q="企业").facets
     assert facets["domain"] == {"finance-tax": 1, "market-supervision": 1}
     assert facets["category"] == {"market-entities": 1, "tax-credit": 1}
+
+
+def test_a_category_facet_ignores_its_own_filter(catalog: Catalog) -> None:
+    result = search(catalog, category="patents")
+    assert [d.id for d in result.items] == ["patent-grants"]
+    # It shows what choosing another category would give; the domain facet, the one domain.
+    assert result.facets["category"]["tax-credit"] == 1
+    assert result.facets["domain"] == {"education-science": 1}

@@ -1,4 +1,5 @@
-"""Catalogue API (docs/api.md): search with facets, one entry, the region tree, DCAT-AP."""
+"""Catalogue API (docs/api.md): search with facets, one entry, the region tree, the category
+taxonomy, DCAT-AP."""
 
 from __future__ import annotations
 
@@ -27,8 +28,10 @@ from gateway.http.api.catalog_contract import (
 )
 from gateway.http.api.common import json_response, reject_unknown_params, services
 from gateway.http.api.linked_data import RDF_MEDIA_TYPES, negotiate, rdf_response
+from gateway.http.api.taxonomy_contract import CATEGORIES, ONE_CATEGORY
 from gateway.http.caching import public_cacheable
 from gateway.http.catalog_entries import dataset_detail, dataset_summary
+from gateway.http.catalog_taxonomy import taxonomy_entry, taxonomy_tree
 from gateway.http.web_linking import link_header, numbered_page_links, page_query
 
 if TYPE_CHECKING:
@@ -97,6 +100,19 @@ def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
     return value
 
 
+def _taxonomy_filters(config: Configuration) -> tuple[str | None, str | None]:
+    """The category and domain asked for: unlike a theme, the taxonomy is a closed list, so an
+    id it does not have is a mistake worth a 400 with the closest id, not an empty page."""
+    taxonomy = config.catalog.taxonomy
+    category = _single("category") or None
+    if category is not None and taxonomy.category(category) is None:
+        raise _bad("category", taxonomy.unknown_category_message(category))
+    domain = _single("domain") or None
+    if domain is not None and taxonomy.domain(domain) is None:
+        raise _bad("domain", taxonomy.unknown_domain_message(domain))
+    return category, domain
+
+
 _LEVELS = tuple(str(n) for n in range(LEVEL["minimum"], LEVEL["maximum"] + 1))
 
 
@@ -119,6 +135,7 @@ def list_datasets() -> Response:
     page = _positive("page", 1)
     per_page = _positive("perPage", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     config = services().config
+    category, domain = _taxonomy_filters(config)
     result = search(
         config.search_index,
         q=q or None,
@@ -127,6 +144,8 @@ def list_datasets() -> Response:
         share_type=_single("shareType") or None,
         level=int(level) if level else None,
         provider=_single("provider") or None,
+        category=category,
+        domain=domain,
         page=page,
         per_page=per_page,
         sort=SORTS[sort],
@@ -209,6 +228,32 @@ def region(code: str) -> Response:
             }
         }
     )
+
+
+@bp.get("/categories")
+@CATEGORIES
+def categories() -> Response:
+    """The taxonomy: domains and their categories, with the number of datasets in each."""
+    reject_unknown_params(CATEGORIES.query_names)
+    catalog = services().config.catalog
+    meta = {
+        "domains": len(list(catalog.taxonomy)),
+        "categories": len(catalog.taxonomy),
+        "datasets": len(catalog),
+    }
+    return json_response({"data": taxonomy_tree(catalog), "meta": meta})
+
+
+@bp.get("/categories/<category_id>")
+@ONE_CATEGORY
+def category(category_id: str) -> Response:
+    """One domain (with its categories) or category (with its domain), and its datasets' count."""
+    reject_unknown_params(ONE_CATEGORY.query_names)
+    entry = taxonomy_entry(services().config.catalog, category_id)
+    if entry is None:
+        detail = f"no domain or category {category_id!r} in the taxonomy"
+        raise Problem("not-found", detail=detail)
+    return json_response({"data": entry})
 
 
 def _subtree(nodes: list[dict[str, object]], code: str) -> list[dict[str, object]]:

@@ -1,5 +1,6 @@
 """The contract of the catalogue API (gateway/http/api/catalog_api.py, docs/api.md#catalogue):
-the search parameters and their limits, the entries, regions and DCAT-AP answers."""
+the search parameters and their limits, the entries, regions and DCAT-AP answers (the
+taxonomy's in gateway/http/api/taxonomy_contract.py)."""
 
 from __future__ import annotations
 
@@ -73,6 +74,8 @@ DATASET_SUMMARY = schema(
                 {"id": STRING, "name": I18N_TEXT, "regions": {"type": "array", "items": STRING}},
                 ["id", "name", "regions"],
             ),
+            "category": {"type": "string", "description": "Category id (the taxonomy's)."},
+            "domain": {"type": "string", "description": "Id of the category's domain."},
             "themes": {"type": "array", "items": STRING},
             "keywords": obj(
                 {
@@ -101,8 +104,8 @@ SEARCH_META = schema(
             "lang": {"enum": list(LANGUAGES)},
             "facets": {
                 "type": "object",
-                "description": "facet (theme, shareType, level, provider, region) → value → "
-                "number of datasets matching the text and every other filter.",
+                "description": "facet (domain, category, theme, shareType, level, provider, "
+                "region) → value → number of datasets matching the text and every other filter.",
                 "additionalProperties": {
                     "type": "object",
                     "additionalProperties": {"type": "integer"},
@@ -257,7 +260,8 @@ LIST_DATASETS = Operation(
     "catalog",
     operation_id="searchDatasets",
     description="Free text in Chinese and English, filters, facets with counts, sorting "
-    "and pages. A filter value that nothing has gives an empty page, not an error.",
+    "and pages. A filter value that nothing has gives an empty page, not an error; a "
+    "category or domain the taxonomy does not have is a 400.",
     parameters=(
         query(
             "q",
@@ -275,6 +279,8 @@ LIST_DATASETS = Operation(
         query("shareType", STRING, f"{either(SHARE_TYPES)}."),
         query("level", LEVEL, "Data level 1–4."),
         query("provider", STRING, "Provider id (facet `provider`)."),
+        query("category", STRING, "Category id of the taxonomy (facet `category`)."),
+        query("domain", STRING, "Domain id of the taxonomy: its categories (facet `domain`)."),
         query("sort", {"enum": list(SORTS), "default": "relevance"}, "Order."),
         query(
             "lang",
