@@ -5,6 +5,8 @@ python -m bench --duration 5 --quick    # a smoke run: SQLite only, short warm-u
 python -m bench --scenarios c,e --profile c,e   # profile a worker under (c) and (e)
 python -m bench --scenarios c --soak 300        # 5 minutes of (c), worker RSS slope
 python -m bench --node-rows 10000000            # and the SQL adapter over 10 million rows
+python -m bench --platform                      # the platform-scale scenario alone
+python -m bench --platform --platform-sizes 9,500 --duration 5   # a quick look at it
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import nodes, postgres, profiling
+from . import nodes, platform, postgres, profiling
 from .deployment import BENCH_QUOTAS, SEED, Deployment, Fixtures, ServerShape, prepare_fixtures
 from .machine import describe
 from .measure import LoadOptions, ScenarioResult, measure
 from .otlp_sink import OtlpSink
+from .platform_report import render_platform
 from .procstat import settle
 from .reference import measure_reference
 from .report import TARGETS, ratios, render, render_run
@@ -46,6 +49,18 @@ def _letters(text: str) -> list[str]:
             f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}"
         )
     return list(dict.fromkeys(keys))
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(n) for n in text.split(",") if n.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"catalogue sizes are numbers, not {text!r}") from None
+    if not sizes or min(sizes) < len(platform.SHIPPED):
+        raise argparse.ArgumentTypeError(
+            f"each size must be at least the {len(platform.SHIPPED)} shipped datasets"
+        )
+    return sizes
 
 
 def _databases(text: str) -> list[str]:
@@ -104,6 +119,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="http/json",
         help="OTEL_EXPORTER_OTLP_PROTOCOL of the gateway and adapter servers (http/json)",
     )
+    parser.add_argument(
+        "--platform",
+        action="store_true",
+        help="only the platform-scale scenario (part of the full run)",
+    )
+    parser.add_argument(
+        "--no-platform", action="store_true", help="skip the platform-scale scenario"
+    )
+    parser.add_argument(
+        "--platform-sizes",
+        type=_sizes,
+        default=list(platform.SIZES),
+        help=f"catalogue sizes of the platform scenario ({','.join(map(str, platform.SIZES))})",
+    )
     parser.add_argument("--no-pipeline", action="store_true", help="skip the record pipeline")
     parser.add_argument(
         "--no-reference", action="store_true", help="skip the bare Flask reference run"
@@ -128,6 +157,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         args.databases = ["sqlite"]
         args.pipeline_records, args.pipeline_seconds = 20_000, 2.0
+    if args.platform:
+        args.scenarios, args.databases = [], []
+        args.no_pipeline = args.no_reference = True
     if args.connections < 1 or args.duration <= 0:
         parser.error("--connections and --duration must be positive")
     if args.node_rows < 0:
@@ -358,6 +390,12 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 report["nodes"] = nodes.run(args.node_rows, SEED, say=say)
                 runs_markdown.append(nodes.render(report["nodes"]))
+        if not args.no_platform:
+            say(f"platform scale: catalogues of {args.platform_sizes} datasets …")
+            report["platform"] = platform.run_platform(
+                fixtures, sink.endpoint, options, say, args.platform_sizes
+            )
+            runs_markdown.append(render_platform(report["platform"]))
     finally:
         sink.stop()
         if args.keep:

@@ -115,6 +115,10 @@ class Deployment:
     otlp_endpoint: str
     database_url: str = ""
     otlp_protocol: str = "http/json"
+    #: GATEWAY_CATALOG_DIR of the gateway (None: the shipped catalogue).
+    catalog_dir: Path | None = None
+    #: Seconds from starting `jjj-gateway serve` until it answered /healthz, last start.
+    ready_seconds: float = 0.0
     gateway: Process | None = None
     adapters: dict[str, Process] = field(default_factory=dict)
     adapter_urls: dict[str, str] = field(default_factory=dict)
@@ -160,6 +164,8 @@ class Deployment:
         }
         if self.database_url:
             env["GATEWAY_DATABASE_URL"] = self.database_url
+        if self.catalog_dir is not None:
+            env["GATEWAY_CATALOG_DIR"] = str(self.catalog_dir)
         return clean_environment(env)
 
     def _write_nodes(self, nodes_dir: Path) -> None:
@@ -235,7 +241,8 @@ class Deployment:
             env=env | {"GATEWAY_NODES_DIR": str(nodes_dir)},
             log_dir=logs,
             health_url=f"{self.base_url}/healthz",
-        ).start()
+        )
+        self._start_gateway()
         for node, url in self.adapter_urls.items():
             self.adapters[node] = Process(
                 f"adapter-{node}",
@@ -246,6 +253,20 @@ class Deployment:
             ).start()
         self._wait_for_workers()
         return self
+
+    def _start_gateway(self) -> None:
+        assert self.gateway is not None
+        started = time.perf_counter()
+        self.gateway.start(timeout=180.0)
+        self.ready_seconds = time.perf_counter() - started
+
+    def restart_gateway(self) -> float:
+        """Stop the gateway and start it again on the same instance; the seconds until ready."""
+        assert self.gateway is not None
+        self.gateway.stop()
+        self._start_gateway()
+        self._wait_for_workers()
+        return self.ready_seconds
 
     def _wait_for_workers(self, timeout: float = 60.0) -> None:
         """Every gunicorn worker forked and answering (each loads the app after its fork)."""
