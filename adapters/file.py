@@ -4,13 +4,20 @@ Each dataset is one file, one JSON object per line in the node's local field nam
 read once, at construction, and translated to catalogue names; queries then run in memory.
 Equality lookups (``eq``/``in``) use a per-field index built on first use, so a key lookup does
 not scan the snapshot.
+
+Every process that serves the node holds its snapshots, about 4.4 bytes of memory per byte of
+file, so a snapshot is refused above a size limit — before it is read, and again if more than
+that is read (a file that grows meanwhile, a pipe)
+(docs/deployment.md#file-nodes-the-snapshot-memory-limit).
 """
 
 from __future__ import annotations
 
 import bisect
 import json
+import os
 import re
+import stat
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +45,9 @@ class SnapshotError(Exception):
 
 
 _MISSING = object()
+#: Largest snapshot file a file node loads unless its ``adapter.maxSnapshotBytes`` says
+#: otherwise: 64 MiB of JSONL take about 280 MiB in each process that serves the node.
+DEFAULT_MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
 #: Strings up to this length are stored once per snapshot (see ``Snapshot.load``).
 SHARED_STRING_LENGTH = 32
 
@@ -56,39 +66,50 @@ class Snapshot:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def load(cls, path: Path, names: FieldNames) -> Snapshot:
-        """Read a JSONL file, translating local field names to catalogue names once."""
+    def load(
+        cls, path: Path, names: FieldNames, *, max_bytes: int = DEFAULT_MAX_SNAPSHOT_BYTES
+    ) -> Snapshot:
+        """Read a JSONL file, translating local field names to catalogue names once; refuse one
+        of more than ``max_bytes``."""
         records: list[Record] = []
         seen: set[str] = set()
         # One object per distinct short string: region codes, statuses, categories and dates
         # repeat across records, and every gateway worker holds the snapshot in memory.
         shared: dict[str, str] = {}
         try:
-            handle = path.open("r", encoding="utf-8")
+            handle = path.open("rb")
         except OSError as exc:
             raise SnapshotError(path, None, f"cannot be read: {exc.strerror}") from exc
         with handle:
-            try:
-                for number, line in enumerate(handle, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        document = json.loads(line, parse_constant=_reject_constant)
-                    except ValueError as exc:
-                        raise SnapshotError(path, number, f"not valid JSON: {exc}") from exc
-                    if not isinstance(document, dict):
-                        raise SnapshotError(path, number, "not a JSON object")
-                    record: Record = {}
-                    for local, value in document.items():
-                        name = names.catalogue_name(local)
-                        if name is not None:
-                            if type(value) is str and len(value) <= SHARED_STRING_LENGTH:
-                                value = shared.setdefault(value, value)
-                            record[name] = value
-                    seen.update(record)
-                    records.append(record)
-            except UnicodeDecodeError as exc:
-                raise SnapshotError(path, None, f"not UTF-8 text: {exc.reason}") from exc
+            info = os.fstat(handle.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+                raise SnapshotError(path, None, _too_large(f"{info.st_size:,} bytes", max_bytes))
+            read = 0
+            for number, raw in enumerate(handle, start=1):
+                read += len(raw)
+                if read > max_bytes:
+                    raise SnapshotError(path, number, _too_large("read beyond", max_bytes))
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise SnapshotError(path, number, f"not UTF-8 text: {exc.reason}") from exc
+                if not line.strip():
+                    continue
+                try:
+                    document = json.loads(line, parse_constant=_reject_constant)
+                except ValueError as exc:
+                    raise SnapshotError(path, number, f"not valid JSON: {exc}") from exc
+                if not isinstance(document, dict):
+                    raise SnapshotError(path, number, "not a JSON object")
+                record: Record = {}
+                for local, value in document.items():
+                    name = names.catalogue_name(local)
+                    if name is not None:
+                        if type(value) is str and len(value) <= SHARED_STRING_LENGTH:
+                            value = shared.setdefault(value, value)
+                        record[name] = value
+                seen.update(record)
+                records.append(record)
         return cls(records, frozenset(seen) | frozenset(names.to_catalogue.values()))
 
     def positions(self, name: str, operands: Iterable[Any]) -> list[int]:
@@ -117,17 +138,52 @@ class Snapshot:
         return index
 
 
+def _too_large(size: str, limit: int) -> str:
+    return (
+        f"{size}, above the limit of {limit:,} bytes (adapter.maxSnapshotBytes): in memory a "
+        "snapshot takes about 4.4 times its size in every process serving it; serve data this "
+        "large from a SQL node"
+    )
+
+
+def snapshot_limit(node: NodeConfig) -> int:
+    """The largest snapshot file the node may load, in bytes."""
+    return int(node.adapter.get("maxSnapshotBytes", DEFAULT_MAX_SNAPSHOT_BYTES))
+
+
+def snapshot_paths(node: NodeConfig, data_dir: Path) -> dict[str, Path]:
+    """Each dataset's snapshot file (``<dataset>.jsonl`` unless its ``source`` names one)."""
+    directory = data_dir / str(node.adapter["path"])
+    return {
+        dataset: directory / (spec.source or f"{dataset}.jsonl")
+        for dataset, spec in node.datasets.items()
+    }
+
+
+def oversized_snapshots(node: NodeConfig, data_dir: Path) -> list[SnapshotError]:
+    """The node's snapshot files above its limit, found without reading them (a check of the
+    configuration; a file that is missing or unreadable is the load's to report)."""
+    limit = snapshot_limit(node)
+    found = []
+    for path in snapshot_paths(node, data_dir).values():
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue
+        if size > limit:
+            found.append(SnapshotError(path, None, _too_large(f"{size:,} bytes", limit)))
+    return found
+
+
 class FileAdapter:
     """In-process adapter over a node's JSONL snapshots (adapter kind ``file``)."""
 
     def __init__(self, node: NodeConfig, *, data_dir: Path) -> None:
         self.node_id = node.id
-        directory = data_dir / str(node.adapter["path"])
+        limit = snapshot_limit(node)
         self._snapshots: dict[str, Snapshot] = {
-            dataset: Snapshot.load(
-                directory / (spec.source or f"{dataset}.jsonl"), FieldNames.of(spec)
-            )
-            for dataset, spec in node.datasets.items()
+            dataset: Snapshot.load(path, FieldNames.of(node.datasets[dataset]), max_bytes=limit)
+            for dataset, path in snapshot_paths(node, data_dir).items()
         }
 
     def query(self, request: QueryRequest) -> Page:

@@ -69,6 +69,7 @@ def adapter_serve(
     """Serve one node's data over the adapter protocol, to gateway-signed requests only."""
     from adapters import create_server_for_node
     from adapters.faults import Fault
+    from adapters.file import SnapshotError
     from adapters.nodes import NodeConfigError, default_directory
     from gateway.observability.tracing import adapter_service
     from gateway.serving import serve_adapter
@@ -96,7 +97,7 @@ def adapter_serve(
 
     try:
         load()  # check the node, its data and its keys now: a mistake fails here, not per worker
-    except (NodeConfigError, KeyError, ValueError, OSError) as exc:
+    except (NodeConfigError, SnapshotError, KeyError, ValueError, OSError) as exc:
         raise click.ClickException(f"cannot serve node {node_id!r}: {exc}") from None
     click.echo(f"adapter server for node {node_id} on http://{host}:{port}", err=True)
     # The node's spans join the gateway's traces (traceparent) under a service name of its own.

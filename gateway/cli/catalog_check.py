@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from adapters.file import oversized_snapshots
 from adapters.nodes import NodeConfigError, load_nodes
 from catalog import CatalogError, load_catalog_directory
 from catalog.dcat import missing_recommended
@@ -70,6 +71,10 @@ def check_configuration(settings: Settings) -> CheckResult:
             RoutingTable.build(catalog, nodes)
         except RoutingConfigError as exc:
             problems += exc.messages
+    if nodes is not None:
+        for node in nodes.values():
+            if node.kind == "file":
+                problems += map(str, oversized_snapshots(node, settings.resolved_data_dir))
     warnings = [str(issue) for issue in missing_recommended(catalog)] if catalog else []
     summary = ""
     if not problems and catalog is not None and nodes is not None and policies is not None:

@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 
-from adapters import build_adapter
+from adapters import SnapshotError, build_adapter
 from adapters.forks import reset_after_fork
 from adapters.nodes import NodeConfig
-from adapters.protocol import Adapter, Health, Page, QueryRequest
+from adapters.protocol import Adapter, AdapterUnavailable, Health, Page, QueryRequest
 from gateway.observability.metrics import GatewayMetrics
 from gateway.upstream.breaker import BreakerPolicy, BreakerState, CircuitBreaker, CircuitOpen, Clock
 from gateway.upstream.retries import RetryBudget, RetryingTransport, RetryPolicy, exchange_deadline
@@ -76,12 +76,19 @@ class Fleet:
             with self._lock:
                 adapter = self._adapters.get(node_id)
                 if adapter is None:
-                    adapter = build_adapter(
-                        self.nodes[node_id],
-                        data_dir=self._data_dir,
-                        token_provider=self._token_provider,
-                        http_client_factory=self._client_factory(node_id),
-                    )
+                    try:
+                        adapter = build_adapter(
+                            self.nodes[node_id],
+                            data_dir=self._data_dir,
+                            token_provider=self._token_provider,
+                            http_client_factory=self._client_factory(node_id),
+                        )
+                    except SnapshotError as exc:
+                        # Data that cannot be loaded (unreadable, corrupt, above the size limit)
+                        # makes the node unavailable, not the gateway: the file and the reason
+                        # go to the log, the answer names the node only.
+                        log.error("node %s cannot load its data: %s", node_id, exc)
+                        raise AdapterUnavailable(node_id, "its data cannot be loaded") from exc
                     self._adapters[node_id] = adapter
         return adapter
 

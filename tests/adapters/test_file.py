@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 
 from adapters import (
     AdapterRequestError,
     FileAdapter,
+    NodeConfig,
+    NodeConfigError,
     NodeDataset,
     QueryRequest,
     SnapshotError,
+    default_directory,
+    load_nodes,
 )
+from adapters.file import oversized_snapshots
 from tests.adapters.conftest import (
     DATASET,
     RECORDS,
@@ -21,6 +30,7 @@ from tests.adapters.conftest import (
     keys_of,
     node_config,
     snapshot_node,
+    write_jsonl,
 )
 
 
@@ -136,7 +146,7 @@ def test_a_corrupt_line_is_reported_with_file_and_line(tmp_path: Path) -> None:
     [
         ('["not", "an", "object"]\n', 1, "not a JSON object"),
         ('{"a": 1}\n{"b": NaN}\n', 2, "not valid JSON"),
-        (b'{"a": "\xff"}\n', None, "not UTF-8"),
+        (b'{"a": 1}\n{"a": "\xff"}\n', 2, "not UTF-8"),
     ],
 )
 def test_a_line_that_is_no_json_object_is_reported(
@@ -182,3 +192,71 @@ def test_a_cursor_not_returned_by_the_node_is_refused(tmp_path: Path, cursor: st
     adapter = FileAdapter(file_node(tmp_path), data_dir=tmp_path)
     with pytest.raises(AdapterRequestError):
         adapter.query(QueryRequest(DATASET, cursor=cursor))
+
+
+def _limited_node(limit: int) -> NodeConfig:
+    node = snapshot_node()
+    return replace(node, adapter={**node.adapter, "maxSnapshotBytes": limit})
+
+
+def test_a_snapshot_above_its_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "snapshots" / "entities.jsonl", RECORDS)
+    size = path.stat().st_size
+    with pytest.raises(SnapshotError) as raised:
+        FileAdapter(_limited_node(size - 1), data_dir=tmp_path)
+    message = str(raised.value)
+    assert raised.value.file == path and raised.value.line is None
+    assert f"{size:,} bytes" in message and f"limit of {size - 1:,} bytes" in message
+    assert "maxSnapshotBytes" in message
+
+
+def test_a_snapshot_as_large_as_its_limit_loads(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "snapshots" / "entities.jsonl", RECORDS)
+    adapter = FileAdapter(_limited_node(path.stat().st_size), data_dir=tmp_path)
+    assert len(adapter.query(QueryRequest(DATASET, limit=1000)).records) == len(RECORDS)
+
+
+def test_a_snapshot_read_beyond_its_limit_is_refused_while_it_loads(tmp_path: Path) -> None:
+    # A pipe has no size to check first: the bytes read are counted.
+    path = tmp_path / "snapshots" / "entities.jsonl"
+    path.parent.mkdir()
+    os.mkfifo(path)
+    line = (json.dumps({"tyshxydm": "A", "qymc": "x" * 100}) + "\n").encode()
+
+    def feed() -> None:
+        try:
+            with path.open("wb") as pipe:
+                for _ in range(1000):
+                    pipe.write(line)
+        except BrokenPipeError:
+            pass  # the reader stopped, as it should
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        with pytest.raises(SnapshotError) as raised:
+            FileAdapter(_limited_node(len(line) * 10), data_dir=tmp_path)
+    finally:
+        writer.join(timeout=10)
+    assert raised.value.line == 11
+    assert f"limit of {len(line) * 10:,} bytes" in str(raised.value)
+
+
+def test_oversized_snapshots_are_found_without_reading_them(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "snapshots" / "entities.jsonl", RECORDS)
+    assert oversized_snapshots(_limited_node(path.stat().st_size), tmp_path) == []
+    (found,) = oversized_snapshots(_limited_node(10), tmp_path)
+    assert found.file == path and "limit of 10 bytes" in str(found)
+    # A missing file is the load's to report.
+    assert oversized_snapshots(_limited_node(10), tmp_path / "elsewhere") == []
+
+
+@pytest.mark.parametrize("limit", [0, -1, 1.5, "64MiB"])
+def test_a_snapshot_limit_that_is_no_positive_integer_is_a_configuration_error(
+    tmp_path: Path, limit: object
+) -> None:
+    document = yaml.safe_load((default_directory() / "beijing-chaoyang.yaml").read_text("utf-8"))
+    document["adapter"]["maxSnapshotBytes"] = limit
+    (tmp_path / "beijing-chaoyang.yaml").write_text(yaml.safe_dump(document), "utf-8")
+    with pytest.raises(NodeConfigError, match=r"\$\.adapter"):
+        load_nodes(tmp_path)

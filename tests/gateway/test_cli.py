@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from adapters.nodes import default_directory
 from catalog.loader import default_datasets_directory
 from gateway.cli.main import main
+from gateway.demo import GenerationReport
 
 
 @pytest.fixture
@@ -226,3 +227,45 @@ def test_no_signing_key_is_named_like_a_command_line_option(
     kid = ring.current_kid()
     assert kid is not None
     assert not kid.startswith("-") and not queue
+
+
+def _nodes_with_snapshot_limit(tmp_path: Path, node: str, limit: int) -> Path:
+    nodes_dir = tmp_path / "nodes"
+    shutil.copytree(default_directory(), nodes_dir)
+    path = nodes_dir / f"{node}.yaml"
+    document = yaml.safe_load(path.read_text("utf-8"))
+    document["adapter"]["maxSnapshotBytes"] = limit
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), "utf-8")
+    return nodes_dir
+
+
+def test_catalog_check_refuses_a_snapshot_above_its_nodes_limit(
+    runner: CliRunner, tmp_path: Path, demo_data: GenerationReport
+) -> None:
+    nodes_dir = _nodes_with_snapshot_limit(tmp_path, "beijing-chaoyang", 100)
+    snapshot = demo_data.data_dir / "beijing-chaoyang" / "market-entities.jsonl"
+    result = runner.invoke(
+        main,
+        ["--instance", str(tmp_path), "catalog", "check"],
+        env={"GATEWAY_NODES_DIR": str(nodes_dir), "GATEWAY_DATA_DIR": str(demo_data.data_dir)},
+    )
+    assert result.exit_code != 0
+    assert f"{snapshot}: {snapshot.stat().st_size:,} bytes, above the limit of 100 bytes" in (
+        result.output
+    )
+    assert "ok:" not in result.output and "Traceback" not in result.output
+
+
+def test_adapter_serve_refuses_to_start_on_a_snapshot_above_the_limit(
+    runner: CliRunner, tmp_path: Path, demo_data: GenerationReport
+) -> None:
+    nodes_dir = _nodes_with_snapshot_limit(tmp_path, "beijing-chaoyang", 100)
+    result = runner.invoke(
+        main,
+        ["--instance", str(tmp_path), "adapter", "serve", "--node", "beijing-chaoyang"],
+        env={"GATEWAY_NODES_DIR": str(nodes_dir), "GATEWAY_DATA_DIR": str(demo_data.data_dir)},
+    )
+    assert result.exit_code != 0
+    assert "cannot serve node 'beijing-chaoyang'" in result.output
+    assert "above the limit of 100 bytes" in result.output
+    assert "Traceback" not in result.output
