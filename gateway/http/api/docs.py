@@ -118,9 +118,10 @@ DATASET_PAGE = _named_page(
 
 #: Datasets on a page of one category's list (/docs/datasets?category=).
 DATASETS_PER_PAGE = 100
-#: Dataset documents kept made: each takes milliseconds to make, so the most recently asked
-#: for are kept rather than one for every dataset of a platform-scale catalogue.
-KEPT_DATASET_DOCUMENTS = 128
+#: Dataset documents kept made: one takes some 8 ms to make and 110 KiB to keep, so the few
+#: most recently asked for are kept (under 4 MiB), not one for each dataset of a platform-scale
+#: catalogue.
+KEPT_DATASET_DOCUMENTS = 32
 
 #: The gateway's document depends only on the routes and the configuration, both fixed once
 #: the app serves: it is built on first use and kept with the app, and so are the datasets'.
