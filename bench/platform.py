@@ -232,6 +232,7 @@ def measure_serve(
                 "openapi": fetch(http, "/openapi.json").as_json(),
                 "docs": fetch(http, "/docs").as_json(),
                 "datasetOpenapi": fetch(http, per_dataset).as_json(),
+                "datasetDocs": fetch(http, f"/docs/datasets/{DATASET}").as_json(),
                 "datasetDcat": fetch(
                     http, f"/v1/catalog/datasets/{DATASET}", accept="application/ld+json"
                 ).as_json(),

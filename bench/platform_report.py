@@ -134,6 +134,11 @@ ROWS: tuple[tuple[str, str, Callable[[Mapping[str, Any], Mapping[str, Any]], Cel
     ("`/openapi.json`", "< 1 MB", _document("openapi", max_bytes=p.OPENAPI_BYTES)),
     ("`/docs`", "< 1 s", _document("docs", max_ms=p.DOCS_SECONDS * 1000)),
     ("one dataset's OpenAPI", "–", _document("datasetOpenapi")),
+    (
+        "one dataset's reference page",
+        "< 1 s",
+        _document("datasetDocs", max_ms=p.DOCS_SECONDS * 1000),
+    ),
     ("`/v1/catalog/dcat`", "paged", _dcat),
     ("one dataset's DCAT (JSON-LD)", "–", _document("datasetDcat")),
     (

@@ -34,6 +34,7 @@ def _size(check_s: float, openapi_bytes: int, rss: float, p99: float) -> dict[st
                 "openapi": _fetch(openapi_bytes, 20),
                 "docs": _fetch(30_000, 5),
                 "datasetOpenapi": _fetch(0, 1, status=404),
+                "datasetDocs": _fetch(57_000, 9),
                 "datasetDcat": _fetch(8_000, 3),
                 "home": _fetch(40_000, 10),
                 "searchPage": _fetch(40_000, 10),
