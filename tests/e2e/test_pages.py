@@ -392,6 +392,42 @@ def test_a_person_finds_datasets_by_a_region_name(gateway: str, context: Browser
     check_clean(watch)
 
 
+def test_a_person_browses_by_category_and_opens_a_long_facet(
+    gateway: str, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    watch = Watch(gateway)
+    watch.attach(page)
+    page.goto(gateway + "/")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="按类别浏览").click()
+    page.wait_for_url(re.compile(r"/categories$"))
+    assert page.locator("h1").inner_text() == "按类别浏览"
+    finance = page.locator(".domain").filter(has=page.get_by_role("heading", name="财税金融"))
+    assert "2 个数据集" in finance.locator(".domain__meta").inner_text()
+    check_accessibility(page)
+    screenshot(page, "categories-zh-desktop", doc_image="catalogue-categories.png")
+
+    finance.get_by_role("link", name="纳税信用").click()
+    page.wait_for_url(re.compile(r"/\?category=tax-credit$"))
+    assert page.locator(".card__title").all_inner_texts() == ["纳税信用等级评价结果"]
+
+    # The category facet has one value more than the page shows: the rest is one link away.
+    page.goto(gateway + "/")
+    category = page.locator(".facet").filter(has=page.get_by_role("heading", name="类别"))
+    assert category.locator(".facet__value").count() == 8
+    category.get_by_role("link", name=re.compile("全部 9 项")).click()
+    page.wait_for_url(re.compile(r"/facets/category$"))
+    assert page.locator(".facet__value").count() == 9
+    check_accessibility(page)
+    screenshot(page, "facet-category-desktop")
+
+    page.goto(gateway + "/catalog/tax-credit-rating?lang=en")
+    page.get_by_role("link", name="Finance and taxation").click()
+    page.wait_for_url(re.compile(r"domain=finance-tax"))
+    assert len(page.locator(".card__title").all_inner_texts()) == 2
+    check_clean(watch)
+
+
 def test_a_dataset_page_previews_masked_records_for_the_open_tier(
     gateway: str, context: BrowserContext
 ) -> None:

@@ -22,6 +22,8 @@ MAX_QUERY = 200
 # URL parameter of each state attribute (the API's names, so a page URL and an API URL agree).
 _PARAMS = {
     "q": "q",
+    "domain": "domain",
+    "category": "category",
     "theme": "theme",
     "share_type": "shareType",
     "level": "level",
@@ -32,12 +34,14 @@ _PARAMS = {
     "per_page": "perPage",
 }
 #: The filters, in the order the pages show them (facet names as catalog.search reports them).
-FILTERS = ("theme", "shareType", "level", "provider", "region")
+FILTERS = ("domain", "category", "theme", "shareType", "level", "provider", "region")
 
 
 @dataclass(frozen=True, slots=True)
 class SearchState:
     q: str = ""
+    domain: str | None = None
+    category: str | None = None
     theme: str | None = None
     share_type: str | None = None
     level: int | None = None
@@ -101,9 +105,12 @@ def read_search_state(args: Mapping[str, str], index: SearchIndex) -> tuple[Sear
             return None
         return value
 
+    taxonomy = index.catalog.taxonomy
     themes = index.known["theme"]
     providers = index.known["provider"]
     regions = index.catalog.regions
+    domain = args.get("domain")
+    category = args.get("category")
     theme = args.get("theme")
     share_type = args.get("shareType")
     provider = args.get("provider")
@@ -114,6 +121,8 @@ def read_search_state(args: Mapping[str, str], index: SearchIndex) -> tuple[Sear
     per_page = _positive(args.get("perPage"), PER_PAGE, MAX_PER_PAGE)
     state = SearchState(
         q=(args.get("q") or "").strip()[:MAX_QUERY],
+        domain=keep("domain", domain, taxonomy.domain(domain or "") is not None),
+        category=keep("category", category, taxonomy.category(category or "") is not None),
         theme=keep("theme", theme, theme in themes),
         share_type=keep("shareType", share_type, share_type in SHARE_TYPES),
         level=_level(keep("level", level, level in ("1", "2", "3", "4"))),

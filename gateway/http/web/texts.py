@@ -19,6 +19,7 @@ MESSAGES: Mapping[str, I18n] = {
     "nav.label": I18n("主导航", "Main"),
     "nav.catalogue": I18n("数据目录", "Catalogue"),
     "nav.regions": I18n("按区域浏览", "Browse by region"),
+    "nav.categories": I18n("按类别浏览", "Browse by category"),
     "nav.api": I18n("API 文档", "API docs"),
     "lang.switch": I18n("English", "中文"),
     "lang.switch.label": I18n("Switch to English", "切换到中文"),
@@ -50,12 +51,38 @@ MESSAGES: Mapping[str, I18n] = {
     "search.ignored": I18n("已忽略无效的条件：{names}", "Ignored invalid conditions: {names}"),
     "search.page.out": I18n("这一页没有结果。", "There are no results on this page."),
     "search.page.first": I18n("回到第一页", "Back to the first page"),
+    "facet.domain": I18n("领域", "Domain"),
+    "facet.category": I18n("类别", "Category"),
     "facet.theme": I18n("主题", "Theme"),
     "facet.shareType": I18n("共享类型", "Share type"),
     "facet.level": I18n("数据分级", "Data level"),
     "facet.provider": I18n("提供部门", "Provider"),
     "facet.region": I18n("区域", "Region"),
     "facet.count": I18n("{count} 个数据集", "{count} datasets"),
+    "facet.more": I18n("全部 {total} 项", "All {total} values"),
+    "facet.page.title": I18n("{facet}：全部取值", "{facet}: all values"),
+    "facet.page.search": I18n("当前搜索", "This search"),
+    "facet.page.lead": I18n(
+        "共 {count} 个取值，涉及 {datasets} 个数据集。", "{count} values over {datasets} datasets."
+    ),
+    "facet.page.lead.one": I18n(
+        "共 1 个取值，涉及 {datasets} 个数据集。", "1 value over {datasets} datasets."
+    ),
+    "facet.page.lead.search": I18n(
+        "当前搜索的 {datasets} 个数据集共有 {count} 个取值。",
+        "{count} values among the {datasets} datasets of this search.",
+    ),
+    "facet.page.lead.search.one": I18n(
+        "当前搜索的 {datasets} 个数据集共有 1 个取值。",
+        "1 value among the {datasets} datasets of this search.",
+    ),
+    "categories.heading": I18n("按类别浏览", "Browse by category"),
+    "categories.intro": I18n(
+        "数据目录分为 {domains} 个领域、{categories} 个类别。"
+        "选择一个领域或类别，查看其中的数据集。",
+        "The catalogue is classified into {domains} domains and {categories} categories. Choose "
+        "one to see its datasets.",
+    ),
     "pager.label": I18n("分页", "Pagination"),
     "pager.prev": I18n("上一页", "Previous page"),
     "pager.next": I18n("下一页", "Next page"),
@@ -64,6 +91,7 @@ MESSAGES: Mapping[str, I18n] = {
     # dataset cards and page
     "ds.provider": I18n("提供部门", "Provider"),
     "ds.themes": I18n("主题", "Themes"),
+    "ds.category": I18n("类别", "Category"),
     "ds.keywords": I18n("关键词", "Keywords"),
     "ds.frequency": I18n("更新频率", "Update frequency"),
     "ds.modified": I18n("最近更新", "Last updated"),
@@ -237,6 +265,10 @@ MESSAGES: Mapping[str, I18n] = {
     ),
     "regions.served.by": I18n("由{nodes}提供", "served by {nodes}"),
     "regions.served.listed": I18n("仅列目，不提供数据", "listed, not served"),
+    "regions.served.more": I18n(
+        "以上是前 {shown} 个，共 {total} 个。在数据目录中查看全部",
+        "The first {shown} of {total}. See them all in the catalogue",
+    ),
     "regions.search": I18n("在数据目录中按{region}筛选", "Filter the catalogue by {region}"),
     "regions.all": I18n("全部区域", "All regions"),
     # errors

@@ -4,7 +4,7 @@ browser."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, request, send_from_directory
 from catalog import SHARE_TYPES, Dataset, SearchResult, search
 from gateway.http.api.common import services
 from gateway.http.catalog_entries import dataset_access, sample_request
-from gateway.http.contract import HTML, STRING, Operation, ok
+from gateway.http.contract import HTML, STRING, Operation, ok, path
 from gateway.http.openapi.components import DATASET_ID, REGION_CODE
 from gateway.http.previews import dataset_preview
 from gateway.http.web.access import field_treatments
@@ -55,11 +55,28 @@ HOME = _page(
     "parameters of GET /v1/catalog/datasets). Chinese by default, English with ?lang=en.",
 )
 DATASET_PAGE = _page("Dataset page", "getDatasetPage", parameters=(DATASET_ID,))
+FACET_NAME = path(
+    "name", "A filter of the catalogue search.", {"type": "string", "enum": list(FILTERS)}
+)
+FACET_PAGE = _page(
+    "Every value of one facet",
+    "getFacetPage",
+    description="The values of one filter of the catalogue search (domain, category, theme, "
+    "shareType, level, provider or region) with their counts, for the search the parameters "
+    "describe (those of GET /).",
+    parameters=(FACET_NAME,),
+)
+CATEGORIES_PAGE = _page("Browse by category", "getCategoriesPage")
 REGIONS_PAGE = _page("Region browser", "getRegionBrowserPage")
 REGION_PAGE = _page("One region's datasets", "getRegionPage", parameters=(REGION_CODE,))
 
 #: Static files are cached for an hour; they change only with a new release of the gateway.
 STATIC_MAX_AGE = 3600
+#: The values of a facet the search page shows: a platform's catalogue has hundreds of themes
+#: and categories, which would make the page too long to read and to load.
+FACET_VALUES_SHOWN = 8
+#: The datasets a region's page lists; the catalogue search filtered by the region has them all.
+REGION_DATASETS_SHOWN = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +90,22 @@ class FacetValue:
 @dataclass(frozen=True, slots=True)
 class Facet:
     name: str
+    #: The values shown: all of them, or the most frequent ones of a long facet.
     values: tuple[FacetValue, ...]
+    #: How many values the facet has in all; more than shown: the rest are on the facet's page.
+    total: int
+
+    @property
+    def collapsed(self) -> bool:
+        return self.total > len(self.values)
 
 
 def _facet_label(config: Configuration, t: Translator, facet: str, value: str) -> str:
     """How a facet value reads on the page: a theme's name, a provider's, a region's."""
+    taxonomy = config.catalog.taxonomy
+    if facet in ("domain", "category"):
+        node = taxonomy.domain(value) if facet == "domain" else taxonomy.category(value)
+        return t.text(node.label) if node else value
     if facet == "theme":
         return t.theme(value)
     if facet == "shareType":
@@ -91,27 +119,35 @@ def _facet_label(config: Configuration, t: Translator, facet: str, value: str) -
     return t.region(region) if region else value
 
 
-def _facets(
-    config: Configuration, t: Translator, result: SearchResult, state: SearchState
-) -> list[Facet]:
-    facets = []
-    for name in FILTERS:
-        counts = result.facets.get(name, {})
-        chosen = state.filter_value(name)
-        values = [
-            FacetValue(value, _facet_label(config, t, name, value), count, value == chosen)
-            for value, count in counts.items()
-        ]
-        if chosen is not None and chosen not in counts:
-            # A region below the province level: the region facet counts provinces only.
-            label = _facet_label(config, t, name, chosen)
-            values.append(FacetValue(chosen, label, result.total, True))
-        if name == "shareType":
-            values.sort(key=lambda v: SHARE_TYPES.index(v.value))
-        elif name in ("theme", "provider"):
-            values.sort(key=lambda v: (-v.count, v.label))
-        facets.append(Facet(name, tuple(values)))
-    return facets
+def _facet(
+    config: Configuration, t: Translator, result: SearchResult, state: SearchState, name: str
+) -> Facet:
+    """One facet with every value the search counted, in the order the page lists them."""
+    counts = result.facets.get(name, {})
+    chosen = state.filter_value(name)
+    values = [
+        FacetValue(value, _facet_label(config, t, name, value), count, value == chosen)
+        for value, count in counts.items()
+    ]
+    if chosen is not None and chosen not in counts:
+        # A region below the province level: the region facet counts provinces only.
+        label = _facet_label(config, t, name, chosen)
+        values.append(FacetValue(chosen, label, result.total, True))
+    if name == "shareType":
+        values.sort(key=lambda v: SHARE_TYPES.index(v.value))
+    elif name in ("domain", "category", "theme", "provider"):
+        values.sort(key=lambda v: (-v.count, v.label))
+    return Facet(name, tuple(values), len(values))
+
+
+def _collapsed(facet: Facet) -> Facet:
+    """A long facet as the search page shows it: its most frequent values and the chosen one;
+    the rest are one link away, on the facet's own page."""
+    if facet.total <= FACET_VALUES_SHOWN:
+        return facet
+    shown = list(facet.values[:FACET_VALUES_SHOWN])
+    shown += [v for v in facet.values[FACET_VALUES_SHOWN:] if v.selected]
+    return Facet(facet.name, tuple(shown), facet.total)
 
 
 def _pages(total: int, per_page: int) -> int:
@@ -141,17 +177,14 @@ def _province_names(config: Configuration, dataset: Dataset, t: Translator) -> l
     return names
 
 
-@bp.get("/")
-@HOME
-def home() -> Response:
-    config = services().config
-    language = page_language()
-    t = Translator(language.code)
-    state, dropped = read_search_state(request.args, config.search_index)
-    result = search(
+def _search(config: Configuration, state: SearchState, language: str) -> SearchResult:
+    """The catalogue search a page's state asks for."""
+    return search(
         config.search_index,
         q=state.q or None,
         region=state.region,
+        domain=state.domain,
+        category=state.category,
         theme=state.theme,
         share_type=state.share_type,
         level=state.level,
@@ -159,21 +192,62 @@ def home() -> Response:
         page=state.page,
         per_page=state.per_page,
         sort=state.sort,
-        language=language.code,
+        language=language,
     )
-    facets = _facets(config, t, result, state)
+
+
+@bp.get("/")
+@HOME
+def home() -> Response:
+    config = services().config
+    language = page_language()
+    t = Translator(language.code)
+    state, dropped = read_search_state(request.args, config.search_index)
+    result = _search(config, state, language.code)
+    facets = [_facet(config, t, result, state, name) for name in FILTERS]
     pages = _pages(result.total, result.per_page)
     return render_page(
         "web/home.html",
         state=state,
         dropped=dropped,
         result=result,
-        facets=facets,
+        facets=[_collapsed(facet) for facet in facets],
         active=[(facet, value) for facet in facets for value in facet.values if value.selected],
         pages=pages,
         page_numbers=_page_numbers(state.page, pages),
         sorts=SORTS,
         provinces={ds.id: _province_names(config, ds, t) for ds in result.items},
+    )
+
+
+@bp.get("/facets/<name>")
+@FACET_PAGE
+def facet_page(name: str) -> Response:
+    config = services().config
+    if name not in FILTERS:
+        return error_page(404)
+    language = page_language()
+    state, dropped = read_search_state(request.args, config.search_index)
+    # Only the counts are shown: the first page of one result is enough to get them.
+    result = _search(config, replace(state, page=1, per_page=1), language.code)
+    facet = _facet(config, Translator(language.code), result, state, name)
+    return render_page(
+        "web/facet.html", state=state, dropped=dropped, facet=facet, total=result.total
+    )
+
+
+@bp.get("/categories")
+@CATEGORIES_PAGE
+def categories_page() -> Response:
+    config = services().config
+    counts = search(config.search_index, per_page=1).facets
+    taxonomy = config.catalog.taxonomy
+    return render_page(
+        "web/categories.html",
+        taxonomy=taxonomy,
+        domain_count=len(list(taxonomy)),
+        domains=counts["domain"],
+        categories=counts["category"],
     )
 
 
@@ -199,9 +273,12 @@ def dataset_page(dataset_id: str) -> Response:
     ]
     access = dataset_access(dataset, config.policies)
     preview = dataset_preview(dataset, config.policies, registry, services().secret)
+    taxonomy = config.catalog.taxonomy
     return render_page(
         "web/dataset.html",
         dataset=dataset,
+        category=taxonomy.category(dataset.category),
+        domain=taxonomy.domain_of(dataset.category),
         region=region,
         nodes=nodes,
         access=access,
@@ -231,13 +308,15 @@ def region_page(code: str) -> Response:
     if region is None:
         return error_page(404)
     node = region_node(config, region)
+    datasets = datasets_in(config, code)
     return render_page(
         "web/region.html",
         region=region,
         ancestors=ancestry(registry, code),
         node=node,
         members=node.members,
-        datasets=datasets_in(config, code),
+        datasets=datasets[:REGION_DATASETS_SHOWN],
+        total=len(datasets),
         node_configs=config.nodes,
     )
 
