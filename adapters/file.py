@@ -5,7 +5,7 @@ read once, at construction, and translated to catalogue names; queries then run 
 Equality lookups (``eq``/``in``) use a per-field index built on first use, so a key lookup does
 not scan the snapshot.
 
-Every process that serves the node holds its snapshots, about 4.4 bytes of memory per byte of
+Every process that serves the node holds its snapshots, about 5 bytes of memory per byte of
 file, so a snapshot is refused above a size limit — before it is read, and again if more than
 that is read (a file that grows meanwhile, a pipe)
 (docs/deployment.md#file-nodes-the-snapshot-memory-limit).
@@ -46,7 +46,7 @@ class SnapshotError(Exception):
 
 _MISSING = object()
 #: Largest snapshot file a file node loads unless its ``adapter.maxSnapshotBytes`` says
-#: otherwise: 64 MiB of JSONL take about 280 MiB in each process that serves the node.
+#: otherwise: 64 MiB of JSONL take about 320 MiB in each process that serves the node.
 DEFAULT_MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
 #: Strings up to this length are stored once per snapshot (see ``Snapshot.load``).
 SHARED_STRING_LENGTH = 32
@@ -141,7 +141,7 @@ class Snapshot:
 def _too_large(size: str, limit: int) -> str:
     return (
         f"{size}, above the limit of {limit:,} bytes (adapter.maxSnapshotBytes): in memory a "
-        "snapshot takes about 4.4 times its size in every process serving it; serve data this "
+        "snapshot takes about 5 times its size in every process serving it; serve data this "
         "large from a SQL node"
     )
 

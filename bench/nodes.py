@@ -7,7 +7,8 @@ lookups (one record by credit code, what ``GET /v1/datasets/…/records/<key>`` 
 keyset pages of 50 records starting at keys spread over the whole table — the whole node, one
 district (``regionCode in [leaf]``) and one province (its leaves) — through the SQL adapter
 in-process, and key lookups and pages through the adapter server over HTTP with a gateway-signed
-token. The plan PostgreSQL chose for each kind of statement the adapter ran is reported with it.
+token. The plan PostgreSQL chose for each kind of statement the adapter ran is reported with it,
+and what the file adapter's snapshots take in memory (``bench.snapshot_memory``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from adapters import QueryRequest, SqlAdapter
 from adapters.keyset import encode_cursor
 from catalog import load_regions
 
-from . import node_table
+from . import node_table, snapshot_memory
 from .plans import Scan, scans, statements
 from .processes import JJJ, Process, clean_environment, free_port
 
@@ -288,6 +289,8 @@ def run(
     }
     if http:
         result["http"] = measure_http(table, keys, say)
+    say("[nodes] file snapshots in memory (the demo data, scale 1) …")
+    result["fileSnapshots"] = snapshot_memory.run(1.0)
     return result
 
 
@@ -321,6 +324,15 @@ def render(result: dict[str, Any]) -> str:
             lines.append(
                 f"| {label} | {name} | {figures['p50']:.2f} | {figures['p99']:.2f} | {plan} |"
             )
+    snapshots = result.get("fileSnapshots")
+    if snapshots:
+        lines += [
+            "",
+            f"File nodes: the demo's {snapshots['files']} snapshots ({snapshots['fileBytes']:,} "
+            f"bytes, {snapshots['records']:,} records) take {snapshots['rssBytes'] / 2**20:.1f} "
+            f"MiB of RSS loaded with their key indexes: {snapshots['rssPerFileByte']} bytes per "
+            f"byte of file, {snapshots['rssPerRecord']:,} bytes per record.",
+        ]
     return "\n".join(lines)
 
 
