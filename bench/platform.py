@@ -30,7 +30,7 @@ from .deployment import Deployment, Fixtures, ServerShape
 from .measure import LoadOptions
 from .platform_catalog import PLATFORM_DATASETS, write_platform_catalog
 from .processes import JJJ, Process, clean_environment, free_port
-from .procstat import memory_kib, settle
+from .procstat import memory_kib, proportional_kib, settle
 from .scenarios import Request
 
 #: The catalogue sizes measured: the demo's and the platform's.
@@ -193,9 +193,9 @@ def measure_demo(catalog_dir: Path, folder: Path) -> dict[str, Any]:
     return found
 
 
-def _rss_mb(deployment: Deployment) -> float:
+def _rss_mb(deployment: Deployment, measure: Callable[[int], int] = memory_kib) -> float:
     workers = deployment.group.workers()
-    return round(max((memory_kib(pid) for pid in workers), default=0) / 1024, 1)
+    return round(max((measure(pid) for pid in workers), default=0) / 1024, 1)
 
 
 def _search_url(deployment: Deployment, query: dict[str, str]) -> str:
@@ -221,6 +221,7 @@ def measure_serve(
         found["rssReadyColdMb"] = _rss_mb(deployment)
         found["readyWarmSeconds"] = round(deployment.restart_gateway(), 2)
         found["rssReadyMb"] = _rss_mb(deployment)
+        found["pssReadyMb"] = _rss_mb(deployment, proportional_kib)
         with httpx.Client(base_url=deployment.base_url, timeout=300) as http:
             # The first search requests of a fresh worker, before anything else warmed it.
             found["searchFirstMs"] = {

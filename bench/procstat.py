@@ -58,6 +58,19 @@ def memory_kib(pid: int, field_name: str = "VmRSS") -> int:
     return 0
 
 
+def proportional_kib(pid: int) -> int:
+    """The process's proportional set size in KiB (/proc/<pid>/smaps_rollup ``Pss``): its
+    private pages plus its share of the pages it shares (a gunicorn worker with its master and
+    the other workers); 0 if gone or not readable."""
+    try:
+        for line in (PROC / str(pid) / "smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        return 0
+    return 0
+
+
 def reset_peak(pid: int) -> bool:
     """Reset VmHWM to the current RSS (proc(5), clear_refs value 5); False when not permitted."""
     try:

@@ -79,7 +79,8 @@ def read_documents(directory: Path, key: str) -> list[dict[str, Any]] | None:
 
 
 def write_documents(directory: Path, key: str, documents: list[dict[str, Any]]) -> bool:
-    """Store the checked documents under ``key``; False (and a warning) when they cannot be.
+    """Store the checked documents under ``key`` in ``directory``, made inside its existing
+    parent; False (with a warning when writing failed) when they are not stored.
 
     A document that JSON cannot carry exactly (a YAML date, a number as a mapping key) is not
     cached: read back, it would differ from what was checked.
@@ -90,8 +91,10 @@ def write_documents(directory: Path, key: str, documents: list[dict[str, Any]]) 
         return False
     if json.loads(text)["documents"] != documents:
         return False
+    if not directory.parent.is_dir():
+        return False  # no instance folder yet: making one is not the loader's business
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(exist_ok=True)
         # Written aside and renamed: workers starting together never read half a file.
         fd, temporary = tempfile.mkstemp(dir=directory, prefix=".catalog-", suffix=".json")
         try:

@@ -1,9 +1,12 @@
-"""Production serving: gunicorn with threaded workers. Each worker builds its own app after the
-fork, so database engines, HTTP pools, thread pools and telemetry never cross a fork."""
+"""Production serving: gunicorn with threaded workers. The configuration documents (catalogue,
+policies, nodes) are loaded once, in the master, before it forks: plain data that every worker
+shares. Each worker builds its own app from them after the fork, so database engines, HTTP
+pools, thread pools and telemetry never cross a fork."""
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import shutil
 import sys
@@ -14,15 +17,20 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from catalog import LANGUAGES
 from gateway.core.settings import Settings
 from gateway.observability.metrics import MULTIPROCESS_ENV
 from gateway.observability.tracing import SERVICE_NAME, init_tracing, shutdown_tracing
+from gateway.services import Configuration
 
 
 class GatewayServer(BaseApplication):
-    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+    def __init__(
+        self, settings: Settings, options: dict[str, Any], configuration: Configuration | None
+    ) -> None:
         self.settings = settings
         self.options = options
+        self.configuration = configuration
         super().__init__()
 
     def load_config(self) -> None:
@@ -32,7 +40,7 @@ class GatewayServer(BaseApplication):
     def load(self) -> Flask:
         from gateway.app import create_app
 
-        return create_app(self.settings)
+        return create_app(self.settings, configuration=self.configuration)
 
 
 class LoadedServer(BaseApplication):
@@ -91,7 +99,12 @@ def serve(
     threads: int,
     timeout: int = 30,
     graceful_timeout: int = 30,
+    configuration: Configuration | None = None,
 ) -> None:
+    """gunicorn serving the gateway; with ``configuration`` (loaded by this process) every
+    worker builds its app from it instead of loading the documents again."""
+    if configuration is not None:
+        share_with_workers(configuration)
     # Before any worker exists: each one writes its metrics there, and /metrics sums them.
     metrics_dir, owned = metrics_directory(settings)
     os.environ[MULTIPROCESS_ENV] = str(metrics_dir)
@@ -119,7 +132,23 @@ def serve(
         "child_exit": _child_exit,
         "on_exit": on_exit,
     }
-    GatewayServer(settings, options).run()
+    GatewayServer(settings, options, configuration).run()
+
+
+def share_with_workers(configuration: Configuration) -> None:
+    """Make the configuration ready to be inherited by forked workers.
+
+    What a search would otherwise prepare on its first request (the title order of each
+    language) is prepared once here, and everything loaded so far is moved out of the garbage
+    collector's reach (``gc.freeze``): a collection in a worker would otherwise write to the
+    pages of every object it visits, and each worker would end up with a copy of what it
+    shares. The configuration holds data only — no connection, thread or socket — so nothing
+    of it is tied to this process.
+    """
+    for language in LANGUAGES:
+        configuration.search_index.title_ranks(language)
+    gc.collect()
+    gc.freeze()
 
 
 def metrics_directory(settings: Settings) -> tuple[Path, bool]:

@@ -56,16 +56,25 @@ def demo(ctx: click.Context, bind: str, no_serve: bool) -> None:
 def serve_command(ctx: click.Context, bind: str, workers: int, threads: int, migrate: bool) -> None:
     """Serve the gateway with gunicorn (the production web server)."""
     from gateway.identity.signing_keys import prepare_instance
+    from gateway.services import load_configuration
     from gateway.serving import serve
 
     settings = settings_of(ctx)
     host, port = parse_bind(bind)
     prepare_instance(settings, migrate=migrate)
+    # Loaded once, here, before gunicorn forks its workers: they share it.
+    configuration = load_configuration(settings)
     if settings.nodes_dir is None and settings.data_dir is None:
         # With no configuration, serve exactly what `jjj-gateway demo` serves: the demo nodes
         # need their data (clients stay as they are; `demo` registers the demo clients).
         from gateway.demo.run import ensure_demo_data
-        from gateway.services import load_configuration
 
-        ensure_demo_data(settings, load_configuration(settings))
-    serve(settings, host=host, port=port, workers=workers, threads=threads)
+        ensure_demo_data(settings, configuration)
+    serve(
+        settings,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        configuration=configuration,
+    )

@@ -130,3 +130,9 @@ def test_an_entry_that_is_not_utf8_is_a_located_problem(
     [issue] = caught.value.issues
     assert (issue.file, issue.path) == ("tax-credit-rating.yaml", "$")
     assert issue.message.startswith("not UTF-8 text")
+
+
+def test_no_folder_is_made_where_its_parent_is_missing(datasets_copy: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "instance" / "cache"
+    assert len(_load(datasets_copy, cache)) == 9
+    assert not (tmp_path / "instance").exists()
