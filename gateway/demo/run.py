@@ -144,7 +144,13 @@ def prepare_instance(settings: Settings) -> dict[str, Any]:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(credentials, fh, ensure_ascii=False, indent=2)
-    return {"clients": credentials, "samples": current["samples"], "clients_file": path}
+    return {
+        "clients": credentials,
+        "samples": current["samples"],
+        "clients_file": path,
+        # The checked documents, for the app: read once, not once more when it starts.
+        "configuration": config,
+    }
 
 
 # The demo's grant: Hebei's human-resources department may read social-insurance records for
@@ -320,7 +326,7 @@ def run_demo(settings: Settings, *, host: str, port: int, serve: bool = True) ->
         settings = dataclasses.replace(settings, issuer=base)
     prepared = prepare_instance(settings)
     remember_issuer(settings)  # the CLI on this instance names the same issuer
-    app = create_app(settings)
+    app = create_app(settings, configuration=prepared["configuration"])
     click.echo(banner(base, prepared))
     click.echo(tier_comparison(app, prepared))
     click.echo("")
