@@ -301,14 +301,14 @@ def _gb(size: int) -> str:
 def render(result: dict[str, Any]) -> str:
     """The markdown section of the bench report."""
     size = result["size"]
-    made = "reused from an earlier run" if result["reused"] else "generated and loaded in this run"
+    made = "made by an earlier run and reused" if result["reused"] else "made in this run"
     lines = [
         f"### Nodes at scale: the SQL adapter over {size['rows']:,} market-entity rows "
         "(PostgreSQL)",
         "",
         f"Table {node_table.TABLE}: {_gb(size['tableBytes'])}, indexes {_gb(size['indexBytes'])} "
         f"({', '.join(f'{name} {_gb(b)}' for name, b in size['indexes'].items())}); {made}: "
-        f"generated and loaded with COPY in {result['loadSeconds']:.0f} s, indexed and analysed "
+        f"rows generated and loaded with COPY in {result['loadSeconds']:.0f} s, indexes created "
         f"in {result['indexSeconds']:.0f} s. Indexes: "
         + "; ".join(f"`{statement}`" for statement in result["indexes"])
         + ".",
