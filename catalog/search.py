@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import chain
 
 from catalog.collation import normalise_text
 from catalog.loader import Catalog, Dataset
@@ -90,48 +88,39 @@ def search(
         )
         if value is not None
     }
-    wanted_leaves = index.catalog.regions.leaves(region) if region is not None else None
-
-    # One pass: a dataset every filter lets through is found and counts in every facet; one
-    # that exactly one filter stops counts in that filter's facet only.
+    # Each filter as the entries it lets through (entry numbers, sets precomputed per value).
+    passing = {facet: index.having(facet, value) for facet, value in chosen.items()}
+    if region is not None:
+        passing["region"] = index.meeting(index.catalog.regions.leaves(region))
     entries = index.entries
-    if terms:
-        scores = index.scores(terms)
-        text_matches = [(scores[n], entries[n]) for n in sorted(scores)]
-    else:
-        text_matches = [(0, entry) for entry in entries]
-    found: list[tuple[int, IndexedDataset]] = []
-    stopped_by: dict[str, list[IndexedDataset]] = {facet: [] for facet in FACETS}
-    if not chosen and wanted_leaves is None:
-        found = text_matches
-    else:
-        for score, entry in text_matches:
-            stops = [facet for facet, value in chosen.items() if value not in entry.values[facet]]
-            if wanted_leaves is not None and entry.leaves.isdisjoint(wanted_leaves):
-                stops.append("region")
-            if not stops:
-                found.append((score, entry))
-            elif len(stops) == 1:
-                stopped_by[stops[0]].append(entry)
+    scores = index.scores(terms) if terms else None
+    text_matches = frozenset(scores if scores is not None else range(len(entries)))
 
-    counts = Counter(chain.from_iterable(entry.facet_values for _, entry in found))
-    for facet, stopped in stopped_by.items():
-        counts.update((facet, value) for entry in stopped for value in entry.values[facet])
-    facets: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
-    for (facet, value), count in sorted(counts.items()):
-        facets[facet][value] = count
+    # A dataset every filter lets through is found and counts in every facet; one that exactly
+    # one filter stops counts in that filter's facet only (what choosing another value gives).
+    found_numbers = text_matches.intersection(*passing.values())
 
-    # The entries are in id order, and every sort below is stable: ties stay in id order.
-    if sort == "relevance" and terms:
-        found.sort(key=lambda hit: -hit[0])
+    def stopped_only_by(facet: str) -> list[IndexedDataset]:
+        others = (numbers for name, numbers in passing.items() if name != facet)
+        return [entries[n] for n in text_matches.intersection(*others) - passing[facet]]
+
+    stopped_by = {facet: stopped_only_by(facet) for facet in passing}
+    if terms or passing:
+        facets = index.facet_counts((entries[n] for n in found_numbers), stopped_by)
+    else:
+        facets = index.catalogue_counts()
+
+    # Entry numbers follow the ids, and every sort below is stable: ties stay in id order.
+    found = sorted(found_numbers)
+    if sort == "relevance" and scores:
+        found.sort(key=lambda n: -scores[n])
     elif sort == "title":
-        ranks = index.title_ranks(language)
-        found.sort(key=lambda hit: ranks[hit[1].dataset.id])
+        found.sort(key=index.title_ranks(language).__getitem__)
     elif sort == "modified":
-        found.sort(key=lambda hit: hit[1].dataset.modified, reverse=True)
+        found.sort(key=lambda n: entries[n].dataset.modified, reverse=True)
     start = (page - 1) * per_page
     return SearchResult(
-        items=[entry.dataset for _, entry in found[start : start + per_page]],
+        items=[entries[n].dataset for n in found[start : start + per_page]],
         total=len(found),
         page=page,
         per_page=per_page,

@@ -11,8 +11,11 @@ import bisect
 import functools
 import itertools
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from types import MappingProxyType
 
 from catalog.collation import normalise_text, title_sort_keys
@@ -23,6 +26,9 @@ from catalog.regions import RegionRegistry
 FACETS = ("domain", "category", "theme", "shareType", "level", "provider", "region")
 #: The weight of a match in the names of the regions a dataset is provided or served for.
 REGION_WEIGHT = 3
+#: How many search terms keep the datasets they were found in: a few hundred words make most
+#: of a catalogue's searches, and each kept costs at most 8 bytes a dataset.
+TERMS_KEPT = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +40,8 @@ class IndexedDataset:
     leaves: frozenset[str]
     #: Facet → the values the dataset counts for in it.
     values: Mapping[str, tuple[str, ...]]
-    #: The same as (facet, value) pairs, for counting every facet in one pass.
-    facet_values: tuple[tuple[str, str], ...]
+    #: The same as numbers of (facet, value) pairs, for counting every facet in one pass.
+    facet_codes: tuple[int, ...]
 
 
 def region_names(registry: RegionRegistry, leaves: Iterable[str]) -> str:
@@ -94,6 +100,7 @@ class SearchIndex:
         # Datasets share a handful of region sets: name each set and find its provinces once.
         regions_of: dict[frozenset[str], tuple[str, tuple[str, ...]]] = {}
         number_of: dict[str, int] = {}
+        code_of: dict[tuple[str, str], int] = {}
         postings: list[list[tuple[int, int]]] = []
         entries = []
         leaf_regions = functools.cache(functools.partial(_leaf_regions, registry))
@@ -122,9 +129,24 @@ class SearchIndex:
                 "provider": (dataset.provider.id,),
                 "region": provinces_in,
             }
-            pairs = tuple((facet, value) for facet in FACETS for value in values[facet])
-            entries.append(IndexedDataset(dataset, leaves, MappingProxyType(values), pairs))
+            facet_codes = tuple(
+                code_of.setdefault((facet, value), len(code_of))
+                for facet in FACETS
+                for value in values[facet]
+            )
+            entries.append(IndexedDataset(dataset, leaves, MappingProxyType(values), facet_codes))
         self.entries: tuple[IndexedDataset, ...] = tuple(entries)
+        self._pairs = tuple(code_of)
+        having: dict[tuple[str, str], set[int]] = {}
+        by_leaf: dict[str, set[int]] = {}
+        for number, entry in enumerate(entries):
+            for code in entry.facet_codes:
+                having.setdefault(self._pairs[code], set()).add(number)
+            for leaf in entry.leaves:
+                by_leaf.setdefault(leaf, set()).add(number)
+        self._having = {pair: frozenset(numbers) for pair, numbers in having.items()}
+        self._by_leaf = {leaf: frozenset(numbers) for leaf, numbers in by_leaf.items()}
+        self._catalogue_counts = Counter(code for e in entries for code in e.facet_codes)
         # Every distinct text in one string, each after a newline: a term (which holds no
         # white space) found in it lies inside one text, the one that starts before it.
         self._corpus = "".join(f"\n{text}" for text in number_of)
@@ -141,24 +163,62 @@ class SearchIndex:
         self.known: Mapping[str, frozenset[str]] = MappingProxyType(
             {facet: frozenset(values) for facet, values in known.items()}
         )
-        self._title_ranks: dict[str, Mapping[str, int]] = {}
+        self._title_ranks: dict[str, tuple[int, ...]] = {}
         self._lock = threading.Lock()
+        self._term_hits = functools.lru_cache(maxsize=TERMS_KEPT)(self._find_term)
 
     def scores(self, terms: Iterable[str]) -> dict[int, int]:
         """Entry number → the sum of the weights of the places each folded term occurs in, for
         the entries where every term occurs (a substring of a text, so Chinese needs no word
-        segmentation)."""
+        segmentation), in entry order."""
         total: dict[int, int] | None = None
         for term in terms:
-            found: dict[int, int] = {}
-            for number in self._texts_containing(term):
-                for entry_number, weight in self._postings[number]:
-                    found[entry_number] = found.get(entry_number, 0) + weight
+            found = dict(zip(*self._term_hits(term), strict=True))
             if total is None:
                 total = found
             else:
                 total = {n: score + found[n] for n, score in total.items() if n in found}
         return total or {}
+
+    def _find_term(self, term: str) -> tuple[array[int], array[int]]:
+        """The entries a term occurs in, in order, and the weight of its places in each."""
+        found: dict[int, int] = {}
+        for number in self._texts_containing(term):
+            for entry_number, weight in self._postings[number]:
+                found[entry_number] = found.get(entry_number, 0) + weight
+        numbers = sorted(found)
+        return array("I", numbers), array("I", (found[n] for n in numbers))
+
+    def having(self, facet: str, value: str) -> frozenset[int]:
+        """The numbers of the entries that have a value in a facet."""
+        return self._having.get((facet, value), frozenset())
+
+    def meeting(self, leaves: Iterable[str]) -> frozenset[int]:
+        """The numbers of the entries provided or served for any of the leaf regions."""
+        return frozenset().union(*(self._by_leaf.get(leaf, ()) for leaf in leaves))
+
+    def facet_counts(
+        self, found: Iterable[IndexedDataset], stopped_by: Mapping[str, Iterable[IndexedDataset]]
+    ) -> dict[str, dict[str, int]]:
+        """Facet → value → how many datasets: every facet of the ``found`` ones, and the one
+        facet of each ``stopped_by`` filter that stopped them alone."""
+        counts = Counter(chain.from_iterable(entry.facet_codes for entry in found))
+        return self._named(counts, stopped_by)
+
+    def catalogue_counts(self) -> dict[str, dict[str, int]]:
+        """The facet counts of the whole catalogue (a search for nothing), counted at load."""
+        return self._named(self._catalogue_counts, {})
+
+    def _named(
+        self, counts: Counter[int], stopped_by: Mapping[str, Iterable[IndexedDataset]]
+    ) -> dict[str, dict[str, int]]:
+        named = Counter({self._pairs[code]: count for code, count in counts.items()})
+        for facet, stopped in stopped_by.items():
+            named.update((facet, value) for entry in stopped for value in entry.values[facet])
+        facets: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+        for (facet, value), count in sorted(named.items()):
+            facets[facet][value] = count
+        return facets
 
     def _texts_containing(self, term: str) -> Iterator[int]:
         corpus, starts = self._corpus, self._starts
@@ -169,17 +229,21 @@ class SearchIndex:
             # The next text: one is counted once however often the term is in it.
             position = corpus.find(term, starts[number + 1])
 
-    def title_ranks(self, language: str) -> Mapping[str, int]:
-        """Dataset id → its place in the order of the titles in ``language``."""
+    def title_ranks(self, language: str) -> Sequence[int]:
+        """Entry number → its place in the order of the titles in ``language`` (ties by id)."""
         ranks = self._title_ranks.get(language)
         if ranks is None:
             with self._lock:
                 ranks = self._title_ranks.get(language)
                 if ranks is None:
-                    datasets = [entry.dataset for entry in self.entries]
-                    keys = title_sort_keys([ds.title.text(language) for ds in datasets], language)
-                    order = sorted(range(len(datasets)), key=lambda i: (keys[i], datasets[i].id))
-                    ranks = MappingProxyType({datasets[i].id: n for n, i in enumerate(order)})
+                    titles = [entry.dataset.title.text(language) for entry in self.entries]
+                    # Entries are in id order: a stable sort leaves equal keys by id.
+                    keys = title_sort_keys(titles, language)
+                    order = sorted(range(len(keys)), key=keys.__getitem__)
+                    places = [0] * len(order)
+                    for place, number in enumerate(order):
+                        places[number] = place
+                    ranks = tuple(places)
                     self._title_ranks[language] = ranks
         return ranks
 

@@ -3,6 +3,7 @@ browser."""
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -120,14 +121,25 @@ def _facet_label(config: Configuration, t: Translator, facet: str, value: str) -
 
 
 def _facet(
-    config: Configuration, t: Translator, result: SearchResult, state: SearchState, name: str
+    config: Configuration,
+    t: Translator,
+    result: SearchResult,
+    state: SearchState,
+    name: str,
+    shown: int | None = None,
 ) -> Facet:
-    """One facet with every value the search counted, in the order the page lists them."""
+    """One facet as a page lists it: every value the search counted, or the ``shown`` most
+    frequent ones (ties by value) and the chosen one, so that only those are labelled."""
     counts = result.facets.get(name, {})
     chosen = state.filter_value(name)
+    items = list(counts.items())
+    if shown is not None and len(items) > shown:
+        items = heapq.nsmallest(shown, items, key=lambda item: (-item[1], item[0]))
+        if chosen in counts and all(value != chosen for value, _ in items):
+            items.append((chosen, counts[chosen]))
     values = [
         FacetValue(value, _facet_label(config, t, name, value), count, value == chosen)
-        for value, count in counts.items()
+        for value, count in items
     ]
     if chosen is not None and chosen not in counts:
         # A region below the province level: the region facet counts provinces only.
@@ -137,17 +149,7 @@ def _facet(
         values.sort(key=lambda v: SHARE_TYPES.index(v.value))
     elif name in ("domain", "category", "theme", "provider"):
         values.sort(key=lambda v: (-v.count, v.label))
-    return Facet(name, tuple(values), len(values))
-
-
-def _collapsed(facet: Facet) -> Facet:
-    """A long facet as the search page shows it: its most frequent values and the chosen one;
-    the rest are one link away, on the facet's own page."""
-    if facet.total <= FACET_VALUES_SHOWN:
-        return facet
-    shown = list(facet.values[:FACET_VALUES_SHOWN])
-    shown += [v for v in facet.values[FACET_VALUES_SHOWN:] if v.selected]
-    return Facet(facet.name, tuple(shown), facet.total)
+    return Facet(name, tuple(values), len(counts) + (chosen is not None and chosen not in counts))
 
 
 def _pages(total: int, per_page: int) -> int:
@@ -204,14 +206,14 @@ def home() -> Response:
     t = Translator(language.code)
     state, dropped = read_search_state(request.args, config.search_index)
     result = _search(config, state, language.code)
-    facets = [_facet(config, t, result, state, name) for name in FILTERS]
+    facets = [_facet(config, t, result, state, name, FACET_VALUES_SHOWN) for name in FILTERS]
     pages = _pages(result.total, result.per_page)
     return render_page(
         "web/home.html",
         state=state,
         dropped=dropped,
         result=result,
-        facets=[_collapsed(facet) for facet in facets],
+        facets=facets,
         active=[(facet, value) for facet in facets for value in facet.values if value.selected],
         pages=pages,
         page_numbers=_page_numbers(state.page, pages),
