@@ -37,6 +37,7 @@ from catalog.validation import (
     fast_validator,
     json_types,
     packaged_schema,
+    records_issues,
     schema_error_issues,
     unknown_property_message,
 )
@@ -254,8 +255,28 @@ def _walk_schema(node: Any, parts: list[object]) -> Iterator[tuple[list[object],
             yield from _walk_schema(item, [*parts, index])
 
 
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _non_json_values(node: Any, parts: list[object]) -> Iterator[tuple[list[object], str]]:
+    """Where a value is not JSON data (a YAML date or timestamp, a number as a mapping key):
+    the schema is published as JSON and compiled by validators that take JSON only."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if not isinstance(key, str):
+                yield [*parts, str(key)], f"a name must be text, not {type(key).__name__}"
+            else:
+                yield from _non_json_values(value, [*parts, key])
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _non_json_values(item, [*parts, index])
+    elif not isinstance(node, _JSON_SCALARS):
+        yield parts, f"not JSON data ({type(node).__name__}): write it in quotes"
+
+
 def _schema_usage_problems(record_schema: Any) -> Iterator[tuple[list[object], str]]:
     """Formats, patterns and references that the validators could not honour."""
+    yield from _non_json_values(record_schema, ["recordSchema"])
     for parts, keyword, value in _walk_schema(record_schema, ["recordSchema"]):
         if keyword == "format" and isinstance(value, str) and value not in KNOWN_FORMATS:
             known = ", ".join(sorted(KNOWN_FORMATS))
@@ -463,12 +484,9 @@ def parse_dataset(
     # gateway would pass on, so a preview never shows what a node could not send. They are
     # checked by a validator of their own, let go afterwards: the dataset compiles its own
     # when it is first used.
-    if examples:
-        examples_validator = RecordValidator(dataset.record_schema)
-        for i, example in enumerate(examples):
-            for issue in examples_validator.errors(example):
-                path = f"$.recordSchema.examples[{i}]" + issue.path.removeprefix("$")
-                issues.append(CatalogIssue(file, path, issue.message))
+    for i, issue in records_issues(dataset.record_schema, examples):
+        path = f"$.recordSchema.examples[{i}]" + issue.path.removeprefix("$")
+        issues.append(CatalogIssue(file, path, issue.message))
     if issues:
         raise CatalogError(issues)
     return dataset

@@ -15,7 +15,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -256,6 +256,30 @@ class RecordValidator:
         for error in errors:
             issues.extend(schema_error_issues(error, unexpected=unexpected))
         return deduplicated(issues)
+
+
+def records_issues(
+    record_schema: Mapping[str, Any], records: Sequence[object]
+) -> Iterator[tuple[int, ValidationIssue]]:
+    """(index, issue) for each way each record does not conform to ``record_schema``.
+
+    For records checked once (an entry's examples, at load): the compiled validator alone
+    judges them, and the full validators are made only to explain a record it refuses.
+    """
+    if not records:
+        return
+    fast = fast_validator(record_schema)
+    full: RecordValidator | None = None
+    for index, record in enumerate(records):
+        if value_issue(record) is None:
+            try:
+                if fast.is_valid(record):
+                    continue
+            except (ValueError, TypeError):
+                pass  # not JSON data: the full validator says what is wrong
+        full = full or RecordValidator(record_schema)
+        for issue in full.errors(record):
+            yield index, issue
 
 
 def json_types(schema_type: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -105,7 +105,7 @@ def test_a_cache_path_that_is_a_file_changes_nothing(datasets_copy: Path, tmp_pa
     assert len(_load(datasets_copy, cache)) == 9
 
 
-def test_an_entry_json_cannot_carry_exactly_is_not_cached(
+def test_a_schema_value_that_is_not_json_is_a_located_problem(
     datasets_copy: Path, tmp_path: Path
 ) -> None:
     entry = datasets_copy / "tax-credit-rating.yaml"
@@ -115,8 +115,11 @@ def test_an_entry_json_cannot_carry_exactly_is_not_cached(
     )
     entry.write_text(text, "utf-8")
     cache = tmp_path / "cache"
-    loaded = _load(datasets_copy, cache)
-    assert "tax-credit-rating" in loaded.datasets
+    with pytest.raises(CatalogError) as caught:
+        _load(datasets_copy, cache)
+    [issue] = caught.value.issues
+    assert issue.path == "$.recordSchema.properties.ratingYear.default"
+    assert issue.message == "not JSON data (date): write it in quotes"
     assert not (cache / FILE_NAME).exists()
 
 
