@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 from psycopg import sql
+from sqlalchemy.dialects import postgresql
 
 from adapters.nodes import NodeConfig, NodeDataset, load_nodes
 from catalog import load_catalog
@@ -34,8 +35,6 @@ TABLE = "t_sczt_djxx"
 DATASET = "market-entity-registration"
 #: The demo's SQL node whose local field names the table uses.
 FIELD_NAMES_OF = "tianjin"
-#: Bytes handed to COPY at a time.
-COPY_BATCH = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +80,8 @@ def index_statements(spec: NodeDataset) -> list[str]:
     ]
 
 
-def database_url(admin_url: str = postgres.ADMIN_URL) -> str:
-    return admin_url.rsplit("/", 1)[0] + f"/{DATABASE}"
+def database_url(admin_url: str = postgres.ADMIN_URL, database: str = DATABASE) -> str:
+    return admin_url.rsplit("/", 1)[0] + f"/{database}"
 
 
 def libpq(url: str) -> str:
@@ -133,24 +132,24 @@ class Progress:
         )
 
 
-def _recreate_database(admin_url: str) -> None:
+def _recreate_database(admin_url: str, database: str) -> None:
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{DATABASE}"'))
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
     finally:
         admin.dispose()
 
 
-def _create_statement(spec: NodeDataset, url: str) -> str:
+def _create_statement(spec: NodeDataset) -> str:
     """CREATE UNLOGGED TABLE with the demo writer's column types, the key not yet primary."""
     dataset = load_catalog().get(DATASET)
     assert dataset is not None
     typed = table_for(sa.MetaData(), TABLE, Batch(dataset, spec, []))
     columns = (sa.Column(c.name, c.type, nullable=c.nullable) for c in typed.columns)
     table = sa.Table(TABLE, sa.MetaData(), *columns)
-    ddl = str(sa.schema.CreateTable(table).compile(sa.create_engine(url)))
+    ddl = str(sa.schema.CreateTable(table).compile(dialect=postgresql.dialect()))
     return ddl.replace("CREATE TABLE", "CREATE UNLOGGED TABLE", 1)
 
 
@@ -159,20 +158,22 @@ def load(
     seed: int,
     *,
     admin_url: str = postgres.ADMIN_URL,
+    database: str = DATABASE,
     say: Callable[[str], Any] = print,
     regenerate: bool = False,
 ) -> NodeTable:
-    """The table of ``rows`` rows for ``seed``: the stored one when it matches, else made anew."""
+    """The table of ``rows`` rows for ``seed`` in ``database``: the stored one when it matches,
+    else made anew (the database dropped and created again)."""
     if rows < 1:
         raise ValueError("the table needs at least one row")
-    url = database_url(admin_url)
+    url = database_url(admin_url, database)
     spec = field_spec()
     made = None if regenerate else stored(url, rows, seed)
     if made is not None:
-        say(f"[nodes] reusing {DATABASE}.{TABLE}: {rows:,} rows, seed {seed}")
+        say(f"[nodes] reusing {database}.{TABLE}: {rows:,} rows, seed {seed}")
         return NodeTable(url, spec, rows, seed, *made, reused=True)
-    say(f"[nodes] generating {rows:,} market-entity rows (seed {seed}) into {DATABASE}.{TABLE} …")
-    _recreate_database(admin_url)
+    say(f"[nodes] generating {rows:,} market-entity rows (seed {seed}) into {database}.{TABLE} …")
+    _recreate_database(admin_url, database)
     columns = sql.SQL(", ").join(sql.Identifier(spec.local_name(name)) for name in FIELDS)
     started = time.perf_counter()
     generator = MarketRows(seed)
@@ -182,7 +183,7 @@ def load(
             "CREATE TABLE bench_generation (rows bigint, seed bigint, generator int,"
             " load_seconds double precision, index_seconds double precision)"
         )
-        conn.execute(_create_statement(spec, url))
+        conn.execute(_create_statement(spec))
         copy = sql.SQL("COPY {} ({}) FROM STDIN WITH (FREEZE)").format(
             sql.Identifier(TABLE), columns
         )
@@ -190,20 +191,11 @@ def load(
             done = 0
             for chunk in range(-(-rows // CHUNK)):
                 count = min(CHUNK, rows - done)
-                buffer: list[str] = []
-                size = 0
-                for line in generator.lines(chunk, count):
-                    buffer.append(line)
-                    size += len(line)
-                    if size >= COPY_BATCH // 3:
-                        sink.write("".join(buffer).encode("utf-8"))
-                        buffer, size = [], 0
-                if buffer:
-                    sink.write("".join(buffer).encode("utf-8"))
+                # One chunk (about 25 MB of text) per write: few calls, bounded memory.
+                sink.write("".join(generator.lines(chunk, count)).encode("utf-8"))
                 done += count
-                progress.show(done)
+                progress.show(done, last=done == rows)
         conn.commit()
-        progress.show(rows, last=True)
         generated = time.perf_counter() - started
         say(f"[nodes] creating the indexes: {'; '.join(index_statements(spec))} …")
         indexing = time.perf_counter()

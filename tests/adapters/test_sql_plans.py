@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from adapters import QueryRequest, SqlAdapter
 from bench.plans import Statement, scans, statements
 from tests.adapters.conftest import DATASET, entity_table, sql_node
+from tests.conftest import fresh_postgres_database
 
 TABLE = "entities"
 ROWS = 20_000
@@ -35,8 +36,6 @@ def _records() -> list[dict[str, object]]:
 def node_database(postgres_url: str) -> Iterator[str]:
     """A table of 20,000 rows with the indexes docs/deployment.md tells a data owner to create,
     analysed so the planner knows its size."""
-    from tests.conftest import fresh_postgres_database
-
     with fresh_postgres_database(postgres_url) as url:
         engine = sa.create_engine(url)
         try:
