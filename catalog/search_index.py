@@ -87,7 +87,8 @@ class SearchIndex:
     ``served_regions`` (dataset id → leaf regions its nodes serve) is what only the gateway
     knows: with it a dataset is found by the regions it is served for, not only those its
     provider names. The title order of a language is worked out on the first search sorted by
-    it and kept (pinyin for Chinese costs a dictionary that most processes never need).
+    it, or before that by :meth:`title_ranks` (a server does it before its workers fork), and
+    kept: pinyin for Chinese costs a dictionary that a process not sorting by it never loads.
     """
 
     def __init__(

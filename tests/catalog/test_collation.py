@@ -35,3 +35,9 @@ def test_latin_text_is_never_read_as_a_syllable() -> None:
 def test_english_titles_compare_by_their_folded_text() -> None:
     keys = title_sort_keys(["Tax credit", "air quality", "Ｂus routes"], "en")
     assert sorted(range(3), key=lambda i: keys[i]) == [1, 2, 0]
+
+
+def test_u_with_diaeresis_keeps_its_letter_and_follows_u() -> None:
+    (green, _), (road, _) = title_sort_keys(["绿地", "路网"], "zh")
+    assert green[0] == (1, "lü", 4) and road[0] == (1, "lu", 4)
+    assert road < green
