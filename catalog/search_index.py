@@ -156,13 +156,9 @@ class SearchIndex:
         self.providers: Mapping[str, Provider] = MappingProxyType(
             {ds.provider.id: ds.provider for ds in catalog}
         )
-        known: dict[str, set[str]] = {facet: set() for facet in FACETS}
-        for entry in entries:
-            for facet in FACETS:
-                known[facet].update(entry.values[facet])
         #: Facet → every value some dataset has.
         self.known: Mapping[str, frozenset[str]] = MappingProxyType(
-            {facet: frozenset(values) for facet, values in known.items()}
+            {facet: frozenset(v for f, v in self._pairs if f == facet) for facet in FACETS}
         )
         self._title_ranks: dict[str, tuple[int, ...]] = {}
         self._lock = threading.Lock()
