@@ -3,6 +3,7 @@ region is served with and by which nodes, and compact descriptions of a set of l
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -55,14 +56,20 @@ def datasets_in(config: Configuration, code: str) -> list[ServedDataset]:
     return served + listed
 
 
-def region_node(config: Configuration, region: Region) -> RegionNode:
-    """The region with everything below it, and the number of datasets served in each."""
+def region_node(
+    config: Configuration, region: Region, served: Counter[frozenset[str]] | None = None
+) -> RegionNode:
+    """The region with everything below it, and the number of datasets served in each.
+
+    ``served`` counts the datasets by the leaf regions their nodes serve (see
+    :func:`datasets_by_served_regions`), for a caller that builds several regions.
+    """
     registry = config.catalog.regions
-    served_by = {ds.id: config.routing.served_regions(ds.id) for ds in config.catalog}
+    served = served if served is not None else datasets_by_served_regions(config)
 
     def build(region: Region) -> RegionNode:
         leaves = registry.leaves(region.code)
-        count = sum(1 for regions in served_by.values() if not regions.isdisjoint(leaves))
+        count = sum(n for regions, n in served.items() if not regions.isdisjoint(leaves))
         children = tuple(build(child) for child in registry.children(region.code))
         members = tuple(m for m in map(registry.get, region.members) if m is not None)
         return RegionNode(region, count, children, members)
@@ -70,9 +77,16 @@ def region_node(config: Configuration, region: Region) -> RegionNode:
     return build(region)
 
 
+def datasets_by_served_regions(config: Configuration) -> Counter[frozenset[str]]:
+    """How many datasets are served for each set of leaf regions: datasets served by the same
+    nodes share one, so a platform's thousands of datasets make a few dozen sets to test."""
+    return Counter(config.routing.served_regions(ds.id) for ds in config.catalog)
+
+
 def region_tree(config: Configuration) -> list[RegionNode]:
     """Every province with its divisions; groupings follow the standard children they sit in."""
-    return [region_node(config, p) for p in config.catalog.regions.provinces()]
+    served = datasets_by_served_regions(config)
+    return [region_node(config, p, served) for p in config.catalog.regions.provinces()]
 
 
 def ancestry(registry: RegionRegistry, code: str) -> list[Region]:
