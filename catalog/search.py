@@ -94,15 +94,22 @@ def search(
         passing["region"] = index.meeting(index.catalog.regions.leaves(region))
     entries = index.entries
     scores = index.scores(terms) if terms else None
-    text_matches = frozenset(scores if scores is not None else range(len(entries)))
+    text_matches = [frozenset(scores)] if scores is not None else []
+
+    def meeting(sets: list[frozenset[int]]) -> frozenset[int]:
+        """The entries in every set (smallest first: the fewest lookups); all without one."""
+        if not sets:
+            return frozenset(range(len(entries)))
+        smallest, *others = sorted(sets, key=len)
+        return smallest.intersection(*others)
 
     # A dataset every filter lets through is found and counts in every facet; one that exactly
     # one filter stops counts in that filter's facet only (what choosing another value gives).
-    found_numbers = text_matches.intersection(*passing.values())
+    found_numbers = meeting([*text_matches, *passing.values()])
 
     def stopped_only_by(facet: str) -> list[IndexedDataset]:
-        others = (numbers for name, numbers in passing.items() if name != facet)
-        return [entries[n] for n in text_matches.intersection(*others) - passing[facet]]
+        others = [numbers for name, numbers in passing.items() if name != facet]
+        return [entries[n] for n in meeting([*text_matches, *others]) - passing[facet]]
 
     stopped_by = {facet: stopped_only_by(facet) for facet in passing}
     if terms or passing:

@@ -211,7 +211,8 @@ class SearchIndex:
     ) -> dict[str, dict[str, int]]:
         named = Counter({self._pairs[code]: count for code, count in counts.items()})
         for facet, stopped in stopped_by.items():
-            named.update((facet, value) for entry in stopped for value in entry.values[facet])
+            values = Counter(chain.from_iterable(entry.values[facet] for entry in stopped))
+            named.update({(facet, value): count for value, count in values.items()})
         facets: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
         for (facet, value), count in sorted(named.items()):
             facets[facet][value] = count
