@@ -150,6 +150,15 @@ def test_the_python_client_looks_up_and_pages(run: GuideRun) -> None:
     )
 
 
+def test_a_typed_client_generated_from_a_datasets_document_reads_it(run: GuideRun) -> None:
+    links = run.output("openapi-python-client generate")
+    assert "/v1/datasets/market-entity-registration/openapi.json" in links, links
+    printed = run.output("jjj_market_entity_registration import", language="python")
+    found = re.findall(r"^typed client: ([0-9A-Z]{18}) ", printed, re.M)
+    assert len(found) == 2 and all(key[2:8] == "110108" for key in found), printed
+    assert "capped False" in printed, printed
+
+
 def test_introspection_revocation_and_errors(run: GuideRun) -> None:
     introspected = first_json(run.output('"$GATEWAY/oauth/introspect" | python3'))
     assert introspected["active"] is True and introspected["client_id"] == "demo-partner"
