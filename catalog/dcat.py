@@ -168,6 +168,9 @@ def _dataset(dataset: Dataset, spatial: list[str], iris: _Iris) -> dict[str, Any
     }
     if dataset.issued:
         out["issued"] = dataset.issued
+    if dataset.provenance is not None:
+        # A harvested dataset names the description it was harvested from.
+        out["source"] = dataset.provenance.iri
     if dataset.contact_point is not None:
         contact: dict[str, Any] = {"type": "Kind", "fn": _text(dataset.contact_point.name)}
         if dataset.contact_point.email:

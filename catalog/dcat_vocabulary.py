@@ -124,6 +124,7 @@ CONTEXT: Mapping[str, Any] = {
     "endpointURL": {"@id": "dcat:endpointURL", "@type": "@id"},
     "endpointDescription": {"@id": "dcat:endpointDescription", "@type": "@id"},
     "servesDataset": {"@id": "dcat:servesDataset", "@type": "@id"},
+    "source": {"@id": "dct:source", "@type": "@id"},
     # Paging (catalog/dcat_pages.py): Hydra Core's collection terms.
     "PagedCollection": "hydra:PagedCollection",
     "totalItems": {"@id": "hydra:totalItems", "@type": "xsd:integer"},

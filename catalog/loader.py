@@ -29,6 +29,7 @@ from catalog.formats import KNOWN_FORMATS, ORDERED_FORMATS
 from catalog.i18n import I18n
 from catalog.issues import CatalogError, CatalogIssue, json_path, parse_yaml, yaml_problem
 from catalog.load_cache import input_key, read_documents, write_documents
+from catalog.provenance import Provenance
 from catalog.regions import RegionRegistry, default_regions_file, load_regions
 from catalog.validation import (
     RecordValidator,
@@ -113,6 +114,8 @@ class Dataset:
     license: str | None = None
     landing_page: str | None = None
     contact_point: ContactPoint | None = None
+    #: Where a harvested entry came from; None for the catalogue's own entries.
+    provenance: Provenance | None = None
     #: What the validators are compiled from: a private copy, so that editing the entry's
     #: recordSchema after load changes nothing a validator does.
     _schema: dict[str, Any] = field(init=False, repr=False)
@@ -388,7 +391,7 @@ def _cross_check(
     return issues
 
 
-def _build_dataset(document: Mapping[str, Any]) -> Dataset:
+def _build_dataset(document: Mapping[str, Any], provenance: Provenance | None = None) -> Dataset:
     record_schema: dict[str, Any] = document["recordSchema"]
     required = set(record_schema.get("required", []))
     fields = {
@@ -440,6 +443,7 @@ def _build_dataset(document: Mapping[str, Any]) -> Dataset:
             if contact
             else None
         ),
+        provenance=provenance,
     )
 
 
@@ -457,11 +461,13 @@ def parse_dataset(
     regions: RegionRegistry | None = None,
     taxonomy: Taxonomy | None = None,
     validator: jsonschema.protocols.Validator | None = None,
+    provenance: Provenance | None = None,
 ) -> Dataset:
     """Check one entry (meta-schema, then cross-checks) and build it; CatalogError lists why not.
 
     ``file`` names the entry in messages; its stem must equal the id. Without ``regions`` the
-    provider regions are not looked up, without ``taxonomy`` the category is not.
+    provider regions are not looked up, without ``taxonomy`` the category is not. A harvested
+    entry carries its ``provenance``.
     """
     issues: list[CatalogIssue] = []
     if validator is not None or not _conforms_to_meta_schema(document):
@@ -476,7 +482,7 @@ def parse_dataset(
         issues = _cross_check(document, file, Path(file).stem, regions, taxonomy)
     if issues:
         raise CatalogError(issues)
-    dataset = _build_dataset(document)
+    dataset = _build_dataset(document, provenance)
     examples = dataset.record_schema.get("examples", [])
     if not isinstance(examples, list):
         raise CatalogError([CatalogIssue(file, "$.recordSchema.examples", "must be a list")])

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from adapters.nodes import NodeConfig, load_nodes
 from catalog import Catalog, SearchIndex, load_catalog_directory
+from catalog.harvest import with_harvested
 from gateway.access.grants import GrantAdmin, GrantStore
 from gateway.access.quotas import Quotas
 from gateway.audit.reader import AuditReader
@@ -55,12 +56,15 @@ class Configuration:
         object.__setattr__(self, "search_index", SearchIndex(self.catalog, served))
 
 
-def load_configuration(settings: Settings) -> Configuration:
+def local_catalog(settings: Settings) -> Catalog:
+    """The catalogue's own entries, region registry and taxonomy, without harvested entries."""
     # The checked catalogue is kept in the instance folder: a start with the same entries
     # skips parsing and checking them (`catalog check` always checks in full).
-    catalog = load_catalog_directory(
-        settings.catalog_dir, cache_dir=settings.instance_path / "cache"
-    )
+    return load_catalog_directory(settings.catalog_dir, cache_dir=settings.instance_path / "cache")
+
+
+def load_configuration(settings: Settings) -> Configuration:
+    catalog = with_harvested(local_catalog(settings), settings.harvest_dir)
     policies = load_policies(settings.policies_dir)
     nodes = load_nodes(settings.nodes_dir)
     routing = RoutingTable.build(catalog, nodes)

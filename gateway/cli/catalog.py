@@ -3,9 +3,16 @@ together (docs/catalogue-guide.md)."""
 
 from __future__ import annotations
 
+import signal
+import threading
+from typing import Any
+from urllib.parse import urlsplit
+
 import click
 
+from catalog import CatalogError
 from gateway.cli.context import settings_of
+from gateway.cli.output import echo_json, json_option
 
 
 @click.group()
@@ -29,3 +36,99 @@ def catalog_check(ctx: click.Context) -> None:
     if result.problems:
         raise SystemExit(f"{len(result.problems)} problem(s) found")
     click.echo(result.summary)
+
+
+@catalog.command("harvest")
+@click.argument("urls", nargs=-1, required=True, metavar="URL...")
+@click.option(
+    "--every",
+    "every",
+    default=None,
+    metavar="DURATION",
+    help="Harvest again every DURATION (90s, 15m, 6h, 1d), with jitter, until SIGTERM.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds one call to a source may take, answer included.",
+)
+@click.option(
+    "--max-pages",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Pages of one export followed at most; more fails the source.",
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1024),
+    default=16 << 20,
+    show_default=True,
+    help="Largest answer read from a source (a page or an entry).",
+)
+@json_option
+@click.pass_context
+def catalog_harvest(
+    ctx: click.Context,
+    urls: tuple[str, ...],
+    every: str | None,
+    timeout: float,
+    max_pages: int,
+    max_bytes: int,
+    as_json: bool,
+) -> None:
+    """Harvest the DCAT-AP exports at URL... (other gateways' /v1/catalog/dcat) into the
+    harvest folder (GATEWAY_HARVEST_DIR): each entry is checked as a local one; the report
+    says what was added, updated, unchanged, removed and refused.
+
+    Exits 1 when a source could not be read (its last harvest is kept)."""
+    from gateway.cli.catalog_harvest import (
+        Bounds,
+        bounded_fetch,
+        harvest_round,
+        parse_duration,
+        report_lines,
+        run_every,
+    )
+    from gateway.services import local_catalog
+
+    settings = settings_of(ctx)
+    root = settings.harvest_dir
+    if root is None:
+        raise click.UsageError("set GATEWAY_HARVEST_DIR: the folder harvested entries are kept in")
+    for url in urls:
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
+    interval = None
+    if every is not None:
+        try:
+            interval = parse_duration(every)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--every") from None
+    try:
+        central = local_catalog(settings)
+    except CatalogError as exc:
+        raise click.ClickException(f"the catalogue does not load: {exc}") from None
+    bounds = Bounds(timeout=timeout, max_bytes=max_bytes, max_pages=max_pages)
+    get = bounded_fetch(bounds)
+    stop = threading.Event()
+
+    def round_once() -> list[Any]:
+        return harvest_round(urls, central, root, get, bounds=bounds, stop=stop)
+
+    if interval is not None:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        run_every(interval, round_once, stop)
+        return
+    reports = round_once()
+    if as_json:
+        echo_json({"data": [r.as_json() for r in reports]})
+    else:
+        for report in reports:
+            for line in report_lines(report):
+                click.echo(line)
+    if any(r.error for r in reports):
+        raise SystemExit(1)

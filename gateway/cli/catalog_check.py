@@ -9,6 +9,7 @@ from adapters.file import oversized_snapshots
 from adapters.nodes import NodeConfigError, load_nodes
 from catalog import CatalogError, load_catalog_directory
 from catalog.dcat import missing_recommended
+from catalog.harvest import with_harvested
 from gateway.core.settings import Settings
 from gateway.upstream.routing import RoutingConfigError, RoutingTable
 from policies import PolicyError, load_policies
@@ -53,7 +54,8 @@ def check_configuration(settings: Settings) -> CheckResult:
     problems += [p for p in (catalog_problem, policies_problem, nodes_problem) if p]
     if catalog_problem is None:
         try:
-            catalog = load_catalog_directory(settings.catalog_dir)
+            own = load_catalog_directory(settings.catalog_dir)
+            catalog = with_harvested(own, settings.harvest_dir)
         except CatalogError as exc:
             problems += [str(issue) for issue in exc.issues]
     if policies_problem is None:

@@ -61,6 +61,9 @@ class Settings:
     #: The resource identifier in access tokens' ``aud`` (RFC 9068 §3); default: issuer + /v1.
     audience: str = ""
     catalog_dir: Path | None = None
+    #: Where `jjj-gateway catalog harvest` keeps the entries harvested from other catalogues,
+    #: a folder per source, loaded beside the catalogue's own; unset: none are.
+    harvest_dir: Path | None = None
     policies_dir: Path | None = None
     nodes_dir: Path | None = None
     #: Where file and SQL adapters find their data; default: the instance folder's data/.
@@ -155,7 +158,15 @@ _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 DEFAULTS = Settings()
 #: The environment variable of each setting.
 SETTING_VARIABLES = {ENV_PREFIX + name.upper(): name for name in _FIELDS}
-_PATHS = {"instance_path", "catalog_dir", "policies_dir", "nodes_dir", "data_dir", "keys_dir"}
+_PATHS = {
+    "instance_path",
+    "catalog_dir",
+    "harvest_dir",
+    "policies_dir",
+    "nodes_dir",
+    "data_dir",
+    "keys_dir",
+}
 
 
 def _convert(name: str, value: Any) -> Any:

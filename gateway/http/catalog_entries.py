@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 import jsonschema
 
 from catalog import FORMAT_CHECKER, Dataset, I18n, resident_id, uscc
+from catalog.entries import entry_head
 from policies import DATA_READ, Policies, Tier, plan_fields
 
 if TYPE_CHECKING:
@@ -28,22 +29,8 @@ _DIGITS = "01"
 
 def dataset_summary(dataset: Dataset, config: Configuration) -> dict[str, Any]:
     return {
-        "id": dataset.id,
-        "title": dataset.title.as_json(),
-        "description": dataset.description.as_json(),
-        "provider": {
-            "id": dataset.provider.id,
-            "name": dataset.provider.name.as_json(),
-            "regions": list(dataset.provider.regions),
-        },
-        "category": dataset.category,
+        **entry_head(dataset),
         "domain": config.catalog.taxonomy.domain_id_of(dataset.category),
-        "themes": list(dataset.themes),
-        "keywords": {"zh": list(dataset.keywords_zh), "en": list(dataset.keywords_en)},
-        "shareType": dataset.share_type,
-        "level": dataset.level,
-        "updateFrequency": dataset.update_frequency,
-        "modified": dataset.modified,
         "links": {
             "self": f"/v1/catalog/datasets/{dataset.id}",
             "records": f"/v1/datasets/{dataset.id}/records",
@@ -111,8 +98,14 @@ def dataset_detail(
             "sampleRequest": sample_request(dataset, config, base_url),
             "recordSchema": dataset.record_schema,
             "querySchema": dataset.query_schema,
+            "provenance": dataset.provenance.as_json() if dataset.provenance else None,
         }
     )
+    out["links"] = {
+        **out["links"],
+        "dcat": f"/v1/catalog/datasets/{dataset.id}?format=jsonld",
+        "entry": f"/v1/catalog/datasets/{dataset.id}/entry",
+    }
     return out
 
 

@@ -12,12 +12,14 @@ from catalog.dcat import Publication, dataset_iri, dcat_catalog, dcat_dataset
 from catalog.dcat_pages import DEFAULT_PER_PAGE as DCAT_PER_PAGE
 from catalog.dcat_pages import MAX_PER_PAGE as DCAT_MAX_PER_PAGE
 from catalog.dcat_pages import dcat_page
+from catalog.entries import entry_document
 from catalog.search import DEFAULT_PER_PAGE
 from gateway.core.problems import Problem
 from gateway.http.api.catalog_contract import (
     DATASET_MEDIA_TYPES,
     DCAT,
     GET_DATASET,
+    GET_ENTRY,
     LEVEL,
     LIST_DATASETS,
     MAX_PER_PAGE,
@@ -196,6 +198,16 @@ def get_dataset(dataset_id: str) -> Response:
         )
     response.vary.add("Accept")
     return response
+
+
+@bp.get("/datasets/<dataset_id>/entry")
+@GET_ENTRY
+def get_entry(dataset_id: str) -> Response:
+    """The entry as the meta-schema defines it, for another catalogue to harvest."""
+    dataset = services().config.catalog.get(dataset_id)
+    if dataset is None:
+        raise Problem("dataset-not-found", detail=f"no dataset {dataset_id!r} in the catalogue")
+    return json_response({"data": entry_document(dataset)})
 
 
 @bp.get("/regions")

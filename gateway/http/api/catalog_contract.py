@@ -59,8 +59,25 @@ DATASET_LINKS = schema(
                 "and record schema, for a client generator.",
             },
             "docs": {"type": "string", "description": "The dataset's API reference page."},
+            "dcat": {**STRING, "description": "The dataset's DCAT-AP description (JSON-LD)."},
+            "entry": {**STRING, "description": "The catalogue entry as its meta-schema has it."},
         },
         ["self", "records", "page", "openapi", "docs"],
+    ),
+)
+PROVENANCE = schema(
+    "Provenance",
+    obj(
+        {
+            "source": {**STRING, "description": "The DCAT-AP export it was harvested from."},
+            "publisher": I18N_TEXT,
+            "iri": {**STRING, "description": "The dataset's IRI in the source catalogue."},
+            "harvested": {"type": "string", "format": "date-time"},
+            "modified": {**STRING, "description": "The source's dct:modified of the dataset."},
+            "contentHash": {**STRING, "description": "sha256: of the entry's canonical JSON."},
+        },
+        ["source", "publisher", "iri", "harvested", "modified", "contentHash"],
+        description="Where a harvested entry came from; null for the catalogue's own.",
     ),
 )
 DATASET_SUMMARY = schema(
@@ -224,6 +241,7 @@ DATASET_ENTRY = schema(
                     "sampleRequest": {"oneOf": [SAMPLE_REQUEST, {"type": "null"}]},
                     "recordSchema": {"type": "object"},
                     "querySchema": {"type": "object"},
+                    "provenance": {"oneOf": [PROVENANCE, {"type": "null"}]},
                 },
                 ["keyField", "fields", "nodes", "regionsServed", "access"],
             ),
@@ -322,6 +340,23 @@ GET_DATASET = Operation(
         "303": ("A browser asked for text/html: the dataset's page is at Location.", {}),
     },
     problems=(400, 404, 500),
+)
+GET_ENTRY = Operation(
+    "One catalogue entry as written",
+    "catalog",
+    operation_id="getDatasetEntry",
+    description="The entry exactly as the catalogue's meta-schema (catalog/schema/"
+    "dataset.schema.json) defines it, with recordSchema and querySchema: what another "
+    "gateway harvests and checks as one of its own entries (`jjj-gateway catalog harvest`).",
+    parameters=(DATASET_ID,),
+    responses=ok(
+        "The entry.",
+        schema(
+            "DatasetEntryDocument",
+            obj({"data": {"type": "object", "description": "A catalogue entry."}}, ["data"]),
+        ),
+    ),
+    problems=(404, 500),
 )
 REGIONS = Operation(
     "The region tree",

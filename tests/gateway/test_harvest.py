@@ -1,0 +1,303 @@
+"""Harvesting: the central catalogue reads another gateway's paged DCAT-AP export over real HTTP
+on loopback, checks each entry as a local one, reports what changed and what was refused, and
+serves the accepted entries with their provenance."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from flask import Flask
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS
+from werkzeug.serving import make_server
+
+from catalog.loader import default_datasets_directory
+from catalog.regions import default_regions_file
+from gateway.cli.catalog_harvest import next_wait, parse_duration
+from gateway.cli.main import main
+from gateway.core.settings import load_settings
+from gateway.demo import GenerationReport
+from gateway.services import load_configuration
+
+from .conftest import app_settings, running_app
+
+#: A district of Beijing the remote gateway's region registry has and the central one has not.
+UNKNOWN_DISTRICT = (
+    '  - {code: "110114", zh: 昌平区, en: Changping District, level: district, parent: "110000"}\n'
+)
+Entry = dict[str, Any]
+
+
+def district_entry(
+    dataset_id: str, title: str = "区专利授权信息", regions: list[str] | None = None
+) -> Entry:
+    """A district's own entry, made from the shipped patent grants entry."""
+    source = default_datasets_directory() / "patent-grants.yaml"
+    entry: Entry = yaml.safe_load(source.read_text("utf-8"))
+    entry["id"] = dataset_id
+    entry["title"] = {"zh": title, "en": f"District patent grants ({dataset_id})"}
+    entry["provider"]["regions"] = regions or ["110108"]
+    return entry
+
+
+@dataclass
+class Remote:
+    """Another gateway on a loopback port; ``publish`` replaces what it serves."""
+
+    url: str
+    tmp_path: Path
+    demo_data: GenerationReport
+    stack: ExitStack
+    current: list[Callable[..., Any]] = field(default_factory=list)
+    version: int = 0
+
+    def publish(self, extra: list[Entry]) -> None:
+        self.version += 1
+        folder = self.tmp_path / f"remote-{self.version}"
+        shutil.copytree(default_datasets_directory(), folder / "datasets")
+        registry = default_regions_file().read_text("utf-8")
+        tongzhou = next(line for line in registry.splitlines(True) if '"110112"' in line)
+        registry = registry.replace(tongzhou, tongzhou + UNKNOWN_DISTRICT)
+        (folder / "regions.yaml").write_text(registry, "utf-8")
+        for entry in extra:
+            text = yaml.safe_dump(entry, allow_unicode=True, sort_keys=False)
+            (folder / "datasets" / f"{entry['id']}.yaml").write_text(text, "utf-8")
+        overrides = app_settings(folder / "instance", self.demo_data) | {
+            "issuer": self.url.split("/v1/", 1)[0],
+            "catalog_dir": folder,
+        }
+        configuration = load_configuration(load_settings(overrides, environ={}))
+        app: Flask = self.stack.enter_context(running_app(overrides, configuration))
+        self.current[:] = [app.wsgi_app]
+
+    def go_down(self) -> None:
+        def unavailable(environ: Any, start_response: Any) -> list[bytes]:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"down for maintenance"]
+
+        self.current[:] = [unavailable]
+
+
+@pytest.fixture
+def remote(tmp_path: Path, demo_data: GenerationReport) -> Iterator[Remote]:
+    current: list[Callable[..., Any]] = []
+
+    def dispatch(environ: Any, start_response: Any) -> Any:
+        return current[0](environ, start_response)
+
+    server = make_server("127.0.0.1", 0, dispatch, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    with ExitStack() as stack:
+        yield Remote(
+            f"http://127.0.0.1:{server.server_port}/v1/catalog/dcat?perPage=4",
+            tmp_path,
+            demo_data,
+            stack,
+            current,
+        )
+        server.shutdown()
+        thread.join()
+
+
+@dataclass
+class Central:
+    instance: Path
+    harvest_dir: Path
+
+    def harvest(self, *args: str) -> tuple[int, Any, str]:
+        result = CliRunner().invoke(
+            main,
+            ["--instance", str(self.instance), "catalog", "harvest", *args],
+            env={"GATEWAY_HARVEST_DIR": str(self.harvest_dir)},
+        )
+        body = json.loads(result.stdout) if "--json" in args and result.stdout else None
+        return result.exit_code, body, result.stdout
+
+
+@pytest.fixture
+def central(tmp_path: Path) -> Central:
+    return Central(tmp_path / "central", tmp_path / "harvested")
+
+
+def test_a_harvest_adds_the_valid_entries_and_refuses_the_others_with_a_reason(
+    remote: Remote, central: Central
+) -> None:
+    remote.publish(
+        [
+            district_entry("haidian-patents-a"),
+            district_entry("haidian-patents-b"),
+            district_entry("changping-patents", regions=["110114"]),
+        ]
+    )
+    code, body, _ = central.harvest(remote.url, "--json")
+    (report,) = body["data"]
+    assert code == 0, report
+    assert report["ok"] and report["source"] == remote.url
+    assert report["added"] == ["haidian-patents-a", "haidian-patents-b"]
+    refused = {Path(r["file"]).name: r for r in report["refused"]}
+    changping = refused["changping-patents"]
+    assert changping["path"] == "$.provider.regions[0]"
+    assert "'110114' is not in the region registry" in changping["reason"]
+    # The remote's copies of the central catalogue's own entries are refused, not merged.
+    assert refused["patent-grants"]["path"] == "$.id"
+    assert "entry of this catalogue already" in refused["patent-grants"]["reason"]
+    (folder,) = central.harvest_dir.iterdir()
+    stored = json.loads((folder / "haidian-patents-a.json").read_text("utf-8"))
+    assert stored["provenance"]["source"] == remote.url
+    assert stored["provenance"]["iri"].endswith("/v1/catalog/datasets/haidian-patents-a")
+    assert stored["provenance"]["publisher"]["en"] == "Beijing-Tianjin-Hebei public data gateway"
+    assert stored["provenance"]["modified"] == stored["entry"]["modified"]
+    assert stored["provenance"]["contentHash"].startswith("sha256:")
+
+
+def test_a_second_harvest_reports_what_was_added_updated_unchanged_and_removed(
+    remote: Remote, central: Central
+) -> None:
+    remote.publish(
+        [district_entry("district-a"), district_entry("district-b"), district_entry("district-c")]
+    )
+    assert central.harvest(remote.url)[0] == 0
+    remote.publish(
+        [
+            district_entry("district-a", title="区专利授权信息（修订）"),
+            district_entry("district-c"),
+            district_entry("district-d"),
+        ]
+    )
+    code, body, _ = central.harvest(remote.url, "--json")
+    assert code == 0
+    (report,) = body["data"]
+    assert report["added"] == ["district-d"]
+    assert report["updated"] == ["district-a"]
+    assert report["unchanged"] == ["district-c"]
+    assert report["removed"] == ["district-b"]
+    (folder,) = central.harvest_dir.iterdir()
+    assert sorted(p.stem for p in folder.glob("*.json")) == [
+        "district-a",
+        "district-c",
+        "district-d",
+    ]
+    _, _, text = central.harvest(remote.url)
+    assert "0 added, 0 updated, 3 unchanged, 0 removed, 9 refused" in text
+
+
+def test_a_source_that_is_down_keeps_its_last_good_harvest(
+    remote: Remote, central: Central
+) -> None:
+    remote.publish([district_entry("district-a")])
+    assert central.harvest(remote.url)[0] == 0
+    (folder,) = central.harvest_dir.iterdir()
+    before = (folder / "district-a.json").read_text("utf-8")
+    remote.go_down()
+    code, body, _ = central.harvest(remote.url, "--json")
+    assert code == 1
+    assert not body["data"][0]["ok"] and "answered 503" in body["data"][0]["error"]
+    assert (folder / "district-a.json").read_text("utf-8") == before
+
+
+def test_the_pages_of_an_export_are_followed_within_the_bound(
+    remote: Remote, central: Central
+) -> None:
+    remote.publish([district_entry("district-a")])
+    # Ten datasets in pages of four: three pages.
+    code, body, _ = central.harvest(remote.url, "--max-pages", "2", "--json")
+    assert code == 1 and "more than 2 pages" in body["data"][0]["error"]
+    assert list(central.harvest_dir.glob("*/*.json")) == []
+    code, body, _ = central.harvest(remote.url, "--max-pages", "3", "--json")
+    assert code == 0 and body["data"][0]["added"] == ["district-a"]
+
+
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+def test_harvested_entries_are_served_with_their_provenance(
+    remote: Remote, central: Central, tmp_path: Path, demo_data: GenerationReport
+) -> None:
+    remote.publish([district_entry("district-a")])
+    assert central.harvest(remote.url)[0] == 0
+    overrides = app_settings(tmp_path / "served", demo_data) | {"harvest_dir": central.harvest_dir}
+    configuration = load_configuration(load_settings(overrides, environ={}))
+    with running_app(overrides, configuration) as app:
+        client = app.test_client()
+        entry = client.get("/v1/catalog/datasets/district-a").get_json()["data"]
+        assert entry["provenance"]["source"] == remote.url
+        assert entry["links"]["entry"] == "/v1/catalog/datasets/district-a/entry"
+        own = client.get("/v1/catalog/datasets/patent-grants").get_json()["data"]
+        assert own["provenance"] is None
+        turtle = client.get("/v1/catalog/datasets/district-a?format=turtle").get_data()
+        graph = Graph().parse(data=turtle, format="turtle")
+        iri = URIRef("http://gateway.test/v1/catalog/datasets/district-a")
+        assert graph.value(iri, DCTERMS.source) == URIRef(entry["provenance"]["iri"])
+        page = client.get("/catalog/district-a?lang=en").get_data(as_text=True)
+        assert "Harvested from" in page and remote.url.replace("&", "&amp;") in page
+
+
+def test_a_harvest_needs_a_harvest_folder_and_http_urls(tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["--instance", str(tmp_path), "catalog", "harvest"]
+    missing = runner.invoke(main, [*args, "http://127.0.0.1:9/v1/catalog/dcat"], env={})
+    assert missing.exit_code == 2 and "GATEWAY_HARVEST_DIR" in missing.output
+    env = {"GATEWAY_HARVEST_DIR": str(tmp_path / "h")}
+    assert runner.invoke(main, [*args, "file:///etc/passwd"], env=env).exit_code == 2
+    bad_every = runner.invoke(main, [*args, "--every", "soon", "http://x.test/"], env=env)
+    assert bad_every.exit_code == 2 and "--every" in bad_every.output
+
+
+def test_the_scheduled_mode_reports_each_round_in_the_logs_and_stops_on_sigterm(
+    remote: Remote, central: Central
+) -> None:
+    remote.publish([district_entry("district-a")])
+    env = {
+        **os.environ,
+        "GATEWAY_INSTANCE_PATH": str(central.instance),
+        "GATEWAY_HARVEST_DIR": str(central.harvest_dir),
+    }
+    command = [sys.executable, "-m", "gateway.cli.main", "catalog", "harvest", "--every", "1h"]
+    with subprocess.Popen(
+        [*command, remote.url], env=env, stderr=subprocess.PIPE, text=True
+    ) as process:
+        assert process.stderr is not None
+        round_report = None
+        for line in process.stderr:
+            if '"logger": "gateway.harvest"' in line:
+                round_report = json.loads(line)
+                break
+        assert round_report is not None
+        assert round_report["harvest"]["added"] == ["district-a"]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert "harvest stopped" in process.stderr.read()
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("15m", 900), ("6h", 21600), ("1d", 86400)]
+)
+def test_a_schedule_is_a_duration(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "0m", "1w", "1.5h", "h", "-1h", "１h"])
+def test_a_schedule_that_is_no_duration_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration(text)
+
+
+def test_the_waits_of_the_schedule_have_jitter_within_a_tenth() -> None:
+    rng = random.Random(7)
+    waits = [next_wait(3600, rng) for _ in range(200)]
+    assert all(3240 <= w <= 3960 for w in waits)
+    assert len(set(waits)) == len(waits)
