@@ -1,6 +1,7 @@
 """Harvesting other catalogues, without the network: reading a page of a source's DCAT-AP
 export, checking each entry exactly as a local one, telling what changed, and the harvest folder
-the gateway loads beside its own entries (docs/catalogue-guide.md#harvesting).
+the gateway loads beside its own entries
+(docs/catalogue-guide.md#harvesting-other-catalogues).
 
 A source's folder holds one JSON file per accepted entry, ``{"provenance": …, "entry": …}``,
 and is replaced whole by each successful harvest of that source: it is always the result of

@@ -1,5 +1,5 @@
 """Where a harvested catalogue entry came from: a district's or province's own catalogue that
-the central catalogue harvests (docs/catalogue-guide.md#harvesting)."""
+the central catalogue harvests (docs/catalogue-guide.md#harvesting-other-catalogues)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@ together (docs/catalogue-guide.md)."""
 
 from __future__ import annotations
 
-import signal
 import threading
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,6 +85,8 @@ def catalog_harvest(
     Exits 1 when a source could not be read (its last harvest is kept)."""
     from gateway.cli.catalog_harvest import (
         Bounds,
+        Stop,
+        StopSignals,
         bounded_fetch,
         harvest_round,
         parse_duration,
@@ -107,20 +108,19 @@ def catalog_harvest(
             interval = parse_duration(every)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--every") from None
+    # The scheduled mode takes SIGTERM before any thread starts (StopSignals says why).
+    stop: Stop = StopSignals() if interval is not None else threading.Event()
     try:
         central = local_catalog(settings)
     except CatalogError as exc:
         raise click.ClickException(f"the catalogue does not load: {exc}") from None
     bounds = Bounds(timeout=timeout, max_bytes=max_bytes, max_pages=max_pages)
     get = bounded_fetch(bounds)
-    stop = threading.Event()
 
     def round_once() -> list[Any]:
         return harvest_round(urls, central, root, get, bounds=bounds, stop=stop)
 
     if interval is not None:
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
         run_every(interval, round_once, stop)
         return
     reports = round_once()

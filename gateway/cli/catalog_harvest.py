@@ -1,6 +1,7 @@
 """`jjj-gateway catalog harvest`: read other gateways' DCAT-AP exports (a district's, a
 province's), fetch each listed entry, check it as a local one and keep the accepted ones with
-their provenance in the harvest folder (docs/catalogue-guide.md#harvesting).
+their provenance in the harvest folder
+(docs/catalogue-guide.md#harvesting-other-catalogues).
 
 The network side lives here: every call goes through adapters.outbound, bounded by a deadline
 and a size cap; the reading, checking and the folder are catalog.harvest's.
@@ -12,10 +13,11 @@ import datetime as dt
 import json
 import logging
 import random
-import threading
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -60,6 +62,39 @@ class Bounds:
     max_pages: int = 1000
 
 
+class Stop(Protocol):
+    """What tells a harvest to stop: a ``threading.Event``, or the signals of the scheduled
+    mode."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float) -> bool: ...
+
+
+class StopSignals:
+    """SIGTERM and SIGINT, held pending rather than handled: a round asks between entries
+    whether one came, and the sleep between rounds waits for one. No handler runs at an
+    arbitrary point of the program (one that takes a lock the interrupted code holds would
+    deadlock), so nothing is half done when the harvest stops."""
+
+    SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+
+    def __init__(self) -> None:
+        # Blocked before any thread starts, so that every thread inherits the mask and the
+        # signals stay pending for the main thread to take.
+        signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
+        self._received = False
+
+    def is_set(self) -> bool:
+        self._received = self._received or bool(signal.sigpending() & self.SIGNALS)
+        return self._received
+
+    def wait(self, timeout: float) -> bool:
+        if not self.is_set():
+            self._received = signal.sigtimedwait(self.SIGNALS, timeout) is not None
+        return self._received
+
+
 class Stopped(Exception):
     """The harvest was asked to stop (SIGTERM) before a round was over; nothing was written."""
 
@@ -83,9 +118,7 @@ class SourceDown(Exception):
     """The source's export could not be read whole: the last good harvest is kept."""
 
 
-def _listing(
-    url: str, get: Fetch, bounds: Bounds, stop: threading.Event
-) -> tuple[list[ListedDataset], I18n]:
+def _listing(url: str, get: Fetch, bounds: Bounds, stop: Stop) -> tuple[list[ListedDataset], I18n]:
     """Every dataset of the source's export, following its next pages within the bounds."""
     datasets: dict[str, ListedDataset] = {}
     publisher = I18n("", "")
@@ -138,7 +171,7 @@ def harvest_source(
     *,
     bounds: Bounds,
     now: dt.datetime,
-    stop: threading.Event,
+    stop: Stop,
 ) -> SourceReport:
     """One harvest of one source: its folder replaced by the entries accepted now, or left as
     it was when the source cannot be read."""
@@ -216,7 +249,7 @@ def harvest_round(
     get: Fetch,
     *,
     bounds: Bounds,
-    stop: threading.Event,
+    stop: Stop,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> list[SourceReport]:
     """Each source harvested in turn; ``catalog`` is the central one, without harvested
@@ -261,7 +294,7 @@ def next_wait(every: float, rng: random.Random) -> float:
 def run_every(
     every: float,
     round_once: Callable[[], Sequence[SourceReport]],
-    stop: threading.Event,
+    stop: Stop,
     rng: random.Random | None = None,
 ) -> None:
     """The scheduled mode: a round, its report in the logs, a sleep with jitter, until
@@ -289,6 +322,8 @@ def parse_duration(text: str) -> float:
 
 __all__ = [
     "Bounds",
+    "Stop",
+    "StopSignals",
     "Stopped",
     "bounded_fetch",
     "harvest_round",

@@ -26,13 +26,14 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS
 from werkzeug.serving import make_server
 
+from catalog.categories import default_categories_file
 from catalog.loader import default_datasets_directory
 from catalog.regions import default_regions_file
-from gateway.cli.catalog_harvest import next_wait, parse_duration
+from gateway.cli.catalog_harvest import next_wait, parse_duration, run_every
 from gateway.cli.main import main
 from gateway.core.settings import load_settings
 from gateway.demo import GenerationReport
-from gateway.services import load_configuration
+from gateway.services import Configuration, load_configuration
 
 from .conftest import app_settings, running_app
 
@@ -41,6 +42,14 @@ UNKNOWN_DISTRICT = (
     '  - {code: "110114", zh: 昌平区, en: Changping District, level: district, parent: "110000"}\n'
 )
 Entry = dict[str, Any]
+
+
+def loaded_configuration(overrides: dict[str, Any]) -> Configuration:
+    """The configuration of a test app, loaded with an instance folder of its own (loading
+    keeps a cache there; the app's must still be new)."""
+    instance = Path(overrides["instance_path"])
+    loading = overrides | {"instance_path": instance.with_name(f"{instance.name}-loading")}
+    return load_configuration(load_settings(loading, environ={}))
 
 
 def district_entry(
@@ -74,6 +83,7 @@ class Remote:
         tongzhou = next(line for line in registry.splitlines(True) if '"110112"' in line)
         registry = registry.replace(tongzhou, tongzhou + UNKNOWN_DISTRICT)
         (folder / "regions.yaml").write_text(registry, "utf-8")
+        shutil.copy(default_categories_file(), folder / "categories.yaml")
         for entry in extra:
             text = yaml.safe_dump(entry, allow_unicode=True, sort_keys=False)
             (folder / "datasets" / f"{entry['id']}.yaml").write_text(text, "utf-8")
@@ -81,7 +91,7 @@ class Remote:
             "issuer": self.url.split("/v1/", 1)[0],
             "catalog_dir": folder,
         }
-        configuration = load_configuration(load_settings(overrides, environ={}))
+        configuration = loaded_configuration(overrides)
         app: Flask = self.stack.enter_context(running_app(overrides, configuration))
         self.current[:] = [app.wsgi_app]
 
@@ -230,7 +240,7 @@ def test_harvested_entries_are_served_with_their_provenance(
     remote.publish([district_entry("district-a")])
     assert central.harvest(remote.url)[0] == 0
     overrides = app_settings(tmp_path / "served", demo_data) | {"harvest_dir": central.harvest_dir}
-    configuration = load_configuration(load_settings(overrides, environ={}))
+    configuration = loaded_configuration(overrides)
     with running_app(overrides, configuration) as app:
         client = app.test_client()
         entry = client.get("/v1/catalog/datasets/district-a").get_json()["data"]
@@ -279,8 +289,8 @@ def test_the_scheduled_mode_reports_each_round_in_the_logs_and_stops_on_sigterm(
         assert round_report is not None
         assert round_report["harvest"]["added"] == ["district-a"]
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
         assert "harvest stopped" in process.stderr.read()
+        assert process.wait(timeout=30) == 0
 
 
 @pytest.mark.parametrize(
@@ -301,3 +311,16 @@ def test_the_waits_of_the_schedule_have_jitter_within_a_tenth() -> None:
     waits = [next_wait(3600, rng) for _ in range(200)]
     assert all(3240 <= w <= 3960 for w in waits)
     assert len(set(waits)) == len(waits)
+
+
+def test_the_scheduled_mode_stops_when_asked_without_another_round() -> None:
+    stop = threading.Event()
+    rounds: list[int] = []
+
+    def once() -> list[Any]:
+        rounds.append(1)
+        stop.set()
+        return []
+
+    run_every(3600, once, stop)
+    assert rounds == [1]

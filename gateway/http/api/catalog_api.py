@@ -17,7 +17,6 @@ from catalog.search import DEFAULT_PER_PAGE
 from gateway.core.problems import Problem
 from gateway.http.api.catalog_contract import (
     DATASET_MEDIA_TYPES,
-    DCAT,
     GET_DATASET,
     GET_ENTRY,
     LEVEL,
@@ -29,6 +28,7 @@ from gateway.http.api.catalog_contract import (
     SORTS,
 )
 from gateway.http.api.common import json_response, reject_unknown_params, services
+from gateway.http.api.dcat_contract import DCAT
 from gateway.http.api.linked_data import RDF_MEDIA_TYPES, negotiate, rdf_response
 from gateway.http.api.taxonomy_contract import CATEGORIES, ONE_CATEGORY
 from gateway.http.caching import public_cacheable

@@ -1,18 +1,17 @@
 """The contract of the catalogue API (gateway/http/api/catalog_api.py, docs/api.md#catalogue):
-the search parameters and their limits, the entries, regions and DCAT-AP answers (the
-taxonomy's in gateway/http/api/taxonomy_contract.py)."""
+the search parameters and their limits, the entries and regions (the taxonomy's in
+gateway/http/api/taxonomy_contract.py, the DCAT-AP export's in
+gateway/http/api/dcat_contract.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from catalog import DEFAULT_LANGUAGE, LANGUAGES, SHARE_TYPES
-from catalog.dcat_pages import DEFAULT_PER_PAGE as DCAT_PER_PAGE
-from catalog.dcat_pages import MAX_PER_PAGE as DCAT_MAX_PER_PAGE
-from catalog.dcat_rdf import JSON_LD
 from catalog.search import DEFAULT_PER_PAGE
 from gateway.http.api.data_contract import FIELD_PLAN
-from gateway.http.api.linked_data import RDF_MEDIA_TYPES, format_names
+from gateway.http.api.dcat_contract import RDF_CONTENT, format_parameter
+from gateway.http.api.linked_data import RDF_MEDIA_TYPES
 from gateway.http.contract import (
     JSON,
     NULLABLE_STRING,
@@ -36,16 +35,6 @@ LEVEL: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": 4}
 #: What a dataset's IRI answers: the entry as JSON (the default), its page for a browser, or its
 #: DCAT-AP description in RDF.
 DATASET_MEDIA_TYPES = (JSON, "text/html", *RDF_MEDIA_TYPES)
-#: The catalogue's linked data in the RDF syntaxes other than JSON-LD.
-_RDF_CONTENT = {media: STRING for media in RDF_MEDIA_TYPES if media != JSON_LD}
-
-
-def _format_parameter(offered: tuple[str, ...]) -> dict[str, Any]:
-    return query(
-        "format", {"enum": format_names(offered)}, "Overrides the Accept header, for a link."
-    )
-
-
 DATASET_LINKS = schema(
     "DatasetLinks",
     obj(
@@ -264,15 +253,6 @@ REGION = schema(
         ["code", "zh", "en", "level", "standard", "children"],
     ),
 )
-DCAT_DOCUMENT = schema(
-    "DcatDocument",
-    obj(
-        {"@context": {"type": "object"}, "@graph": {"type": "array", "items": {"type": "object"}}},
-        ["@context", "@graph"],
-        description="DCAT-AP 3.0 JSON-LD with the @context inline.",
-    ),
-)
-
 LIST_DATASETS = Operation(
     "Search the catalogue",
     "catalog",
@@ -328,13 +308,13 @@ GET_DATASET = Operation(
     "is the dataset's IRI in the DCAT-AP export: by the Accept header (or `format`) it "
     "answers the dataset's DCAT-AP description in JSON-LD, Turtle or RDF/XML, and sends a "
     "browser (text/html) to the dataset's page.",
-    parameters=(DATASET_ID, _format_parameter(DATASET_MEDIA_TYPES)),
+    parameters=(DATASET_ID, format_parameter(DATASET_MEDIA_TYPES)),
     responses={
         "200": (
             "The entry (JSON), or its DCAT-AP description.",
             {
                 JSON: schema("DatasetResponse", obj({"data": DATASET_ENTRY}, ["data"])),
-                **_RDF_CONTENT,
+                **RDF_CONTENT,
             },
         ),
         "303": ("A browser asked for text/html: the dataset's page is at Location.", {}),
@@ -376,34 +356,4 @@ ONE_REGION = Operation(
     parameters=(REGION_CODE,),
     responses=ok("The region.", schema("RegionResponse", obj({"data": REGION}, ["data"]))),
     problems=(404, 500),
-)
-DCAT = Operation(
-    "The catalogue as DCAT-AP 3.0, in pages",
-    "catalog",
-    operation_id="getDcatCatalogue",
-    description="One page of the catalogue, a whole DCAT-AP document: JSON-LD with an inline "
-    "@context (nothing to fetch), the catalog with this page's datasets (zh and en texts, "
-    "publishers, themes, spatial coverage, access rights, a distribution per served dataset) "
-    "and the gateway's data service. A hydra:PagedCollection node gives hydra:totalItems, "
-    "hydra:itemsPerPage and the first, last, next and previous pages (also as "
-    "firstPage/lastPage/nextPage/previousPage, which CKAN's dcat harvester reads); so does "
-    "the Link header. Without `page`, the first page. Turtle or RDF/XML by the Accept header "
-    "(or `format`), paged the same way.",
-    parameters=(
-        _format_parameter(RDF_MEDIA_TYPES),
-        query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number."),
-        query(
-            "perPage",
-            {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": DCAT_MAX_PER_PAGE,
-                "default": DCAT_PER_PAGE,
-            },
-            "Datasets per page.",
-        ),
-    ),
-    responses={"200": ("One page of the catalogue.", {JSON_LD: DCAT_DOCUMENT, **_RDF_CONTENT})},
-    problems=(400, 500),
-    links_pages=True,
 )
