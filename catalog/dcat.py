@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from catalog.dcat_taxonomy import concept_iri, scheme_iri, taxonomy_nodes
 from catalog.dcat_vocabulary import (
     ACCESS_RIGHTS,
     CONTEXT,
@@ -158,7 +159,7 @@ def _dataset(dataset: Dataset, spatial: list[str], iris: _Iris) -> dict[str, Any
         "description": _text(dataset.description),
         "keyword": {"zh": list(dataset.keywords_zh), "en": list(dataset.keywords_en)},
         "publisher": iris.provider(dataset.provider.id),
-        "theme": _themes(dataset, iris),
+        "theme": [*_themes(dataset, iris), concept_iri(iris.base, dataset.category)],
         "spatial": [iris.region(code) for code in spatial],
         "accessRights": ACCESS_RIGHTS[dataset.share_type],
         "accrualPeriodicity": FREQUENCIES[dataset.update_frequency],
@@ -260,7 +261,7 @@ def dcat_catalog(
         "homepage": f"{iris.base}/",
         "language": list(LANGUAGES),
         "spatial": [iris.region(c) for c in catalog_spatial],
-        "themeTaxonomy": [DATA_THEME_SCHEME, iris.local_themes],
+        "themeTaxonomy": [DATA_THEME_SCHEME, scheme_iri(iris.base), iris.local_themes],
         "dataset": [iris.dataset(d.id) for d in listed],
         "service": [iris.service],
     }
@@ -331,12 +332,13 @@ def dcat_catalog(
                 "prefLabel": {"en": theme.replace("-", " ")},
             }
         )
+    graph.extend(taxonomy_nodes(catalog.taxonomy, (d.category for d in listed), iris.base))
     return {"@context": dict(CONTEXT), "@graph": graph}
 
 
-# Links that lead from a resource to other datasets: a dataset's own description does not
-# follow them (it would become the whole catalogue).
-_TO_OTHER_DATASETS = ("dataset", "servesDataset")
+# Links that lead from a resource to other datasets (or to concepts other datasets use): a
+# dataset's own description does not follow them (it would become the whole catalogue).
+_TO_OTHER_DATASETS = ("dataset", "servesDataset", "hasTopConcept", "narrower")
 
 
 def dcat_dataset(document: Mapping[str, Any], dataset_iri: str) -> dict[str, Any] | None:

@@ -38,6 +38,9 @@ def dataset_summary(dataset: Dataset, config: Configuration) -> dict[str, Any]:
             # The dataset's typed operations, for a client generator and for people.
             "openapi": f"/v1/datasets/{dataset.id}/openapi.json",
             "docs": f"/docs/datasets/{dataset.id}",
+            # Its DCAT-AP description, and the entry as written (what a harvester reads).
+            "dcat": f"/v1/catalog/datasets/{dataset.id}?format=jsonld",
+            "entry": f"/v1/catalog/datasets/{dataset.id}/entry",
         },
     }
 
@@ -101,11 +104,6 @@ def dataset_detail(
             "provenance": dataset.provenance.as_json() if dataset.provenance else None,
         }
     )
-    out["links"] = {
-        **out["links"],
-        "dcat": f"/v1/catalog/datasets/{dataset.id}?format=jsonld",
-        "entry": f"/v1/catalog/datasets/{dataset.id}/entry",
-    }
     return out
 
 

@@ -338,3 +338,18 @@ def test_bad_dcat_paging_parameters_are_a_400_problem_naming_them(
     response = client.get(f"/v1/catalog/dcat?{query}")
     assert response.status_code == 400 and response.content_type == "application/problem+json"
     assert response.get_json()["errors"][0]["path"] == f"$.query.{parameter}"
+
+
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+def test_the_category_concepts_of_the_dcat_export_resolve_on_the_gateway(
+    client: FlaskClient,
+) -> None:
+    from rdflib.namespace import SKOS
+
+    graph = Graph().parse(
+        data=client.get("/v1/catalog/dcat").get_data(as_text=True), format="json-ld"
+    )
+    concepts = {str(c) for c in graph.subjects(RDF.type, SKOS.Concept) if "/categories/" in str(c)}
+    assert concepts
+    for iri in concepts:
+        assert client.get(_path_of(iri)).status_code == 200, iri
