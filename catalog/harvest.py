@@ -30,9 +30,8 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF
 
 from catalog.i18n import I18n
 from catalog.issues import CatalogError, CatalogIssue
-from catalog.loader import Catalog, Dataset, meta_schema, parse_dataset
+from catalog.loader import Catalog, Dataset, parse_dataset
 from catalog.provenance import Provenance
-from catalog.validation import compile_validator
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 #: Files of a source's folder; anything else there is not an entry.
@@ -187,7 +186,6 @@ def with_harvested(catalog: Catalog, root: Path | None) -> Catalog:
     folders = source_folders(root) if root is not None else []
     if not folders:
         return catalog
-    validator = compile_validator(meta_schema())
     datasets: dict[str, Dataset] = dict(catalog.datasets)
     origin: dict[str, str] = {}
     issues: list[CatalogIssue] = []
@@ -205,7 +203,7 @@ def with_harvested(catalog: Catalog, root: Path | None) -> Catalog:
                 continue
             try:
                 datasets[dataset_id] = check_harvested(
-                    harvested.entry, harvested.provenance, catalog, validator
+                    harvested.entry, harvested.provenance, catalog
                 )
             except CatalogError as exc:
                 issues.extend(exc.issues)

@@ -41,9 +41,7 @@ from catalog.harvest import (
     write_source_folder,
 )
 from catalog.i18n import I18n
-from catalog.loader import meta_schema
 from catalog.provenance import Provenance
-from catalog.validation import compile_validator
 from gateway.core.version import version
 
 log = logging.getLogger("gateway.harvest")
@@ -187,7 +185,6 @@ def harvest_source(
         report.error = str(exc)
         return report
     others = harvested_ids(root, key)
-    validator = compile_validator(meta_schema())
     harvested = now.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     accepted: dict[str, HarvestedEntry] = {}
     for item in listed:
@@ -220,7 +217,7 @@ def harvest_source(
             content_hash=content_hash(entry),
         )
         try:
-            check_harvested(entry, provenance, catalog, validator)
+            check_harvested(entry, provenance, catalog)
         except CatalogError as exc:
             report.refused.extend(refusals_of(exc))
             continue
