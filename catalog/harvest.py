@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -33,6 +34,7 @@ from catalog.issues import CatalogError, CatalogIssue
 from catalog.loader import Catalog, Dataset, parse_dataset
 from catalog.provenance import Provenance
 
+log = logging.getLogger(__name__)
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 #: Files of a source's folder; anything else there is not an entry.
 ENTRY_SUFFIX = ".json"
@@ -179,16 +181,29 @@ def check_harvested(
     )
 
 
-def with_harvested(catalog: Catalog, root: Path | None) -> Catalog:
-    """The catalogue with the entries of the harvest folder beside its own, each checked again;
-    an id that two of them share is an issue (a harvest refuses it: only a folder edited by
-    hand, or an entry added locally since, has one)."""
+@dataclass(frozen=True, slots=True)
+class Merged:
+    """The catalogue with its harvested entries, and the harvested entries left out because
+    an own entry has their id (a warning, not an issue: the own entry wins)."""
+
+    catalog: Catalog
+    left_out: tuple[CatalogIssue, ...] = ()
+
+
+def merge_harvested(catalog: Catalog, root: Path | None) -> Merged:
+    """The catalogue with the entries of the harvest folder beside its own, each checked again.
+
+    An own entry added since its id was harvested wins: the harvested one is left out (the next
+    harvest refuses it), so that a gateway never refuses to start over it. An id that two
+    harvested folders share is an issue (a harvest refuses it: only a folder edited by hand has
+    one)."""
     folders = source_folders(root) if root is not None else []
     if not folders:
-        return catalog
+        return Merged(catalog)
     datasets: dict[str, Dataset] = dict(catalog.datasets)
     origin: dict[str, str] = {}
     issues: list[CatalogIssue] = []
+    left_out: list[CatalogIssue] = []
     for folder in folders:
         try:
             entries = read_source_folder(folder)
@@ -197,9 +212,20 @@ def with_harvested(catalog: Catalog, root: Path | None) -> Catalog:
             continue
         for dataset_id, harvested in entries.items():
             name = f"{folder.name}/{dataset_id}{ENTRY_SUFFIX}"
+            if dataset_id in catalog.datasets:
+                left_out.append(
+                    CatalogIssue(
+                        name,
+                        "$.id",
+                        f"{dataset_id!r} is an entry of this catalogue: the harvested one "
+                        "is left out",
+                    )
+                )
+                continue
             if dataset_id in datasets:
-                other = origin.get(dataset_id, "the catalogue's own entries")
-                issues.append(CatalogIssue(name, "$.id", f"{dataset_id!r} is also in {other}"))
+                issues.append(
+                    CatalogIssue(name, "$.id", f"{dataset_id!r} is also in {origin[dataset_id]}")
+                )
                 continue
             try:
                 datasets[dataset_id] = check_harvested(
@@ -211,7 +237,16 @@ def with_harvested(catalog: Catalog, root: Path | None) -> Catalog:
             origin[dataset_id] = harvested.provenance.source
     if issues:
         raise CatalogError(issues)
-    return dataclasses.replace(catalog, datasets=MappingProxyType(dict(sorted(datasets.items()))))
+    merged = dataclasses.replace(catalog, datasets=MappingProxyType(dict(sorted(datasets.items()))))
+    return Merged(merged, tuple(left_out))
+
+
+def with_harvested(catalog: Catalog, root: Path | None) -> Catalog:
+    """``merge_harvested``'s catalogue, each harvested entry left out named in the log."""
+    merged = merge_harvested(catalog, root)
+    for issue in merged.left_out:
+        log.warning("harvested entry left out: %s", issue)
+    return merged.catalog
 
 
 # -- what a harvest reports -----------------------------------------------------------------
@@ -297,11 +332,13 @@ __all__ = [
     "ExportPage",
     "HarvestedEntry",
     "ListedDataset",
+    "Merged",
     "Refusal",
     "SourceReport",
     "check_harvested",
     "content_hash",
     "harvested_ids",
+    "merge_harvested",
     "read_export_page",
     "read_source_folder",
     "refusals_of",

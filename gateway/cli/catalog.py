@@ -24,7 +24,8 @@ def catalog() -> None:
 def catalog_check(ctx: click.Context) -> None:
     """Validate the catalogue, node configs and policy documents together.
 
-    Recommended DCAT-AP properties an entry lacks are warnings: they do not fail the check."""
+    Recommended DCAT-AP properties an entry lacks, and a harvested entry left out because an
+    own entry has its id, are warnings: they do not fail the check."""
     from gateway.cli.catalog_check import check_configuration
 
     result = check_configuration(settings_of(ctx))

@@ -9,7 +9,7 @@ from adapters.file import oversized_snapshots
 from adapters.nodes import NodeConfigError, load_nodes
 from catalog import CatalogError, load_catalog_directory
 from catalog.dcat import missing_recommended
-from catalog.harvest import with_harvested
+from catalog.harvest import merge_harvested
 from gateway.core.settings import Settings
 from gateway.upstream.routing import RoutingConfigError, RoutingTable
 from policies import PolicyError, load_policies
@@ -19,7 +19,8 @@ from policies import PolicyError, load_policies
 class CheckResult:
     #: What makes the configuration unusable; each names the file and the JSON path.
     problems: list[str]
-    #: What is usable but incomplete (recommended DCAT-AP properties an entry lacks).
+    #: What is usable but incomplete (recommended DCAT-AP properties an entry lacks, a
+    #: harvested entry left out because an own entry has its id).
     warnings: list[str]
     #: The one-line summary of a usable configuration; empty when there are problems.
     summary: str
@@ -41,6 +42,7 @@ def _directory_problem(variable: str, directory: Path | None, wanted: str, what:
 
 def check_configuration(settings: Settings) -> CheckResult:
     problems: list[str] = []
+    left_out: list[str] = []
     catalog = nodes = policies = None
     catalog_problem = _directory_problem(
         "GATEWAY_CATALOG_DIR", settings.catalog_dir, "datasets/*.yaml", "catalogue entries"
@@ -55,7 +57,9 @@ def check_configuration(settings: Settings) -> CheckResult:
     if catalog_problem is None:
         try:
             own = load_catalog_directory(settings.catalog_dir)
-            catalog = with_harvested(own, settings.harvest_dir)
+            merged = merge_harvested(own, settings.harvest_dir)
+            catalog = merged.catalog
+            left_out = [str(issue) for issue in merged.left_out]
         except CatalogError as exc:
             problems += [str(issue) for issue in exc.issues]
     if policies_problem is None:
@@ -77,7 +81,7 @@ def check_configuration(settings: Settings) -> CheckResult:
         for node in nodes.values():
             if node.kind == "file":
                 problems += map(str, oversized_snapshots(node, settings.resolved_data_dir))
-    warnings = [str(issue) for issue in missing_recommended(catalog)] if catalog else []
+    warnings = left_out + ([str(i) for i in missing_recommended(catalog)] if catalog else [])
     summary = ""
     if not problems and catalog is not None and nodes is not None and policies is not None:
         summary = (

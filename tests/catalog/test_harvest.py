@@ -16,6 +16,7 @@ from catalog.entries import entry_document
 from catalog.harvest import (
     HarvestedEntry,
     content_hash,
+    merge_harvested,
     read_export_page,
     same_origin,
     source_key,
@@ -71,16 +72,28 @@ def test_harvested_entries_load_beside_the_own_ones_with_their_provenance(
     assert list(merged.datasets) == sorted(merged.datasets)
 
 
-def test_a_harvested_id_that_is_also_an_own_entry_is_an_issue(
+def test_a_harvested_id_that_is_also_an_own_entry_is_left_out_for_the_own_one(
     catalog: Catalog, tmp_path: Path
 ) -> None:
     entry = renamed(catalog, "patent-grants")
     harvested = HarvestedEntry(entry, provenance("patent-grants", entry))
     write_source_folder(tmp_path, source_key(SOURCE), {"patent-grants": harvested})
+    merged = merge_harvested(catalog, tmp_path)
+    assert merged.catalog.datasets["patent-grants"] is catalog.datasets["patent-grants"]
+    assert len(merged.catalog) == len(catalog)
+    (issue,) = merged.left_out
+    assert issue.path == "$.id" and issue.file.endswith("/patent-grants.json")
+
+
+def test_an_id_two_harvested_sources_share_is_an_issue(catalog: Catalog, tmp_path: Path) -> None:
+    entry = renamed(catalog, "district-patents")
+    harvested = HarvestedEntry(entry, provenance("district-patents", entry))
+    for source in (SOURCE, f"{SOURCE}?perPage=5"):
+        write_source_folder(tmp_path, source_key(source), {"district-patents": harvested})
     with pytest.raises(CatalogError) as caught:
         with_harvested(catalog, tmp_path)
     (issue,) = caught.value.issues
-    assert issue.path == "$.id" and issue.file.endswith("/patent-grants.json")
+    assert issue.path == "$.id" and "is also in" in issue.message
 
 
 def test_a_file_of_the_harvest_folder_that_is_no_harvested_entry_is_an_issue(

@@ -5,6 +5,7 @@ serves the accepted entries with their provenance."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import shutil
@@ -129,13 +130,16 @@ def remote(tmp_path: Path, demo_data: GenerationReport) -> Iterator[Remote]:
 class Central:
     instance: Path
     harvest_dir: Path
+    catalog_dir: Path | None = None
+
+    def invoke(self, *args: str) -> Any:
+        env = {"GATEWAY_HARVEST_DIR": str(self.harvest_dir)}
+        if self.catalog_dir is not None:
+            env["GATEWAY_CATALOG_DIR"] = str(self.catalog_dir)
+        return CliRunner().invoke(main, ["--instance", str(self.instance), *args], env=env)
 
     def harvest(self, *args: str) -> tuple[int, Any, str]:
-        result = CliRunner().invoke(
-            main,
-            ["--instance", str(self.instance), "catalog", "harvest", *args],
-            env={"GATEWAY_HARVEST_DIR": str(self.harvest_dir)},
-        )
+        result = self.invoke("catalog", "harvest", *args)
         body = json.loads(result.stdout) if "--json" in args and result.stdout else None
         return result.exit_code, body, result.stdout
 
@@ -254,6 +258,57 @@ def test_harvested_entries_are_served_with_their_provenance(
         assert graph.value(iri, DCTERMS.source) == URIRef(entry["provenance"]["iri"])
         page = client.get("/catalog/district-a?lang=en").get_data(as_text=True)
         assert "Harvested from" in page and remote.url.replace("&", "&amp;") in page
+
+
+def test_an_own_entry_added_after_its_id_was_harvested_wins_and_the_gateway_still_starts(
+    remote: Remote,
+    central: Central,
+    tmp_path: Path,
+    demo_data: GenerationReport,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The own entry is served, the harvested one is left out with a warning in the log and
+    in `catalog check` (which still passes), and the next harvest refuses it."""
+    remote.publish([district_entry("district-a"), district_entry("district-b")])
+    assert central.harvest(remote.url)[0] == 0
+    central.catalog_dir = tmp_path / "central-catalog"
+    shutil.copytree(default_datasets_directory(), central.catalog_dir / "datasets")
+    shutil.copy(default_regions_file(), central.catalog_dir / "regions.yaml")
+    shutil.copy(default_categories_file(), central.catalog_dir / "categories.yaml")
+    own = district_entry("district-a", title="本地专利授权信息")
+    text = yaml.safe_dump(own, allow_unicode=True, sort_keys=False)
+    (central.catalog_dir / "datasets" / "district-a.yaml").write_text(text, "utf-8")
+
+    overrides = app_settings(tmp_path / "served", demo_data) | {
+        "harvest_dir": central.harvest_dir,
+        "catalog_dir": central.catalog_dir,
+    }
+    # The command line's runs replace the root logger's handlers: the log is read at its source.
+    logger = logging.getLogger("catalog.harvest")
+    logger.addHandler(caplog.handler)
+    try:
+        configuration = loaded_configuration(overrides)
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert configuration.catalog.datasets["district-a"].provenance is None
+    assert configuration.catalog.datasets["district-a"].title.zh == "本地专利授权信息"
+    assert configuration.catalog.datasets["district-b"].provenance is not None
+    (logged,) = [r.getMessage() for r in caplog.records if r.name == "catalog.harvest"]
+    assert "district-a.json: $.id: 'district-a' is an entry of this catalogue" in logged
+
+    checked = central.invoke("catalog", "check")
+    assert checked.exit_code == 0, checked.output
+    warnings = [line for line in checked.stderr.splitlines() if "district-a" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: ")
+    assert "the harvested one is left out" in warnings[0]
+    assert "(1 warning(s))" in checked.stdout
+
+    code, body, _ = central.harvest(remote.url, "--json")
+    (report,) = body["data"]
+    assert code == 0 and report["unchanged"] == ["district-b"]
+    refused = {Path(r["file"]).name: r for r in report["refused"]}
+    assert "entry of this catalogue already" in refused["district-a"]["reason"]
+    assert "district-a" not in report["removed"]
 
 
 def test_a_harvest_needs_a_harvest_folder_and_http_urls(tmp_path: Path) -> None:
