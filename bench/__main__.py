@@ -4,7 +4,7 @@ python -m bench                         # the full run: SQLite, then PostgreSQL 
 python -m bench --duration 5 --quick    # a smoke run: SQLite only, short warm-up
 python -m bench --scenarios c,e --profile c,e   # profile a worker under (c) and (e)
 python -m bench --scenarios c --soak 300        # 5 minutes of (c), worker RSS slope
-python -m bench --node-rows 10000000            # and the SQL adapter over 10 million rows
+python -m bench --node-rows 0                   # all but the SQL adapter over 10 million rows
 python -m bench --platform                      # the platform-scale scenario alone
 python -m bench --platform --platform-sizes 9,500 --duration 5   # a quick look at it
 """
@@ -38,6 +38,8 @@ from .wrk import WrkUnavailable, ensure_wrk, wrk_version
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DATABASES = ("sqlite", "postgresql")
+#: Rows of the SQL node table in the full run: the platform's market entities, several times over.
+NODE_ROWS = 10_000_000
 
 
 def _letters(text: str) -> list[str]:
@@ -142,10 +144,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--node-rows",
         type=int,
-        default=0,
         metavar="ROWS",
-        help="also measure the SQL adapter over a PostgreSQL table of this many market-entity "
-        "rows, made once and kept between runs (bench.nodes; e.g. 10000000)",
+        help="measure the SQL adapter over a PostgreSQL table of this many market-entity rows, "
+        "made once and kept between runs (bench.nodes; 10000000 in the full run, 0 skips it)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the run folder (logs, data)")
     parser.add_argument("--output", type=Path, help="the JSON result (bench/results/<time>.json)")
@@ -157,6 +158,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         args.databases = ["sqlite"]
         args.pipeline_records, args.pipeline_seconds = 20_000, 2.0
+    if args.node_rows is None:
+        args.node_rows = 0 if args.quick or args.platform else NODE_ROWS
     if args.platform:
         args.scenarios, args.databases = [], []
         args.no_pipeline = args.no_reference = True

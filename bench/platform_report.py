@@ -114,6 +114,13 @@ def _search(key: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Cell]:
         errors = sum(load["errors"].values())
         total = found["serve"]["searchTotals"][key]
         text = f"p99 {p99:.1f} ms, {load['requestsPerSecond']:,.0f} req/s, {total} found"
+        saturated = found["serve"].get("searchSaturated", {}).get(key)
+        if saturated:
+            errors += sum(saturated["errors"].values())
+            text += (
+                f" (at the run's connections: {saturated['requestsPerSecond']:,.0f} req/s, "
+                f"p99 {saturated['latencyMs']['p99']:.0f} ms)"
+            )
         if errors:
             text += f", {errors} errors"
         return text, p99 <= p.SEARCH_P99_MS and not errors
@@ -186,6 +193,8 @@ def render_platform(platform: Mapping[str, Any]) -> str:
     notes = [
         f"- search facets: `{'&'.join(f'{k}={v}' for k, v in p.SEARCHES['facets'].items())}`; "
         f"combined: `{'&'.join(f'{k}={v}' for k, v in p.SEARCHES['combined'].items())}`",
+        f"- search p99: {p.SEARCH_CLIENTS} clients sending back to back (the worker's queue at "
+        "the run's connections is in brackets: its p99 is the queue, not the search)",
         "- documents: the median of the requests after the first, whose time is in brackets",
         "- memory: the worker's PSS counts the pages it shares with the master (the configuration "
         "loaded before the fork) once between them, as the pod's memory does; its RSS counts "

@@ -113,3 +113,22 @@ def test_a_size_below_the_shipped_catalogue_is_refused(sizes: str) -> None:
     with pytest.raises(SystemExit) as caught:
         parse_args(["--platform-sizes", sizes])
     assert caught.value.code == 2
+
+
+def test_the_search_p99_is_judged_below_saturation_and_the_queue_shown_beside_it() -> None:
+    found = _size(5.0, 800_000, 200, 20)
+    queued = {"latencyMs": {"p99": 140.0}, "errors": {"status": 3}, "requestsPerSecond": 400.0}
+    found["serve"]["searchSaturated"] = {"q": queued}
+    table = render_platform({"sizes": [9, 3158], "results": {"9": found, "3158": found}})
+    row = _row(table, "search `q=企业`, one worker")
+    assert "p99 20.0 ms" in row and "at the run's connections: 400 req/s, p99 140 ms" in row
+    # Errors under either load fail the figure, whatever the p99 below saturation.
+    assert "3 errors ✗" in row
+
+
+def test_the_full_run_measures_the_sql_node_at_ten_million_rows_and_smaller_runs_do_not() -> None:
+    assert parse_args([]).node_rows == 10_000_000
+    assert parse_args(["--quick"]).node_rows == 0
+    assert parse_args(["--platform"]).node_rows == 0
+    assert parse_args(["--node-rows", "0"]).node_rows == 0
+    assert parse_args(["--quick", "--node-rows", "50000"]).node_rows == 50_000
