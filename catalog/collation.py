@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 #: A title's sort key: one (kind, text, tone) unit per syllable or run of other characters,
 #: then the folded title. Other characters (kind 0: Latin letters, digits, signs) come before
@@ -22,8 +22,11 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def title_sort_keys(titles: Sequence[str], language: str) -> list[SortKey]:
-    """The sort keys of titles in a language (``zh`` or ``en``).
+def title_sort_keys(
+    titles: Sequence[str], language: str, known: Mapping[str, SortKey] | None = None
+) -> list[SortKey]:
+    """The sort keys of titles in a language (``zh`` or ``en``); ``known`` holds the keys of
+    Chinese titles worked out before (the checked-catalogue cache keeps them).
 
     English titles order by their folded text. Chinese ones by the pinyin of each character,
     syllable by syllable, then by tone (1–4, then the neutral tone), then by the folded title
@@ -33,6 +36,14 @@ def title_sort_keys(titles: Sequence[str], language: str) -> list[SortKey]:
     """
     if language.lower().startswith("en"):
         return [(((0, normalise_text(title), 0),), normalise_text(title)) for title in titles]
+    known = known or {}
+    missing = [title for title in dict.fromkeys(titles) if title not in known]
+    worked_out = dict(zip(missing, chinese_sort_keys(missing), strict=True)) if missing else {}
+    return [known[title] if title in known else worked_out[title] for title in titles]
+
+
+def chinese_sort_keys(titles: Sequence[str]) -> list[SortKey]:
+    """The sort keys of Chinese titles, by the pinyin of their characters."""
     # Imported on the first Chinese title sort: its dictionaries take tens of megabytes and
     # most processes never sort by a Chinese title.
     from pypinyin import Style, lazy_pinyin
@@ -52,6 +63,22 @@ def title_sort_keys(titles: Sequence[str], language: str) -> list[SortKey]:
                 units.append(_syllable_unit(syllable))
         keys.append((tuple(units), normalise_text(title)))
     return keys
+
+
+def sort_key_from_json(value: object) -> SortKey:
+    """A sort key read back from JSON (lists for tuples); ValueError when it is not one."""
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
+        units, folded = value
+        if isinstance(units, list) and all(
+            isinstance(unit, list)
+            and len(unit) == 3
+            and type(unit[0]) is int
+            and isinstance(unit[1], str)
+            and type(unit[2]) is int
+            for unit in units
+        ):
+            return (tuple((unit[0], unit[1], unit[2]) for unit in units), folded)
+    raise ValueError(f"not a title sort key: {value!r:.80}")
 
 
 # The tone marks of pinyin (decomposed), by tone; a syllable without one has the neutral tone.

@@ -24,11 +24,13 @@ import yaml
 from jsonschema.exceptions import ValidationError
 
 from catalog.categories import Taxonomy, default_categories_file, load_categories
+from catalog.check_pool import check_in_chunks
+from catalog.collation import SortKey, chinese_sort_keys
 from catalog.filters import FilterValidator, coerce_text
 from catalog.formats import KNOWN_FORMATS, ORDERED_FORMATS
 from catalog.i18n import I18n
 from catalog.issues import CatalogError, CatalogIssue, json_path, parse_yaml, yaml_problem
-from catalog.load_cache import input_key, read_documents, write_documents
+from catalog.load_cache import CheckedCatalogue, input_key, read_checked, write_checked
 from catalog.provenance import Provenance
 from catalog.regions import RegionRegistry, default_regions_file, load_regions
 from catalog.validation import (
@@ -194,6 +196,9 @@ class Catalog:
     datasets: Mapping[str, Dataset]
     regions: RegionRegistry
     taxonomy: Taxonomy
+    #: Chinese title → its pinyin sort key, as far as they were kept from an earlier start:
+    #: the title order needs no pypinyin for these (catalog/load_cache.py).
+    title_keys: Mapping[str, SortKey] = field(default_factory=lambda: MappingProxyType({}))
 
     def get(self, dataset_id: str) -> Dataset | None:
         return self.datasets.get(dataset_id)
@@ -469,6 +474,21 @@ def parse_dataset(
     provider regions are not looked up, without ``taxonomy`` the category is not. A harvested
     entry carries its ``provenance``.
     """
+    issues = entry_issues(document, file, regions=regions, taxonomy=taxonomy, validator=validator)
+    if issues:
+        raise CatalogError(issues)
+    return _build_dataset(document, provenance)
+
+
+def entry_issues(
+    document: Any,
+    file: str,
+    *,
+    regions: RegionRegistry | None = None,
+    taxonomy: Taxonomy | None = None,
+    validator: jsonschema.protocols.Validator | None = None,
+) -> list[CatalogIssue]:
+    """Why one entry is refused (empty: it passes), as for :func:`parse_dataset`."""
     issues: list[CatalogIssue] = []
     if validator is not None or not _conforms_to_meta_schema(document):
         validator = validator or _meta_schema_validators()[0]
@@ -481,21 +501,19 @@ def parse_dataset(
     if not issues:
         issues = _cross_check(document, file, Path(file).stem, regions, taxonomy)
     if issues:
-        raise CatalogError(issues)
-    dataset = _build_dataset(document, provenance)
-    examples = dataset.record_schema.get("examples", [])
+        return issues
+    record_schema = document["recordSchema"]
+    examples = record_schema.get("examples", [])
     if not isinstance(examples, list):
-        raise CatalogError([CatalogIssue(file, "$.recordSchema.examples", "must be a list")])
+        return [CatalogIssue(file, "$.recordSchema.examples", "must be a list")]
     # The examples are published (the dataset page previews them): each must be a record the
     # gateway would pass on, so a preview never shows what a node could not send. They are
     # checked by a validator of their own, let go afterwards: the dataset compiles its own
     # when it is first used.
-    for i, issue in records_issues(dataset.record_schema, examples):
+    for i, issue in records_issues(record_schema, examples):
         path = f"$.recordSchema.examples[{i}]" + issue.path.removeprefix("$")
         issues.append(CatalogIssue(file, path, issue.message))
-    if issues:
-        raise CatalogError(issues)
-    return dataset
+    return issues
 
 
 def load_catalog(
@@ -536,38 +554,65 @@ def load_catalog(
             categories_file or default_categories_file(),
         )
         key = input_key(entries, *(path.read_bytes() for path in registries))
-        cached = read_documents(cache_dir, key)
+        cached = read_checked(cache_dir, key)
         if cached is not None:
-            return _catalog([_build_dataset(document) for document in cached], regions, taxonomy)
+            stored = [_build_dataset(document) for document in cached.documents]
+            return _catalog(stored, regions, taxonomy, cached.title_keys)
     datasets: list[Dataset] = []
     documents: list[dict[str, Any]] = []
+    checked = functools.partial(_check_entries, regions=regions, taxonomy=taxonomy)
+    _meta_schema_validators()  # compiled once, before processes checking chunks fork
+    for document, entry_issues in check_in_chunks(checked, entries):
+        issues.extend(entry_issues)
+        if document is not None:
+            datasets.append(_build_dataset(document))
+            documents.append(document)
+    if issues or regions is None or taxonomy is None:
+        raise CatalogError(issues)
+    if cache_dir is not None and key is not None:
+        # Worked out now, once per change of the catalogue, so that no later start does.
+        titles = list(dict.fromkeys(dataset.title.zh for dataset in datasets))
+        title_keys = dict(zip(titles, chinese_sort_keys(titles), strict=True))
+        write_checked(cache_dir, key, CheckedCatalogue(documents, title_keys))
+        return _catalog(datasets, regions, taxonomy, title_keys)
+    return _catalog(datasets, regions, taxonomy)
+
+
+def _check_entries(
+    entries: Sequence[tuple[str, bytes]],
+    *,
+    regions: RegionRegistry | None,
+    taxonomy: Taxonomy | None,
+) -> list[tuple[dict[str, Any] | None, list[CatalogIssue]]]:
+    """(document, no issues) of each entry that passes, (None, its issues) of each that does
+    not: plain data, which a process checking a chunk of the entries sends back as it is."""
+    results: list[tuple[dict[str, Any] | None, list[CatalogIssue]]] = []
     for name, content in entries:
         try:
             document = parse_yaml(content.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            issues.append(CatalogIssue(name, "$", f"not UTF-8 text (byte {exc.start})"))
+            results.append((None, [CatalogIssue(name, "$", f"not UTF-8 text (byte {exc.start})")]))
             continue
         except yaml.YAMLError as exc:
-            issues.append(CatalogIssue(name, "$", yaml_problem(exc)))
+            results.append((None, [CatalogIssue(name, "$", yaml_problem(exc))]))
             continue
-        try:
-            dataset = parse_dataset(document, name, regions=regions, taxonomy=taxonomy)
-        except CatalogError as exc:
-            issues.extend(exc.issues)
-            continue
-        datasets.append(dataset)
-        documents.append(document)
-    if issues or regions is None or taxonomy is None:
-        raise CatalogError(issues)
-    if cache_dir is not None and key is not None:
-        write_documents(cache_dir, key, documents)
-    return _catalog(datasets, regions, taxonomy)
+        issues = entry_issues(document, name, regions=regions, taxonomy=taxonomy)
+        results.append((None if issues else document, issues))
+    return results
 
 
-def _catalog(datasets: list[Dataset], regions: RegionRegistry, taxonomy: Taxonomy) -> Catalog:
+def _catalog(
+    datasets: list[Dataset],
+    regions: RegionRegistry,
+    taxonomy: Taxonomy,
+    title_keys: Mapping[str, SortKey] | None = None,
+) -> Catalog:
     by_id = {dataset.id: dataset for dataset in datasets}
     return Catalog(
-        datasets=MappingProxyType(dict(sorted(by_id.items()))), regions=regions, taxonomy=taxonomy
+        datasets=MappingProxyType(dict(sorted(by_id.items()))),
+        regions=regions,
+        taxonomy=taxonomy,
+        title_keys=MappingProxyType(dict(title_keys or {})),
     )
 
 

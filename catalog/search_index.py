@@ -236,7 +236,7 @@ class SearchIndex:
                 if ranks is None:
                     titles = [entry.dataset.title.text(language) for entry in self.entries]
                     # Entries are in id order: a stable sort leaves equal keys by id.
-                    keys = title_sort_keys(titles, language)
+                    keys = title_sort_keys(titles, language, self.catalog.title_keys)
                     order = sorted(range(len(keys)), key=keys.__getitem__)
                     places = [0] * len(order)
                     for place, number in enumerate(order):

@@ -4,13 +4,16 @@ it is damaged or stale, never a reason for a load to fail or to differ."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import catalog.loader
-from catalog import Catalog, CatalogError, load_catalog
+from catalog import Catalog, CatalogError, SearchIndex, load_catalog
+from catalog.collation import title_sort_keys
 from catalog.load_cache import FILE_NAME
 
 
@@ -139,3 +142,34 @@ def test_no_folder_is_made_where_its_parent_is_missing(datasets_copy: Path, tmp_
     cache = tmp_path / "instance" / "cache"
     assert len(_load(datasets_copy, cache)) == 9
     assert not (tmp_path / "instance").exists()
+
+
+def test_a_start_from_the_cache_orders_chinese_titles_without_pypinyin(
+    datasets_copy: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    expected = SearchIndex(load_catalog(datasets_copy)).title_ranks("zh")
+    _load(datasets_copy, cache)
+    script = (
+        "import sys; from pathlib import Path; from catalog import SearchIndex, load_catalog; "
+        f"c = load_catalog(Path({str(datasets_copy)!r}), cache_dir=Path({str(cache)!r})); "
+        "print(json.dumps([list(SearchIndex(c).title_ranks('zh')), 'pypinyin' in sys.modules]))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", f"import json; {script}"], capture_output=True, text=True, check=True
+    )
+    assert json.loads(run.stdout) == [list(expected), False]
+
+
+def test_title_keys_of_the_wrong_shape_make_the_cache_a_miss(
+    datasets_copy: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    expected = _as_seen(_load(datasets_copy, cache))
+    stored = json.loads((cache / FILE_NAME).read_bytes())
+    title = next(iter(stored["titleKeys"]))
+    stored["titleKeys"][title] = [[["1", "zhong", 1]], title]
+    (cache / FILE_NAME).write_text(json.dumps(stored), "utf-8")
+    reloaded = _load(datasets_copy, cache)
+    assert _as_seen(reloaded) == expected
+    assert reloaded.title_keys[title] == title_sort_keys([title], "zh")[0]
