@@ -238,18 +238,30 @@ def fetch(
     cap: int,
     headers: Mapping[str, str] | None = None,
     transport: httpx.BaseTransport | None = None,
+    client: httpx.Client | None = None,
 ) -> bytes:
     """GET ``url`` (no redirects) and return its 2xx body, all by ``deadline`` and within ``cap``.
 
+    ``client``, when given, is the caller's: its pool keeps connections alive between calls (one
+    broken off by the deadline or the cap is closed, not pooled); otherwise the call has its own.
     Raises ``httpx.HTTPError`` (``DeadlineExceeded`` among them) or ``ValueError``."""
     sent = {"Accept-Encoding": ACCEPTED_ENCODINGS, **(headers or {})}
+    if client is None:
+        with httpx.Client(follow_redirects=False, transport=transport) as own:
+            return _get(own, url, sent, deadline, cap)
+    return _get(client, url, sent, deadline, cap)
+
+
+def _get(
+    client: httpx.Client, url: str, headers: Mapping[str, str], deadline: Deadline, cap: int
+) -> bytes:
     with (
         within(deadline) as watch,
-        httpx.Client(follow_redirects=False, transport=transport) as client,
         client.stream(
             "GET",
             url,
-            headers=sent,
+            headers=headers,
+            follow_redirects=False,
             timeout=deadline.cut(httpx.Timeout(None)),
             extensions=watch.extensions,
         ) as answer,

@@ -68,6 +68,18 @@ def catalog_check(ctx: click.Context) -> None:
     show_default=True,
     help="Largest answer read from a source (a page or an entry).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=32),
+    default=8,
+    show_default=True,
+    help="Entries fetched at once from one source.",
+)
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Fetch every entry again, even those the export lists as unchanged.",
+)
 @json_option
 @click.pass_context
 def catalog_harvest(
@@ -77,6 +89,8 @@ def catalog_harvest(
     timeout: float,
     max_pages: int,
     max_bytes: int,
+    workers: int,
+    full: bool,
     as_json: bool,
 ) -> None:
     """Harvest the DCAT-AP exports at URL... (other gateways' /v1/catalog/dcat) into the
@@ -87,13 +101,12 @@ def catalog_harvest(
     from gateway.cli.catalog_harvest import (
         Bounds,
         Stop,
-        StopSignals,
         bounded_fetch,
+        harvest_client,
         harvest_round,
-        parse_duration,
         report_lines,
-        run_every,
     )
+    from gateway.cli.harvest_schedule import StopSignals, parse_duration, run_every
     from gateway.services import local_catalog
 
     settings = settings_of(ctx)
@@ -115,16 +128,17 @@ def catalog_harvest(
         central = local_catalog(settings)
     except CatalogError as exc:
         raise click.ClickException(f"the catalogue does not load: {exc}") from None
-    bounds = Bounds(timeout=timeout, max_bytes=max_bytes, max_pages=max_pages)
-    get = bounded_fetch(bounds)
+    bounds = Bounds(timeout=timeout, max_bytes=max_bytes, max_pages=max_pages, workers=workers)
+    with harvest_client(bounds) as client:
+        get = bounded_fetch(bounds, client)
 
-    def round_once() -> list[Any]:
-        return harvest_round(urls, central, root, get, bounds=bounds, stop=stop)
+        def round_once() -> list[Any]:
+            return harvest_round(urls, central, root, get, bounds=bounds, stop=stop, full=full)
 
-    if interval is not None:
-        run_every(interval, round_once, stop)
-        return
-    reports = round_once()
+        if interval is not None:
+            run_every(interval, round_once, stop)
+            return
+        reports = round_once()
     if as_json:
         echo_json({"data": [r.as_json() for r in reports]})
     else:

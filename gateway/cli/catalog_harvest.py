@@ -4,20 +4,20 @@ their provenance in the harvest folder
 (docs/catalogue-guide.md#harvesting-other-catalogues).
 
 The network side lives here: every call goes through adapters.outbound, bounded by a deadline
-and a size cap; the reading, checking and the folder are catalog.harvest's.
+and a size cap, entries fetched by a small pool over kept-alive connections; the reading,
+checking and the folder are catalog.harvest's, the scheduled mode gateway.cli.harvest_schedule's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
-import random
-import signal
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -44,11 +44,7 @@ from catalog.i18n import I18n
 from catalog.provenance import Provenance
 from gateway.core.version import version
 
-log = logging.getLogger("gateway.harvest")
 TURTLE = "text/turtle"
-#: ± this share of the interval is added at random to each sleep of the scheduled mode, so that
-#: many central gateways do not call a source at the same instant.
-JITTER = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +54,8 @@ class Bounds:
     timeout: float = 30.0
     max_bytes: int = 16 << 20
     max_pages: int = 1000
+    #: Entries fetched at once from one source (a small pool: a source is another gateway).
+    workers: int = 8
 
 
 class Stop(Protocol):
@@ -69,30 +67,6 @@ class Stop(Protocol):
     def wait(self, timeout: float) -> bool: ...
 
 
-class StopSignals:
-    """SIGTERM and SIGINT, held pending rather than handled: a round asks between entries
-    whether one came, and the sleep between rounds waits for one. No handler runs at an
-    arbitrary point of the program (one that takes a lock the interrupted code holds would
-    deadlock), so nothing is half done when the harvest stops."""
-
-    SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
-
-    def __init__(self) -> None:
-        # Blocked before any thread starts, so that every thread inherits the mask and the
-        # signals stay pending for the main thread to take.
-        signal.pthread_sigmask(signal.SIG_BLOCK, self.SIGNALS)
-        self._received = False
-
-    def is_set(self) -> bool:
-        self._received = self._received or bool(signal.sigpending() & self.SIGNALS)
-        return self._received
-
-    def wait(self, timeout: float) -> bool:
-        if not self.is_set():
-            self._received = signal.sigtimedwait(self.SIGNALS, timeout) is not None
-        return self._received
-
-
 class Stopped(Exception):
     """The harvest was asked to stop (SIGTERM) before a round was over; nothing was written."""
 
@@ -101,13 +75,17 @@ class Stopped(Exception):
 Fetch = Callable[[str, str], bytes]
 
 
-def bounded_fetch(bounds: Bounds, transport: httpx.BaseTransport | None = None) -> Fetch:
+def harvest_client(bounds: Bounds, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The client of a harvest: one pool, kept alive between calls, a connection per worker."""
+    limits = httpx.Limits(max_connections=bounds.workers, max_keepalive_connections=bounds.workers)
+    return httpx.Client(follow_redirects=False, transport=transport, limits=limits)
+
+
+def bounded_fetch(bounds: Bounds, client: httpx.Client) -> Fetch:
     def get(url: str, accept: str) -> bytes:
         headers = {"Accept": accept, "User-Agent": f"jjj-gateway/{version()} harvest"}
         deadline = Deadline.after(bounds.timeout)
-        return fetch(
-            url, deadline=deadline, cap=bounds.max_bytes, headers=headers, transport=transport
-        )
+        return fetch(url, deadline=deadline, cap=bounds.max_bytes, headers=headers, client=client)
 
     return get
 
@@ -161,6 +139,60 @@ def _entry_id(iri: str) -> str:
     return urlsplit(iri).path.rstrip("/").rsplit("/", 1)[-1]
 
 
+#: What fetching an entry can fail with.
+FETCH_FAILURES = (httpx.HTTPError, ValueError, KeyError, TypeError)
+
+
+def fetch_entry(get: Fetch, iri: str) -> dict[str, Any]:
+    """The entry at ``<IRI>/entry`` (``{"data": {…}}``); raises one of FETCH_FAILURES."""
+    body = json.loads(get(f"{iri.rstrip('/')}/entry", "application/json"))
+    entry = body["data"]
+    if not isinstance(entry, dict):
+        raise ValueError('the answer holds no entry ({"data": {…}})')
+    return entry
+
+
+def unchanged_since(kept: HarvestedEntry | None, item: ListedDataset) -> bool:
+    """Whether the entry kept from the last harvest stands for the source's without fetching
+    it: the export lists the same IRI with the same, non-empty ``dct:modified``, and the kept
+    file is still the entry its hash names (docs/catalogue-guide.md#harvesting-other-catalogues)."""
+    return (
+        kept is not None
+        and item.modified != ""
+        and kept.provenance.iri == item.iri
+        and kept.provenance.modified == item.modified
+        and content_hash(kept.entry) == kept.provenance.content_hash
+    )
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def in_order(
+    items: Sequence[T], work: Callable[[T], R], workers: int, stop: Stop
+) -> Iterator[tuple[T, Future[R]]]:
+    """Each item with its ``work`` done by a pool of ``workers`` threads, in the items' order,
+    no more than two per worker ahead of the caller; Stopped when ``stop`` is set (asked on the
+    caller's thread, where the stop signals are taken)."""
+    with ThreadPoolExecutor(workers, thread_name_prefix="harvest") as pool:
+        window: deque[tuple[T, Future[R]]] = deque()
+        try:
+            for item in items:
+                if stop.is_set():
+                    raise Stopped
+                window.append((item, pool.submit(work, item)))
+                if len(window) >= 2 * workers:
+                    yield window.popleft()
+            while window:
+                if stop.is_set():
+                    raise Stopped
+                yield window.popleft()
+        finally:
+            for _, future in window:
+                future.cancel()
+
+
 def harvest_source(
     url: str,
     catalog: Catalog,
@@ -170,9 +202,11 @@ def harvest_source(
     bounds: Bounds,
     now: dt.datetime,
     stop: Stop,
+    full: bool = False,
 ) -> SourceReport:
     """One harvest of one source: its folder replaced by the entries accepted now, or left as
-    it was when the source cannot be read."""
+    it was when the source cannot be read. Entries are fetched by ``bounds.workers`` at once;
+    one unchanged since the last harvest is not fetched again unless ``full``."""
     report = SourceReport(url)
     key = source_key(url)
     try:
@@ -186,21 +220,25 @@ def harvest_source(
         return report
     others = harvested_ids(root, key)
     harvested = now.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    accepted: dict[str, HarvestedEntry] = {}
-    for item in listed:
-        if stop.is_set():
-            raise Stopped
+
+    def obtain(item: ListedDataset) -> Refusal | HarvestedEntry | dict[str, Any]:
+        """A refusal, the kept entry, or the entry fetched now (raises FETCH_FAILURES)."""
         dataset_id = _entry_id(item.iri)
         refusal = _collision(item.iri, dataset_id, url, catalog, others)
         if refusal is not None:
-            report.refused.append(refusal)
-            continue
+            return refusal
+        kept = previous.get(dataset_id)
+        if not full and unchanged_since(kept, item):
+            assert kept is not None
+            return kept
+        return fetch_entry(get, item.iri)
+
+    accepted: dict[str, HarvestedEntry] = {}
+    for item, future in in_order(listed, obtain, bounds.workers, stop):
+        dataset_id = _entry_id(item.iri)
         try:
-            body = json.loads(get(f"{item.iri.rstrip('/')}/entry", "application/json"))
-            entry = body["data"]
-            if not isinstance(entry, dict):
-                raise ValueError('the answer holds no entry ({"data": {…}})')
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            got = future.result()
+        except FETCH_FAILURES as exc:
             kept = previous.get(dataset_id)
             reason = f"the entry could not be fetched: {_failure(exc)}"
             if kept is not None:
@@ -208,15 +246,23 @@ def harvest_source(
                 reason += f"; the one harvested {kept.provenance.harvested} is kept"
             report.refused.append(Refusal(item.iri, "$", reason))
             continue
-        provenance = Provenance(
-            source=url,
-            publisher=publisher,
-            iri=item.iri,
-            harvested=harvested,
-            modified=item.modified,
-            content_hash=content_hash(entry),
-        )
+        if isinstance(got, Refusal):
+            report.refused.append(got)
+            continue
+        if isinstance(got, HarvestedEntry):
+            entry, provenance = got.entry, got.provenance
+        else:
+            entry = got
+            provenance = Provenance(
+                source=url,
+                publisher=publisher,
+                iri=item.iri,
+                harvested=harvested,
+                modified=item.modified,
+                content_hash=content_hash(entry),
+            )
         try:
+            # A kept entry is checked again too: the central registry may have changed since.
             check_harvested(entry, provenance, catalog)
         except CatalogError as exc:
             report.refused.extend(refusals_of(exc))
@@ -247,12 +293,13 @@ def harvest_round(
     *,
     bounds: Bounds,
     stop: Stop,
+    full: bool = False,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> list[SourceReport]:
     """Each source harvested in turn; ``catalog`` is the central one, without harvested
     entries (they are what is being replaced)."""
     return [
-        harvest_source(url, catalog, root, get, bounds=bounds, now=clock(), stop=stop)
+        harvest_source(url, catalog, root, get, bounds=bounds, now=clock(), stop=stop, full=full)
         for url in urls
     ]
 
@@ -274,59 +321,16 @@ def report_lines(report: SourceReport) -> list[str]:
     return lines
 
 
-def log_round(reports: Sequence[SourceReport]) -> None:
-    for report in reports:
-        summary = "; ".join(report_lines(report))
-        log.log(
-            logging.WARNING if report.error or report.refused else logging.INFO,
-            summary,
-            extra={"harvest": report.as_json()},
-        )
-
-
-def next_wait(every: float, rng: random.Random) -> float:
-    return every * (1 + rng.uniform(-JITTER, JITTER))
-
-
-def run_every(
-    every: float,
-    round_once: Callable[[], Sequence[SourceReport]],
-    stop: Stop,
-    rng: random.Random | None = None,
-) -> None:
-    """The scheduled mode: a round, its report in the logs, a sleep with jitter, until
-    ``stop`` is set (a round cut short by it writes nothing)."""
-    rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
-    while not stop.is_set():
-        try:
-            log_round(round_once())
-        except Stopped:
-            break
-        stop.wait(next_wait(every, rng))
-    log.info("harvest stopped")
-
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(text: str) -> float:
-    """``90s``, ``15m``, ``6h`` or ``1d`` in seconds; ValueError when it is none of them."""
-    number, unit = text[:-1], text[-1:].lower()
-    if unit not in _UNITS or not number.isascii() or not number.isdigit() or int(number) < 1:
-        raise ValueError(f"{text!r} is not a duration such as 90s, 15m, 6h or 1d")
-    return float(int(number) * _UNITS[unit])
-
-
 __all__ = [
     "Bounds",
     "Stop",
-    "StopSignals",
     "Stopped",
     "bounded_fetch",
+    "fetch_entry",
+    "harvest_client",
     "harvest_round",
     "harvest_source",
-    "log_round",
-    "parse_duration",
+    "in_order",
     "report_lines",
-    "run_every",
+    "unchanged_since",
 ]

@@ -30,7 +30,8 @@ from werkzeug.serving import make_server
 from catalog.categories import default_categories_file
 from catalog.loader import default_datasets_directory
 from catalog.regions import default_regions_file
-from gateway.cli.catalog_harvest import next_wait, parse_duration, run_every
+from gateway.cli.catalog_harvest import Stopped, in_order
+from gateway.cli.harvest_schedule import next_wait, parse_duration, run_every
 from gateway.cli.main import main
 from gateway.core.settings import load_settings
 from gateway.demo import GenerationReport
@@ -54,12 +55,16 @@ def loaded_configuration(overrides: dict[str, Any]) -> Configuration:
 
 
 def district_entry(
-    dataset_id: str, title: str = "区专利授权信息", regions: list[str] | None = None
+    dataset_id: str,
+    title: str = "区专利授权信息",
+    regions: list[str] | None = None,
+    modified: str | None = None,
 ) -> Entry:
     """A district's own entry, made from the shipped patent grants entry."""
     source = default_datasets_directory() / "patent-grants.yaml"
     entry: Entry = yaml.safe_load(source.read_text("utf-8"))
     entry["id"] = dataset_id
+    entry["modified"] = modified or entry["modified"]
     entry["title"] = {"zh": title, "en": f"District patent grants ({dataset_id})"}
     entry["provider"]["regions"] = regions or ["110108"]
     return entry
@@ -74,7 +79,15 @@ class Remote:
     demo_data: GenerationReport
     stack: ExitStack
     current: list[Callable[..., Any]] = field(default_factory=list)
+    #: The paths asked for, in the order they arrived.
+    paths: list[str] = field(default_factory=list)
     version: int = 0
+
+    def entries_fetched(self) -> list[str]:
+        """The ids whose entries were fetched since the last call, sorted."""
+        fetched = sorted(p.split("/")[-2] for p in self.paths if p.endswith("/entry"))
+        self.paths.clear()
+        return fetched
 
     def publish(self, extra: list[Entry]) -> None:
         self.version += 1
@@ -107,8 +120,10 @@ class Remote:
 @pytest.fixture
 def remote(tmp_path: Path, demo_data: GenerationReport) -> Iterator[Remote]:
     current: list[Callable[..., Any]] = []
+    paths: list[str] = []
 
     def dispatch(environ: Any, start_response: Any) -> Any:
+        paths.append(environ["PATH_INFO"])
         return current[0](environ, start_response)
 
     server = make_server("127.0.0.1", 0, dispatch, threaded=True)
@@ -121,6 +136,7 @@ def remote(tmp_path: Path, demo_data: GenerationReport) -> Iterator[Remote]:
             demo_data,
             stack,
             current,
+            paths,
         )
         server.shutdown()
         thread.join()
@@ -187,15 +203,18 @@ def test_a_second_harvest_reports_what_was_added_updated_unchanged_and_removed(
         [district_entry("district-a"), district_entry("district-b"), district_entry("district-c")]
     )
     assert central.harvest(remote.url)[0] == 0
+    remote.entries_fetched()
     remote.publish(
         [
-            district_entry("district-a", title="区专利授权信息（修订）"),
+            district_entry("district-a", title="区专利授权信息（修订）", modified="2026-12-01"),
             district_entry("district-c"),
             district_entry("district-d"),
         ]
     )
     code, body, _ = central.harvest(remote.url, "--json")
     assert code == 0
+    # District-c is listed as unchanged since the last harvest: it is not fetched again.
+    assert remote.entries_fetched() == ["district-a", "district-d"]
     (report,) = body["data"]
     assert report["added"] == ["district-d"]
     assert report["updated"] == ["district-a"]
@@ -209,6 +228,40 @@ def test_a_second_harvest_reports_what_was_added_updated_unchanged_and_removed(
     ]
     _, _, text = central.harvest(remote.url)
     assert "0 added, 0 updated, 3 unchanged, 0 removed, 9 refused" in text
+
+
+def test_an_entry_edited_without_a_new_modified_date_is_fetched_again_by_a_full_harvest(
+    remote: Remote, central: Central
+) -> None:
+    remote.publish([district_entry("district-a"), district_entry("district-b")])
+    assert central.harvest(remote.url)[0] == 0
+    remote.publish(
+        [district_entry("district-a", title="区专利授权信息（改）"), district_entry("district-b")]
+    )
+    remote.entries_fetched()
+    _, body, _ = central.harvest(remote.url, "--json")
+    assert body["data"][0]["unchanged"] == ["district-a", "district-b"]
+    assert remote.entries_fetched() == []
+    _, body, _ = central.harvest(remote.url, "--full", "--workers", "2", "--json")
+    assert body["data"][0]["updated"] == ["district-a"]
+    assert body["data"][0]["unchanged"] == ["district-b"]
+    assert remote.entries_fetched() == ["district-a", "district-b"]
+
+
+def test_a_kept_entry_edited_by_hand_is_fetched_again(remote: Remote, central: Central) -> None:
+    remote.publish([district_entry("district-a")])
+    assert central.harvest(remote.url)[0] == 0
+    (stored,) = central.harvest_dir.glob("*/district-a.json")
+    document = json.loads(stored.read_text("utf-8"))
+    document["entry"]["title"]["zh"] = "改过的"
+    stored.write_text(json.dumps(document, ensure_ascii=False), "utf-8")
+    remote.entries_fetched()
+    _, body, _ = central.harvest(remote.url, "--json")
+    assert remote.entries_fetched() == ["district-a"]
+    # Unchanged at the source: the hash the file was kept with is the one fetched again.
+    assert body["data"][0]["unchanged"] == ["district-a"]
+    again = json.loads(stored.read_text("utf-8"))
+    assert again["entry"]["title"]["zh"] == "区专利授权信息"
 
 
 def test_a_source_that_is_down_keeps_its_last_good_harvest(
@@ -379,3 +432,28 @@ def test_the_scheduled_mode_stops_when_asked_without_another_round() -> None:
 
     run_every(3600, once, stop)
     assert rounds == [1]
+
+
+def test_entries_fetched_at_once_come_back_in_the_order_listed() -> None:
+    first_done = threading.Event()
+
+    def work(item: int) -> int:
+        if item == 0:  # the first is the slowest: it finishes only after the last has
+            assert first_done.wait(timeout=30)
+        if item == 5:
+            first_done.set()
+        return item * 10
+
+    got = [(i, f.result()) for i, f in in_order(list(range(6)), work, 8, threading.Event())]
+    assert got == [(i, i * 10) for i in range(6)]
+
+
+def test_a_harvest_asked_to_stop_fetches_nothing_more() -> None:
+    stop = threading.Event()
+    done: list[int] = []
+    with pytest.raises(Stopped):
+        for item, future in in_order(list(range(100)), done.append, 2, stop):
+            future.result()
+            if item == 3:
+                stop.set()
+    assert len(done) < 100
