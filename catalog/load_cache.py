@@ -9,7 +9,8 @@ JSON take a tenth of it; the sort keys spare a server the pypinyin dictionaries 
 megabytes, a second's start) that it would load to order the titles. The cache is used only
 when its key equals the key of this start's inputs, and one that cannot be read or does not
 hold what it should is ignored and written anew: it makes a start faster, never different. It
-lives in the instance folder, which is as trusted as the signing keys it holds.
+lives in the instance folder or where the operator points it (docs/deployment.md), as trusted
+as the catalogue itself.
 """
 
 from __future__ import annotations

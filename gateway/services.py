@@ -58,9 +58,11 @@ class Configuration:
 
 def local_catalog(settings: Settings) -> Catalog:
     """The catalogue's own entries, region registry and taxonomy, without harvested entries."""
-    # The checked catalogue is kept in the instance folder: a start with the same entries
-    # skips parsing and checking them (`catalog check` always checks in full).
-    return load_catalog_directory(settings.catalog_dir, cache_dir=settings.instance_path / "cache")
+    # The checked catalogue is kept between starts: a start with the same entries skips
+    # parsing and checking them (`catalog check` always checks in full).
+    return load_catalog_directory(
+        settings.catalog_dir, cache_dir=settings.resolved_catalog_cache_dir
+    )
 
 
 def load_configuration(settings: Settings) -> Configuration:

@@ -61,6 +61,9 @@ class Settings:
     #: The resource identifier in access tokens' ``aud`` (RFC 9068 §3); default: issuer + /v1.
     audience: str = ""
     catalog_dir: Path | None = None
+    #: Where the checked catalogue is kept between starts (catalog/load_cache.py); default: the
+    #: instance folder's cache/. A persistent path lets a new pod start from it.
+    catalog_cache_dir: Path | None = None
     #: Where `jjj-gateway catalog harvest` keeps the entries harvested from other catalogues,
     #: a folder per source, loaded beside the catalogue's own; unset: none are.
     harvest_dir: Path | None = None
@@ -148,6 +151,10 @@ class Settings:
         return self.data_dir or self.instance_path / "data"
 
     @property
+    def resolved_catalog_cache_dir(self) -> Path:
+        return self.catalog_cache_dir or self.instance_path / "cache"
+
+    @property
     def resolved_keys_dir(self) -> Path:
         return self.keys_dir or self.instance_path / "keys"
 
@@ -161,6 +168,7 @@ SETTING_VARIABLES = {ENV_PREFIX + name.upper(): name for name in _FIELDS}
 _PATHS = {
     "instance_path",
     "catalog_dir",
+    "catalog_cache_dir",
     "harvest_dir",
     "policies_dir",
     "nodes_dir",

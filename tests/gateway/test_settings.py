@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from catalog.load_cache import FILE_NAME
 from gateway import create_app
 from gateway.cli.main import main
 from gateway.core.settings import OTHER_VARIABLES, is_known_variable, load_settings
+from gateway.services import local_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -134,3 +136,14 @@ def test_every_gateway_variable_the_repository_names_is_known() -> None:
             if not is_known_variable(name):
                 unknown[name] = path.relative_to(ROOT)
     assert not unknown, unknown
+
+
+def test_the_checked_catalogue_is_kept_where_the_cache_dir_points(tmp_path: Path) -> None:
+    cache = tmp_path / "persistent" / "catalog"
+    cache.parent.mkdir()
+    environ = {"GATEWAY_CATALOG_CACHE_DIR": str(cache)}
+    settings = load_settings({"instance_path": tmp_path / "instance"}, environ=environ)
+    assert settings.resolved_catalog_cache_dir == cache
+    local_catalog(settings)
+    assert (cache / FILE_NAME).is_file()
+    assert not (tmp_path / "instance" / "cache").exists()

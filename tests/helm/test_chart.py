@@ -40,6 +40,7 @@ EVERYTHING: dict[str, Any] = {
         "datasets": {"patent-grants.yaml": "id: patent-grants\n"},
         "regions": "x: 1\n",
         "categories": "y: 1\n",
+        "cacheVolume": {"persistentVolumeClaim": {"claimName": "jjj-catalog-cache"}},
     },
     "nodes": {"files": {"beijing.yaml": "id: beijing\n"}},
     "policies": {"files": {"tiers.yaml": "tiers: {}\n"}},
@@ -61,6 +62,15 @@ EVERYTHING: dict[str, Any] = {
             },
         ]
     },
+}
+
+
+#: A platform-scale catalogue: too large for ConfigMaps, on a volume of its own.
+CATALOGUE_VOLUME: dict[str, Any] = {
+    "catalog": {
+        "volume": {"persistentVolumeClaim": {"claimName": "jjj-catalog", "readOnly": True}},
+        "cacheVolume": {"persistentVolumeClaim": {"claimName": "jjj-catalog-cache"}},
+    }
 }
 
 
@@ -121,11 +131,16 @@ def test_production_values_render_every_production_part(
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
-@pytest.mark.parametrize("values_name", ["default", "production", "everything"])
+@pytest.mark.parametrize("values_name", ["default", "production", "everything", "volume"])
 def test_every_rendered_manifest_is_valid_kubernetes(
     render: Render, production_values: dict[str, Any], values_name: str, version: str
 ) -> None:
-    values = {"default": None, "production": production_values, "everything": EVERYTHING}
+    values = {
+        "default": None,
+        "production": production_values,
+        "everything": EVERYTHING,
+        "volume": CATALOGUE_VOLUME,
+    }
     manifests = render(values[values_name])
     assert manifests
     for manifest in manifests:
@@ -495,6 +510,58 @@ def test_existing_config_maps_are_mounted_and_not_rendered(
         and m["metadata"]["labels"]["app.kubernetes.io/component"] == "gateway"
     ]
     assert gateway_config_maps == []
+
+
+def test_a_catalogue_volume_is_mounted_where_the_catalogue_dir_points(render: Render) -> None:
+    manifests = render(CATALOGUE_VOLUME)
+    deployment = gateway_deployment(manifests)
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    mounts = {m["name"]: m for m in container(deployment, "gateway")["volumeMounts"]}
+    env = env_of(container(deployment, "gateway"))
+    assert volumes["catalog"]["persistentVolumeClaim"] == {
+        "claimName": "jjj-catalog",
+        "readOnly": True,
+    }
+    assert (
+        mounts["catalog"]["mountPath"] == env["GATEWAY_CATALOG_DIR"] == "/etc/jjj-gateway/catalog"
+    )
+    assert mounts["catalog"]["readOnly"] is True
+    assert not {"catalog-datasets", "catalog-regions", "catalog-categories"} & set(volumes)
+    assert not [
+        m for m in manifests if m["kind"] == "ConfigMap" and "catalog" in m["metadata"]["name"]
+    ]
+
+
+def test_the_checked_catalogue_is_kept_on_the_cache_volume(render: Render) -> None:
+    deployment = gateway_deployment(render(CATALOGUE_VOLUME))
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    mounts = {m["name"]: m for m in container(deployment, "gateway")["volumeMounts"]}
+    env = env_of(container(deployment, "gateway"))
+    assert volumes["catalog-cache"]["persistentVolumeClaim"] == {"claimName": "jjj-catalog-cache"}
+    assert mounts["catalog-cache"]["mountPath"] == env["GATEWAY_CATALOG_CACHE_DIR"]
+    assert not mounts["catalog-cache"].get("readOnly")
+
+
+def test_without_a_cache_volume_the_cache_stays_in_the_instance_folder(render: Render) -> None:
+    env = env_of(container(gateway_deployment(render(None)), "gateway"))
+    assert "GATEWAY_CATALOG_CACHE_DIR" not in env
+
+
+@pytest.mark.parametrize(
+    "beside",
+    [
+        {"datasets": {"a.yaml": "id: a"}, "regions": "x: 1", "categories": "y: 1"},
+        {"existingDatasetsConfigMap": "datasets"},
+        {"regions": "x: 1"},
+    ],
+    ids=["documents", "config-map", "regions"],
+)
+def test_a_catalogue_volume_beside_catalogue_documents_is_refused(
+    render: Render, beside: dict[str, Any]
+) -> None:
+    volume = CATALOGUE_VOLUME["catalog"]["volume"]
+    with pytest.raises(helm.HelmRenderError, match=r"catalog\.volume holds the whole catalogue"):
+        render({"catalog": {"volume": volume, **beside}})
 
 
 def test_without_configuration_the_packaged_documents_are_used(render: Render) -> None:

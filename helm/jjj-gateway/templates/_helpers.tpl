@@ -112,6 +112,10 @@ app.kubernetes.io/component: adapter-server
 {{- end }}
 
 {{- define "jjj-gateway.catalogConfigured" -}}
+{{- if or (include "jjj-gateway.catalogFromConfigMaps" .) .Values.catalog.volume }}true{{- end }}
+{{- end }}
+
+{{- define "jjj-gateway.catalogFromConfigMaps" -}}
 {{- if or .Values.catalog.datasets .Values.catalog.existingDatasetsConfigMap }}true{{- end }}
 {{- end }}
 
@@ -159,13 +163,16 @@ app.kubernetes.io/component: adapter-server
 {{- fail "several gateway replicas need the same signing keys: set signingKeys.existingSecret or signingKeys.files" }}
 {{- end }}
 {{- end }}
+{{- if and .Values.catalog.volume (or (include "jjj-gateway.catalogFromConfigMaps" .) .Values.catalog.regions .Values.catalog.categories .Values.catalog.existingRegionsConfigMap .Values.catalog.existingCategoriesConfigMap) }}
+{{- fail "catalog.volume holds the whole catalogue: set it or the catalogue's documents and ConfigMaps, not both" }}
+{{- end }}
 {{- if and .Values.catalog.datasets (not .Values.catalog.regions) (not .Values.catalog.existingRegionsConfigMap) }}
 {{- fail "catalog.datasets needs the region registry too: set catalog.regions or catalog.existingRegionsConfigMap" }}
 {{- end }}
 {{- if and .Values.catalog.existingDatasetsConfigMap (not .Values.catalog.regions) (not .Values.catalog.existingRegionsConfigMap) }}
 {{- fail "catalog.existingDatasetsConfigMap needs the region registry too: set catalog.regions or catalog.existingRegionsConfigMap" }}
 {{- end }}
-{{- if and (include "jjj-gateway.catalogConfigured" .) (not .Values.catalog.categories) (not .Values.catalog.existingCategoriesConfigMap) }}
+{{- if and (include "jjj-gateway.catalogFromConfigMaps" .) (not .Values.catalog.categories) (not .Values.catalog.existingCategoriesConfigMap) }}
 {{- fail "a catalogue needs the category taxonomy too: set catalog.categories or catalog.existingCategoriesConfigMap" }}
 {{- end }}
 {{- end }}
