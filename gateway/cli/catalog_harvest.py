@@ -41,7 +41,7 @@ from catalog.harvest import (
     write_source_folder,
 )
 from catalog.i18n import I18n
-from catalog.provenance import Provenance
+from catalog.provenance import Origin, Provenance
 from gateway.core.version import version
 
 TURTLE = "text/turtle"
@@ -143,13 +143,27 @@ def _entry_id(iri: str) -> str:
 FETCH_FAILURES = (httpx.HTTPError, ValueError, KeyError, TypeError)
 
 
-def fetch_entry(get: Fetch, iri: str) -> dict[str, Any]:
-    """The entry at ``<IRI>/entry`` (``{"data": {…}}``); raises one of FETCH_FAILURES."""
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """An entry fetched from a source, and who published it first when not the source."""
+
+    entry: dict[str, Any]
+    origin: Origin | None
+
+
+def fetch_entry(get: Fetch, iri: str) -> Fetched:
+    """The entry at ``<IRI>/entry`` (``{"data": {…}, "meta": {"provenance": …}}``), its origin
+    the provenance's when the source harvested it; raises one of FETCH_FAILURES."""
     body = json.loads(get(f"{iri.rstrip('/')}/entry", "application/json"))
     entry = body["data"]
     if not isinstance(entry, dict):
         raise ValueError('the answer holds no entry ({"data": {…}})')
-    return entry
+    meta = body.get("meta") or {}
+    upstream = meta.get("provenance") if isinstance(meta, dict) else None
+    # The source's own record of where it fetched the entry from: the first publisher is kept,
+    # however many catalogues the entry passed through.
+    origin = Provenance.from_json(upstream).first if upstream is not None else None
+    return Fetched(entry, origin)
 
 
 def unchanged_since(kept: HarvestedEntry | None, item: ListedDataset) -> bool:
@@ -221,7 +235,7 @@ def harvest_source(
     others = harvested_ids(root, key)
     harvested = now.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
-    def obtain(item: ListedDataset) -> Refusal | HarvestedEntry | dict[str, Any]:
+    def obtain(item: ListedDataset) -> Refusal | HarvestedEntry | Fetched:
         """A refusal, the kept entry, or the entry fetched now (raises FETCH_FAILURES)."""
         dataset_id = _entry_id(item.iri)
         refusal = _collision(item.iri, dataset_id, url, catalog, others)
@@ -252,7 +266,7 @@ def harvest_source(
         if isinstance(got, HarvestedEntry):
             entry, provenance = got.entry, got.provenance
         else:
-            entry = got
+            entry = got.entry
             provenance = Provenance(
                 source=url,
                 publisher=publisher,
@@ -260,6 +274,7 @@ def harvest_source(
                 harvested=harvested,
                 modified=item.modified,
                 content_hash=content_hash(entry),
+                origin=got.origin,
             )
         try:
             # A kept entry is checked again too: the central registry may have changed since.
@@ -322,7 +337,9 @@ def report_lines(report: SourceReport) -> list[str]:
 
 
 __all__ = [
+    "FETCH_FAILURES",
     "Bounds",
+    "Fetched",
     "Stop",
     "Stopped",
     "bounded_fetch",

@@ -14,11 +14,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -30,7 +31,7 @@ from werkzeug.serving import make_server
 from catalog.categories import default_categories_file
 from catalog.loader import default_datasets_directory
 from catalog.regions import default_regions_file
-from gateway.cli.catalog_harvest import Stopped, in_order
+from gateway.cli.catalog_harvest import FETCH_FAILURES, Stopped, fetch_entry, in_order
 from gateway.cli.harvest_schedule import next_wait, parse_duration, run_every
 from gateway.cli.main import main
 from gateway.core.settings import load_settings
@@ -89,7 +90,9 @@ class Remote:
         self.paths.clear()
         return fetched
 
-    def publish(self, extra: list[Entry]) -> None:
+    def publish(self, extra: list[Entry], harvest_dir: Path | None = None) -> None:
+        """Serve the shipped entries and ``extra``, and the entries harvested into
+        ``harvest_dir`` (a central catalogue that harvests districts)."""
         self.version += 1
         folder = self.tmp_path / f"remote-{self.version}"
         shutil.copytree(default_datasets_directory(), folder / "datasets")
@@ -104,6 +107,7 @@ class Remote:
         overrides = app_settings(folder / "instance", self.demo_data) | {
             "issuer": self.url.split("/v1/", 1)[0],
             "catalog_dir": folder,
+            "harvest_dir": harvest_dir,
         }
         configuration = loaded_configuration(overrides)
         app: Flask = self.stack.enter_context(running_app(overrides, configuration))
@@ -117,8 +121,9 @@ class Remote:
         self.current[:] = [unavailable]
 
 
-@pytest.fixture
-def remote(tmp_path: Path, demo_data: GenerationReport) -> Iterator[Remote]:
+@contextmanager
+def remote_gateway(tmp_path: Path, demo_data: GenerationReport) -> Iterator[Remote]:
+    """A Remote serving on a port of its own, its folders under ``tmp_path``."""
     current: list[Callable[..., Any]] = []
     paths: list[str] = []
 
@@ -140,6 +145,12 @@ def remote(tmp_path: Path, demo_data: GenerationReport) -> Iterator[Remote]:
         )
         server.shutdown()
         thread.join()
+
+
+@pytest.fixture
+def remote(tmp_path: Path, demo_data: GenerationReport) -> Iterator[Remote]:
+    with remote_gateway(tmp_path, demo_data) as served:
+        yield served
 
 
 @dataclass
@@ -362,6 +373,43 @@ def test_an_own_entry_added_after_its_id_was_harvested_wins_and_the_gateway_stil
     refused = {Path(r["file"]).name: r for r in report["refused"]}
     assert "entry of this catalogue already" in refused["district-a"]["reason"]
     assert "district-a" not in report["removed"]
+
+
+def test_a_harvest_of_a_harvesting_catalogue_keeps_the_first_publisher_as_the_origin(
+    remote: Remote, central: Central, tmp_path: Path, demo_data: GenerationReport
+) -> None:
+    """District → central → province, over real HTTP: the province records the hop it fetched
+    the entry from (the central catalogue) and the district as its origin."""
+    remote.publish([district_entry("district-a")])
+    assert central.harvest(remote.url)[0] == 0
+    province = Central(tmp_path / "province", tmp_path / "province-harvested")
+    with remote_gateway(tmp_path / "central-served", demo_data) as central_served:
+        central_served.publish([], harvest_dir=central.harvest_dir)
+        answer = httpx.get(
+            central_served.url.split("/v1/", 1)[0] + "/v1/catalog/datasets/district-a/entry"
+        )
+        assert answer.json()["meta"]["provenance"]["source"] == remote.url
+        code, body, _ = province.harvest(central_served.url, "--json")
+        assert code == 0 and body["data"][0]["added"] == ["district-a"]
+    (stored,) = province.harvest_dir.glob("*/district-a.json")
+    provenance = json.loads(stored.read_text("utf-8"))["provenance"]
+    assert provenance["source"] == central_served.url
+    assert provenance["iri"].startswith(central_served.url.split("/v1/", 1)[0])
+    origin = provenance["origin"]
+    assert origin["source"] == remote.url
+    assert origin["iri"] == remote.url.split("/v1/", 1)[0] + "/v1/catalog/datasets/district-a"
+    assert origin["publisher"]["en"] == "Beijing-Tianjin-Hebei public data gateway"
+    # The central catalogue's own harvest recorded no origin: the district published it itself.
+    (first_hop,) = central.harvest_dir.glob("*/district-a.json")
+    assert json.loads(first_hop.read_text("utf-8"))["provenance"]["origin"] is None
+
+
+def test_an_entry_whose_provenance_is_none_is_a_failure_to_fetch_it() -> None:
+    def get(url: str, accept: str) -> bytes:
+        return json.dumps({"data": {"id": "a"}, "meta": {"provenance": {"source": "x"}}}).encode()
+
+    with pytest.raises(FETCH_FAILURES):
+        fetch_entry(get, "http://district.test/v1/catalog/datasets/a")
 
 
 def test_a_harvest_needs_a_harvest_folder_and_http_urls(tmp_path: Path) -> None:

@@ -203,11 +203,13 @@ def get_dataset(dataset_id: str) -> Response:
 @bp.get("/datasets/<dataset_id>/entry")
 @GET_ENTRY
 def get_entry(dataset_id: str) -> Response:
-    """The entry as the meta-schema defines it, for another catalogue to harvest."""
+    """The entry as the meta-schema defines it, for another catalogue to harvest, with its
+    provenance when it was harvested here (so that the next harvester keeps its origin)."""
     dataset = services().config.catalog.get(dataset_id)
     if dataset is None:
         raise Problem("dataset-not-found", detail=f"no dataset {dataset_id!r} in the catalogue")
-    return json_response({"data": entry_document(dataset)})
+    provenance = dataset.provenance.as_json() if dataset.provenance else None
+    return json_response({"data": entry_document(dataset), "meta": {"provenance": provenance}})
 
 
 @bp.get("/regions")

@@ -64,9 +64,21 @@ PROVENANCE = schema(
             "harvested": {"type": "string", "format": "date-time"},
             "modified": {**STRING, "description": "The source's dct:modified of the dataset."},
             "contentHash": {**STRING, "description": "sha256: of the entry's canonical JSON."},
+            "origin": {
+                "oneOf": [
+                    obj(
+                        {"source": STRING, "publisher": I18N_TEXT, "iri": STRING},
+                        ["source", "publisher", "iri"],
+                        description="The catalogue that published the entry first, when "
+                        "the source harvested it from there.",
+                    ),
+                    {"type": "null"},
+                ]
+            },
         },
-        ["source", "publisher", "iri", "harvested", "modified", "contentHash"],
-        description="Where a harvested entry came from; null for the catalogue's own.",
+        ["source", "publisher", "iri", "harvested", "modified", "contentHash", "origin"],
+        description="Where a harvested entry came from (source: the catalogue it was fetched "
+        "from; origin: the one that published it first); null for the catalogue's own.",
     ),
 )
 DATASET_SUMMARY = schema(
@@ -333,7 +345,18 @@ GET_ENTRY = Operation(
         "The entry.",
         schema(
             "DatasetEntryDocument",
-            obj({"data": {"type": "object", "description": "A catalogue entry."}}, ["data"]),
+            obj(
+                {
+                    "data": {"type": "object", "description": "A catalogue entry."},
+                    "meta": obj(
+                        {"provenance": {"oneOf": [PROVENANCE, {"type": "null"}]}},
+                        ["provenance"],
+                        description="Where the entry came from, when this catalogue "
+                        "harvested it: a harvester keeps its origin.",
+                    ),
+                },
+                ["data", "meta"],
+            ),
         ),
     ),
     problems=(404, 500),

@@ -96,6 +96,7 @@ MESSAGES: Mapping[str, I18n] = {
     "ds.frequency": I18n("更新频率", "Update frequency"),
     "ds.modified": I18n("最近更新", "Last updated"),
     "ds.harvested": I18n("汇集自", "Harvested from"),
+    "ds.origin": I18n("最初发布于", "First published by"),
     "ds.issued": I18n("首次发布", "First published"),
     "ds.key": I18n("主键字段", "Key field"),
     "ds.license": I18n("许可", "Licence"),
